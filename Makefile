@@ -1,0 +1,182 @@
+# Keel: build, boot, grade and test.
+#
+#   make qemu [LAB=lab1-boot]        boot the complete kernel (or a lab kernel) from a GRUB ISO
+#   make bochs [LAB=…]               the same under Bochs
+#   make qemu-gdb / make gdb [LAB=…] debug with gdb (two terminals)
+#   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1]
+#   make handout LAB=lab1-boot       dist/lab1-boot-handout.tar.gz
+#   make test                        everything (pytest)
+#   make bench                       benchmarks
+#   make doctor                      check this machine's set-up
+#
+# The same Makefile runs inside a student handout, where the framework comes
+# prebuilt (lib/libkeel.a) instead of from framework/ sources.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+BUILD := build
+PYTHON ?= /usr/bin/python3
+JOBS ?= $(shell nproc)
+HOST_PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
+
+-include config.mk
+LAB ?= complete
+SOLUTION ?=
+VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,student)
+HAVE_FRAMEWORK_SOURCES := $(if $(wildcard framework/core/start.c),1,)
+
+# ---- toolchain -------------------------------------------------------------
+CC := gcc
+LD := ld
+AR := ar
+KERNEL_CFLAGS := -std=gnu17 -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
+	-mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-stack-protector -fno-omit-frame-pointer \
+	-mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-fno-strict-aliasing -fno-common -g -O2 -Wall -Wextra -Werror -MMD -MP \
+	-Iframework/include
+KERNEL_ASFLAGS := -g -MMD -MP -Iframework/include
+KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
+
+# ---- the framework library ---------------------------------------------------
+ifeq ($(HAVE_FRAMEWORK_SOURCES),1)
+KEEL_LIB_DIR := $(BUILD)/framework
+FRAMEWORK_SOURCES := $(wildcard framework/core/*.c framework/arch/x86_64/*.c \
+	framework/arch/x86_64/*.S framework/platform/pc/*.c framework/platform/pc/*.S)
+FRAMEWORK_OBJECTS := $(patsubst %,$(KEEL_LIB_DIR)/obj/%.o,$(FRAMEWORK_SOURCES))
+
+$(KEEL_LIB_DIR)/libkeel.a: $(FRAMEWORK_OBJECTS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(KEEL_LIB_DIR)/keel.ld: framework/arch/x86_64/kernel.ld
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(KEEL_LIB_DIR)/obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(KEEL_LIB_DIR)/obj/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+
+-include $(FRAMEWORK_OBJECTS:.o=.d)
+else
+KEEL_LIB_DIR := lib
+endif
+KEEL_LIB := $(KEEL_LIB_DIR)/libkeel.a $(KEEL_LIB_DIR)/keel.ld
+
+.PHONY: lib
+lib: $(KEEL_LIB)
+
+# ---- one kernel: LAB × VARIANT -----------------------------------------------
+# A lab directory's lab.mk names its sources relative to that directory:
+#   LAB_STUDENT_SOURCES  what the student writes (solution/ holds the reference)
+#   LAB_COMMON_SOURCES   lab code the student does not edit
+#   LAB_TEST_SOURCES     in-kernel tests
+LAB_DIR := $(if $(filter selftest,$(LAB)),framework/tests,$(if $(filter complete,$(LAB)),labs/complete,$(LAB)))
+-include $(LAB_DIR)/lab.mk
+in_lab = $(patsubst $(ROOT)/%,%,$(abspath $(addprefix $(LAB_DIR)/,$(1))))
+LAB_SOURCES := $(call in_lab,$(LAB_COMMON_SOURCES) $(LAB_TEST_SOURCES) \
+	$(if $(filter solution,$(VARIANT)),$(addprefix solution/,$(LAB_STUDENT_SOURCES)),$(LAB_STUDENT_SOURCES))) \
+	labs/kernel_main.c labs/ktest.c
+KERNEL_DIR := $(BUILD)/$(LAB)/$(VARIANT)
+LAB_OBJECTS := $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(LAB_SOURCES))
+LAB_CFLAGS := -I$(LAB_DIR) -Ilabs/include $(LAB_EXTRA_CFLAGS)
+KERNEL := $(KERNEL_DIR)/kernel.elf
+
+$(KERNEL_DIR)/obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) $(LAB_CFLAGS) -c $< -o $@
+
+-include $(LAB_OBJECTS:.o=.d)
+
+LINK_KERNEL = $(LD) $(KERNEL_LDFLAGS) -T $(KEEL_LIB_DIR)/keel.ld -o $@ \
+	--whole-archive $(KEEL_LIB_DIR)/libkeel.a --no-whole-archive $(LAB_OBJECTS)
+
+# Two passes: the symbol table for backtraces is made from pass 1 and linked
+# in after the code, so no code address moves between the passes.
+$(KERNEL_DIR)/kernel.pass1.elf: $(LAB_OBJECTS) $(KEEL_LIB)
+	$(LINK_KERNEL)
+
+$(KERNEL_DIR)/symbols.bin: $(KERNEL_DIR)/kernel.pass1.elf tools/mksyms.py
+	$(HOST_PYTHON) tools/mksyms.py $< $@ --strip-prefix $(ROOT)/
+
+$(KERNEL_DIR)/symbols.o: $(KERNEL_DIR)/symbols.bin
+	printf '.section .keel_symbols,"a"\n.incbin "%s"\n' $< | $(CC) -c -x assembler - -o $@
+
+$(KERNEL): $(KERNEL_DIR)/kernel.pass1.elf $(KERNEL_DIR)/symbols.o
+	$(LINK_KERNEL) $(KERNEL_DIR)/symbols.o
+	@cmp -s <(nm $(KERNEL_DIR)/kernel.pass1.elf | grep -i ' t ') <(nm $@ | grep -i ' t ') || \
+	  { echo "error: code moved between the two link passes" >&2; rm -f $@; exit 1; }
+
+.PHONY: kernel
+kernel: deps-build $(KERNEL)
+	@echo "built $(KERNEL)"
+
+# ---- images ----------------------------------------------------------------------
+CMDLINE ?=
+ISO := $(KERNEL_DIR)/keel.iso
+
+$(ISO): $(KERNEL) tools/mkiso.sh FORCE
+	@tools/mkiso.sh $(KERNEL) $@ "$(CMDLINE)"
+
+.PHONY: iso FORCE
+iso: deps-boot $(ISO)
+FORCE:
+
+# ---- running -----------------------------------------------------------------------
+QEMU := qemu-system-x86_64
+QEMU_MACHINE := -accel tcg -M q35 -m 128M -cpu qemu64 -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+QEMU_RUN := $(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio
+
+.PHONY: qemu qemu-direct
+qemu: deps-boot $(ISO)
+	@echo "Booting $(ISO) in QEMU. Serial console below; quit with Ctrl-A then X."
+	@$(QEMU_RUN) -cdrom $(ISO); status=$$?; \
+	  [ $$status -eq 0 -o $$status -eq 1 ] || echo "(QEMU exited with status $$status)"
+
+qemu-direct: deps-boot $(KERNEL)
+	@$(QEMU_RUN) -kernel $(KERNEL) -append "$(CMDLINE)"; true
+
+include tools/tools.mk
+-include grading/grading.mk
+
+# ---- handouts ----------------------------------------------------------------
+.PHONY: handout
+handout: deps-build lib
+	@[ "$(LAB)" != complete ] || { echo "make handout needs LAB=labN-…" >&2; exit 1; }
+	@labs/mkhandout.sh $(LAB) dist/$(LAB)-handout.tar.gz
+
+# ---- everything ------------------------------------------------------------------
+TEST_KERNELS := selftest:solution complete:solution \
+	$(foreach lab,$(wildcard lab[0-9]-*),$(lab):student $(lab):solution)
+
+.PHONY: kernels test bench
+kernels: deps-build
+	@set -e; for k in $(TEST_KERNELS); do \
+	  $(MAKE) --no-print-directory -s kernel LAB=$${k%%:*} \
+	    SOLUTION=$$([ $${k##*:} = solution ] && echo 1); done
+
+test: deps
+	@$(MAKE) --no-print-directory kernels
+	$(PYTHON) -m pytest -p no:cacheprovider grading/selftest -n $(JOBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory kernels
+	$(HOST_PYTHON) tools/bench.py
+
+# ---- set-up ---------------------------------------------------------------------
+.PHONY: deps deps-build deps-boot
+deps deps-build deps-boot:
+	@tools/install-deps.sh $@
+
+# ---- housekeeping ---------------------------------------------------------------
+.PHONY: clean help
+clean:
+	rm -rf $(BUILD) dist grading/results
+
+help:
+	@sed -n '2,12s/^# //p' Makefile

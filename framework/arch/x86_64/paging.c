@@ -1,0 +1,92 @@
+/* The kernel's own page table, built once the page array exists.
+ *
+ * The boot assembly maps the first 1 GiB three times with 2 MiB pages and no
+ * protections. This replaces it with: the kernel image with 4 KiB pages and
+ * per-section permissions (code read-only and executable, read-only data
+ * read-only, data and bss not executable), nothing below the boot stack (a
+ * guard page, so an overflow faults instead of corrupting .bss), the direct
+ * map of all RAM, and no identity map at all, so a NULL dereference faults. */
+#include <keel/cpu.h>
+#include <keel/mm.h>
+#include <keel/panic.h>
+#include <keel/string.h>
+
+#include "../../core/internal.h"
+#include "layout.h"
+
+#define PTE_PRESENT (1ull << 0)
+#define PTE_WRITABLE (1ull << 1)
+#define PTE_HUGE (1ull << 7)
+#define PTE_GLOBAL (1ull << 8)
+#define PTE_NO_EXECUTE (1ull << 63)
+#define PTE_ADDRESS_MASK 0x000ffffffffff000ull
+#define HUGE_PAGE_SIZE (2ull << 20)
+
+static uint64_t no_execute;  /* PTE_NO_EXECUTE if the CPU supports it, else 0 */
+static phys_addr_t kernel_pml4;
+
+static uint64_t *table_at(phys_addr_t pa)
+{
+    return (uint64_t *)phys_to_virt(pa);
+}
+
+/* The entry at `level` (4 = PML4 … 1 = page table) for `va`, creating the
+ * intermediate tables down to `level`. */
+static uint64_t *entry_for(uintptr_t va, int level)
+{
+    uint64_t *table = table_at(kernel_pml4);
+    for (int current = 4; current > level; current--) {
+        unsigned index = (va >> (12 + 9 * (current - 1))) & 511;
+        if (!(table[index] & PTE_PRESENT))
+            table[index] = mm_early_alloc_frame() | PTE_PRESENT | PTE_WRITABLE;
+        table = table_at(table[index] & PTE_ADDRESS_MASK);
+    }
+    return &table[(va >> (12 + 9 * (level - 1))) & 511];
+}
+
+static void map_kernel_range(const char *start, const char *end, uint64_t flags)
+{
+    for (uintptr_t va = (uintptr_t)start; va < (uintptr_t)end; va += PAGE_SIZE)
+        *entry_for(va, 1) = (va - KERNEL_VMA) | flags | PTE_PRESENT | PTE_GLOBAL;
+}
+
+void arch_paging_init(phys_addr_t max_phys)
+{
+    uint32_t edx = 0;
+    cpu_cpuid(0x80000001, 0, NULL, NULL, NULL, &edx);
+    no_execute = (edx & (1u << 20)) ? PTE_NO_EXECUTE : 0;
+
+    kernel_pml4 = mm_early_alloc_frame();
+
+    map_kernel_range(__text_start, __text_end, 0);
+    map_kernel_range((char *)KEEL_ALIGN_UP((uintptr_t)__text_end, PAGE_SIZE), __rodata_end,
+                     no_execute);
+    map_kernel_range((char *)KEEL_ALIGN_UP((uintptr_t)__rodata_end, PAGE_SIZE), boot_stack_guard,
+                     PTE_WRITABLE | no_execute);
+    /* boot_stack_guard stays unmapped. */
+    map_kernel_range(boot_stack_bottom, __kernel_end, PTE_WRITABLE | no_execute);
+
+    phys_addr_t direct_end = KEEL_ALIGN_UP(max_phys, HUGE_PAGE_SIZE);
+    for (phys_addr_t pa = 0; pa < direct_end; pa += HUGE_PAGE_SIZE)
+        *entry_for(KEEL_DIRECT_MAP_BASE + pa, 2) =
+            pa | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_GLOBAL | no_execute;
+
+    cpu_write_cr3(kernel_pml4);
+}
+
+extern uintptr_t double_fault_stack_bottom, double_fault_stack_top;
+
+bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top)
+{
+    if (rsp >= (uintptr_t)boot_stack_bottom && rsp <= (uintptr_t)boot_stack_top) {
+        *bottom = (uintptr_t)boot_stack_bottom;
+        *top = (uintptr_t)boot_stack_top;
+        return true;
+    }
+    if (rsp >= double_fault_stack_bottom && rsp <= double_fault_stack_top) {
+        *bottom = double_fault_stack_bottom;
+        *top = double_fault_stack_top;
+        return true;
+    }
+    return false;
+}

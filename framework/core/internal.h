@@ -1,0 +1,76 @@
+/* Interfaces between the framework's portable core and the architecture and
+ * platform code. Not part of the public API: labs never include this. */
+#ifndef KEEL_CORE_INTERNAL_H
+#define KEEL_CORE_INTERNAL_H
+
+#include <keel/bootinfo.h>
+#include <keel/trap.h>
+#include <keel/types.h>
+
+/* ---- provided by arch/ ---- */
+
+/* Load the GDT (with a TSS and a separate double-fault stack) and the IDT.
+ * The first thing keel_start does, so that any later fault is reported. */
+void arch_cpu_init(void);
+
+/* Build the kernel's page table: kernel image with per-section permissions,
+ * a guard page below the boot stack, the direct map of [0, max_phys) at
+ * KEEL_DIRECT_MAP_BASE; then switch to it (the boot identity map is gone). */
+void arch_paging_init(phys_addr_t max_phys);
+
+/* Kernel stack bounds for backtraces: [*bottom, *top) of the stack that
+ * contains `rsp`, or false if `rsp` is on no known stack. */
+bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top);
+
+/* Print the general registers of `frame` (or of the caller if NULL). */
+void arch_print_registers(const struct trap_frame *frame);
+
+/* ---- provided by platform/ ---- */
+
+/* Set up and write to the platform's early console (polled, no interrupts). */
+void platform_early_console_init(void);
+/* See platform_early_console_init. */
+void platform_early_console_write(const char *buf, size_t len);
+/* Read a byte from the early console, -1 if none. */
+int platform_early_console_read(void);
+
+/* Fill `info` from what the boot loader passed (magic, physical address of its
+ * block), building a Multiboot2 block if the loader did not give one. Uses the
+ * boot identity/direct map, so it runs before arch_paging_init. */
+void platform_parse_boot_info(uint32_t magic, uint32_t address, struct boot_info *info);
+
+/* End the run with `status` (see <keel/power.h>) as the platform allows. */
+KEEL_NORETURN void platform_power_off(int status);
+
+/* Reset the machine. */
+KEEL_NORETURN void platform_reboot(void);
+
+/* ---- provided by core/ ---- */
+
+/* Parse a Multiboot2 block (reachable through the direct map) into `info`. */
+void bootinfo_from_multiboot2(const struct mb2_info *mbi, struct boot_info *info);
+
+/* The framework's struct boot_info, to be filled once by keel_start;
+ * boot_info_get() returns it from then on. */
+struct boot_info *bootinfo_storage(void);
+
+/* Set up the page array from the memory map and mark the kernel, boot data
+ * and reserved regions. */
+void mm_init(const struct boot_info *info);
+
+/* Write a NUL-terminated string straight to the early console. */
+void console_early_write_str(const char *s);
+
+/* Called by console.c when the early console stops being used. */
+void console_early_set_enabled(bool enabled);
+
+/* Whether a panic is in progress (console and protocol stop taking locks). */
+extern volatile int panic_in_progress;
+
+/* Linker-script symbols. */
+extern char __kernel_phys_start[], __kernel_phys_end[], __kernel_virtual_offset[];
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern char __data_start[], __bss_start[], __bss_end[], __kernel_end[];
+extern char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
+
+#endif

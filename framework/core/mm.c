@@ -1,0 +1,181 @@
+/* Physical memory bookkeeping (see <keel/mm.h>): a struct page per frame, the
+ * direct map, and the framework's boot-time frame allocator. */
+#include <keel/bootinfo.h>
+#include <keel/kprintf.h>
+#include <keel/mm.h>
+#include <keel/panic.h>
+#include <keel/string.h>
+
+#include "internal.h"
+
+#define LOW_MEMORY_END 0x100000 /* firmware lives below 1 MiB: never handed out */
+
+static struct page *pages;
+static uint64_t frame_count;
+static uint64_t early_cursor; /* next frame number the early allocator looks at */
+
+void *phys_to_virt(phys_addr_t pa)
+{
+    return (void *)(KEEL_DIRECT_MAP_BASE + pa);
+}
+
+phys_addr_t virt_to_phys(const void *va)
+{
+    uintptr_t a = (uintptr_t)va;
+    if (a >= (uintptr_t)__text_start && a < (uintptr_t)__kernel_end)
+        return a - (uintptr_t)__kernel_virtual_offset;
+    if (a >= KEEL_DIRECT_MAP_BASE && a < KEEL_DIRECT_MAP_BASE + (frame_count << PAGE_SHIFT))
+        return a - KEEL_DIRECT_MAP_BASE;
+    panic("virt_to_phys(%p): not a kernel-image or direct-map address", va);
+}
+
+struct page *pfn_to_page(uint64_t pfn)
+{
+    return pfn < frame_count ? &pages[pfn] : NULL;
+}
+
+struct page *phys_to_page(phys_addr_t pa)
+{
+    return pfn_to_page(pa >> PAGE_SHIFT);
+}
+
+uint64_t page_to_pfn(const struct page *page)
+{
+    kassert(page >= pages && page < pages + frame_count);
+    return (uint64_t)(page - pages);
+}
+
+uint64_t mm_frame_count(void)
+{
+    return frame_count;
+}
+
+uint64_t mm_count_frames(enum page_state state)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < frame_count; i++)
+        n += pages[i].state == state;
+    return n;
+}
+
+const char *page_state_name(enum page_state state)
+{
+    switch (state) {
+    case PAGE_NOT_RAM:
+        return "not RAM";
+    case PAGE_FREE:
+        return "free";
+    case PAGE_RESERVED_FIRMWARE:
+        return "reserved by firmware";
+    case PAGE_KERNEL_IMAGE:
+        return "kernel image";
+    case PAGE_FRAMEWORK:
+        return "framework data";
+    case PAGE_BOOT_DATA:
+        return "boot data";
+    case PAGE_ALLOCATED:
+        return "allocated";
+    }
+    return "unknown";
+}
+
+phys_addr_t mm_kernel_start(void)
+{
+    return (phys_addr_t)(uintptr_t)__kernel_phys_start;
+}
+
+phys_addr_t mm_kernel_end(void)
+{
+    return (phys_addr_t)(uintptr_t)__kernel_phys_end;
+}
+
+static void mark_range(phys_addr_t start, phys_addr_t end, enum page_state state)
+{
+    for (uint64_t pfn = start >> PAGE_SHIFT; pfn < frame_count && (pfn << PAGE_SHIFT) < end; pfn++)
+        pages[pfn].state = state;
+}
+
+phys_addr_t mm_early_alloc_frame(void)
+{
+    for (; early_cursor < frame_count; early_cursor++) {
+        if (pages[early_cursor].state == PAGE_FREE) {
+            pages[early_cursor].state = PAGE_FRAMEWORK;
+            phys_addr_t pa = early_cursor++ << PAGE_SHIFT;
+            memset(phys_to_virt(pa), 0, PAGE_SIZE);
+            return pa;
+        }
+    }
+    panic("out of memory while setting up the kernel (early frame allocator)");
+}
+
+static bool overlaps_boot_data(const struct boot_info *info, phys_addr_t start, phys_addr_t end)
+{
+    if (start < mm_kernel_end() && end > mm_kernel_start())
+        return true;
+    for (size_t i = 0; i < info->module_count; i++)
+        if (start < info->modules[i].end && end > info->modules[i].start)
+            return true;
+    return false;
+}
+
+/* Find room for the page array: a usable stretch above the kernel that no
+ * boot data overlaps, and that the boot page tables map (below 1 GiB). */
+static phys_addr_t place_page_array(const struct boot_info *info, size_t bytes)
+{
+    for (size_t i = 0; i < info->region_count; i++) {
+        const struct memory_region *r = &info->regions[i];
+        if (r->type != MEMORY_USABLE)
+            continue;
+        phys_addr_t start = KEEL_ALIGN_UP(r->base, PAGE_SIZE);
+        if (start < LOW_MEMORY_END)
+            start = LOW_MEMORY_END;
+        phys_addr_t region_end = r->base + r->length;
+        for (; start + bytes <= region_end && start + bytes <= (1ul << 30); start += PAGE_SIZE) {
+            if (!overlaps_boot_data(info, start, start + bytes))
+                return start;
+        }
+    }
+    panic("no room for the page array (%zu bytes) in the first 1 GiB of memory", bytes);
+}
+
+void mm_init(const struct boot_info *info)
+{
+    phys_addr_t max_phys = 0;
+    for (size_t i = 0; i < info->region_count; i++) {
+        const struct memory_region *r = &info->regions[i];
+        if ((r->type == MEMORY_USABLE || r->type == MEMORY_ACPI_RECLAIMABLE) &&
+            r->base + r->length > max_phys)
+            max_phys = r->base + r->length;
+    }
+    frame_count = KEEL_ALIGN_UP(max_phys, PAGE_SIZE) >> PAGE_SHIFT;
+    size_t array_bytes = KEEL_ALIGN_UP(frame_count * sizeof(struct page), PAGE_SIZE);
+    phys_addr_t array_phys = place_page_array(info, array_bytes);
+    pages = phys_to_virt(array_phys);
+    memset(pages, 0, array_bytes);
+
+    /* Usable frames first, then everything else on top: a frame that any
+     * non-usable region touches is not handed out. */
+    for (size_t i = 0; i < info->region_count; i++) {
+        const struct memory_region *r = &info->regions[i];
+        if (r->type != MEMORY_USABLE)
+            continue;
+        phys_addr_t start = KEEL_ALIGN_UP(r->base, PAGE_SIZE);
+        phys_addr_t end = KEEL_ALIGN_DOWN(r->base + r->length, PAGE_SIZE);
+        if (end > start)
+            mark_range(start, end, PAGE_FREE);
+    }
+    for (size_t i = 0; i < info->region_count; i++) {
+        const struct memory_region *r = &info->regions[i];
+        if (r->type != MEMORY_USABLE)
+            mark_range(KEEL_ALIGN_DOWN(r->base, PAGE_SIZE), r->base + r->length,
+                       PAGE_RESERVED_FIRMWARE);
+    }
+    mark_range(0, LOW_MEMORY_END, PAGE_RESERVED_FIRMWARE);
+    mark_range(mm_kernel_start(), mm_kernel_end(), PAGE_KERNEL_IMAGE);
+    for (size_t i = 0; i < info->module_count; i++)
+        mark_range(info->modules[i].start, info->modules[i].end, PAGE_BOOT_DATA);
+    mark_range(array_phys, array_phys + array_bytes, PAGE_FRAMEWORK);
+
+    early_cursor = mm_kernel_end() >> PAGE_SHIFT;
+    arch_paging_init(max_phys);
+}

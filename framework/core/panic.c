@@ -1,0 +1,74 @@
+/* panic() and backtraces (see <keel/panic.h>, <keel/symbols.h>). */
+#include <keel/console.h>
+#include <keel/cpu.h>
+#include <keel/kprintf.h>
+#include <keel/panic.h>
+#include <keel/power.h>
+#include <keel/protocol.h>
+#include <keel/symbols.h>
+
+#include "internal.h"
+
+#include <stdarg.h>
+
+#define BACKTRACE_MAX_FRAMES 32
+
+volatile int panic_in_progress;
+
+void backtrace_print(uintptr_t rbp)
+{
+    if (rbp == 0) /* start with our caller's frame */
+        rbp = *(uintptr_t *)__builtin_frame_address(0);
+    uintptr_t bottom, top;
+    if (!arch_stack_bounds(rbp, &bottom, &top)) {
+        kprintf("  (frame pointer %p is on no known kernel stack; no backtrace)\n", (void *)rbp);
+        return;
+    }
+    for (int depth = 1; depth < BACKTRACE_MAX_FRAMES; depth++) {
+        /* A frame is [saved rbp][return address]; both must lie inside the
+         * stack, and frames must move towards its top. */
+        if (rbp == 0 || rbp % 8 != 0 || rbp < bottom || rbp + 16 > top)
+            return;
+        uintptr_t next = ((uintptr_t *)rbp)[0];
+        uintptr_t return_address = ((uintptr_t *)rbp)[1];
+        if (return_address == 0)
+            return;
+        struct symbol_info where;
+        if (symbol_lookup(return_address - 1, &where))
+            kprintf("  #%-2d %p %s+%#lx (%s:%d)\n", depth, (void *)return_address, where.function,
+                    where.offset + 1, where.file ? where.file : "?", where.line);
+        else
+            kprintf("  #%-2d %p ?\n", depth, (void *)return_address);
+        if (next <= rbp)
+            return;
+        rbp = next;
+    }
+    kprintf("  ... (more frames not shown)\n");
+}
+
+void panic_at(const char *file, int line, const char *fmt, ...)
+{
+    cpu_irq_disable();
+    if (panic_in_progress++) {
+        console_early_write_str("\n*** panic while panicking; stopping\n");
+        kernel_power_off(KEEL_EXIT_PANIC);
+    }
+    char message[256];
+    va_list args;
+    va_start(args, fmt);
+    kvsnprintf(message, sizeof(message), fmt, args);
+    va_end(args);
+
+    kprintf("\n*** KERNEL PANIC: %s\n    at %s:%d\n", message, file, line);
+    uintptr_t rsp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(rsp));
+    kprintf("Registers:\n  RSP %016lx  RBP %016lx  RFLAGS %08lx\n", rsp,
+            (uintptr_t)__builtin_frame_address(0), cpu_read_rflags());
+    kprintf("  CR0 %016lx  CR2 %016lx  CR3 %016lx  CR4 %016lx\n", cpu_read_cr0(), cpu_read_cr2(),
+            cpu_read_cr3(), cpu_read_cr4());
+    kprintf("Backtrace (most recent call first):\n");
+    uintptr_t rbp = (uintptr_t)__builtin_frame_address(0);
+    backtrace_print(rbp);
+    protocol_emit("PANIC", "%s (at %s:%d)", message, file, line);
+    kernel_power_off(KEEL_EXIT_PANIC);
+}

@@ -1,0 +1,75 @@
+/* Physical memory: addresses, the direct map and per-frame bookkeeping.
+ *
+ * After boot, every byte of RAM is mapped at KEEL_DIRECT_MAP_BASE + physical
+ * address (the direct map), so the kernel reaches any frame with
+ * phys_to_virt(). Every 4 KiB frame below the highest RAM address has a
+ * struct page recording what it is used for. */
+#ifndef KEEL_MM_H
+#define KEEL_MM_H
+
+#include <keel/types.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ul << PAGE_SHIFT)
+
+/* Where the direct map of physical memory starts in virtual memory. */
+#define KEEL_DIRECT_MAP_BASE 0xffff800000000000ul
+
+/* What a frame is used for. */
+enum page_state {
+    PAGE_NOT_RAM = 0,       /* a hole or device memory: no frame here */
+    PAGE_FREE,              /* usable RAM not handed out to anybody */
+    PAGE_RESERVED_FIRMWARE, /* the memory map says it is not usable */
+    PAGE_KERNEL_IMAGE,      /* the kernel's code and data */
+    PAGE_FRAMEWORK,         /* page tables, page array and other framework data */
+    PAGE_BOOT_DATA,         /* boot loader data: information block, modules */
+    PAGE_ALLOCATED,         /* handed out by a frame allocator */
+};
+
+struct page {
+    uint8_t state;     /* enum page_state */
+    uint8_t order;     /* for allocators: log2 of the block size, in frames */
+    uint16_t flags;    /* free for allocators to use */
+    uint32_t refcount; /* free for allocators to use */
+    void *owner;       /* free for allocators to use */
+};
+
+/* The virtual address through which physical address `pa` is reached. The
+ * address must be RAM (or the result is a fault waiting to happen). */
+void *phys_to_virt(phys_addr_t pa);
+
+/* The physical address behind direct-map or kernel-image address `va`.
+ * Panics on any other address, naming it. */
+phys_addr_t virt_to_phys(const void *va);
+
+/* The struct page for frame number `pfn`, or NULL if it is beyond the highest
+ * RAM frame. */
+struct page *pfn_to_page(uint64_t pfn);
+
+/* The struct page for the frame containing physical address `pa`, or NULL. */
+struct page *phys_to_page(phys_addr_t pa);
+
+/* Inverse of pfn_to_page. */
+uint64_t page_to_pfn(const struct page *page);
+
+/* Number of frames covered by the page array (highest RAM frame + 1). */
+uint64_t mm_frame_count(void);
+
+/* Number of frames in state `state`. O(frames); meant for reports and tests. */
+uint64_t mm_count_frames(enum page_state state);
+
+/* The name of a page state, e.g. "free", "kernel image". */
+const char *page_state_name(enum page_state state);
+
+/* Take one free frame from the framework's boot-time allocator (frames above
+ * the kernel, in address order), mark it PAGE_FRAMEWORK and zero it. For the
+ * framework and early boot code; labs use their own allocators. Panics when
+ * memory is exhausted. Kernel context. */
+phys_addr_t mm_early_alloc_frame(void);
+
+/* Physical extent of the kernel image (first byte, one past last byte). */
+phys_addr_t mm_kernel_start(void);
+/* See mm_kernel_start. */
+phys_addr_t mm_kernel_end(void);
+
+#endif

@@ -1,0 +1,5 @@
+# The framework's self-test kernel (make kernel LAB=selftest): the framework's
+# own in-kernel tests, and deliberate crashes that check its reports.
+LAB_STUDENT_SOURCES :=
+LAB_COMMON_SOURCES := main.c
+LAB_TEST_SOURCES := test_core.c test_crash.c

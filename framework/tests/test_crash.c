@@ -1,0 +1,74 @@
+/* Deliberate crashes, run only when named (keel.test=crash_…): the test suite
+ * boots each and checks that the framework reports it and the grader names it. */
+#include <keel/keel.h>
+#include <ktest.h>
+
+/* These functions recurse or crash on purpose. */
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+
+__attribute__((noinline)) static void crash_helper_panics(int depth)
+{
+    if (depth == 0)
+        panic("deliberate panic for the self-test (value %d)", 42);
+    crash_helper_panics(depth - 1);
+    __asm__ volatile("" ::: "memory");
+}
+
+KTEST(crash_panic)
+{
+    crash_helper_panics(2);
+}
+
+__attribute__((noinline)) static void crash_helper_invalid_opcode(void)
+{
+    __asm__ volatile("ud2");
+}
+
+KTEST(crash_invalid_opcode)
+{
+    crash_helper_invalid_opcode();
+    __asm__ volatile("" ::: "memory");
+}
+
+KTEST(crash_null_dereference)
+{
+    volatile int *nothing = (volatile int *)(uintptr_t)cmdline_get_long("keel.nosuch", 0);
+    *nothing = 1;
+}
+
+__attribute__((noinline)) static int crash_helper_recurse(int n)
+{
+    volatile char pad[512];
+    pad[0] = (char)n;
+    return crash_helper_recurse(n + 1) + pad[0];
+}
+
+KTEST(crash_stack_overflow)
+{
+    crash_helper_recurse(0);
+}
+
+KTEST(crash_triple_fault)
+{
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } empty = {0, 0};
+    __asm__ volatile("lidt %0; int3" ::"m"(empty));
+}
+
+__attribute__((noinline)) static void crash_helper_spin(void)
+{
+    for (;;)
+        __asm__ volatile("pause");
+}
+
+KTEST(crash_hang)
+{
+    crash_helper_spin();
+}
+
+KTEST(crash_test_failure)
+{
+    KT_ASSERT_EQ(1 + 1, 3, "deliberately wrong arithmetic");
+}

@@ -1,0 +1,67 @@
+/* In-kernel tests: how labs and the framework write tests that run inside the
+ * kernel and report to the graders through the grader protocol.
+ *
+ *   KTEST(serial_init_sets_8n1) {
+ *       struct fake_uart u = ...;
+ *       KT_ASSERT(u.lcr == 0x03, "LCR is %#x, expected 0x03 (8 data bits, no parity, 1 stop bit)", u.lcr);
+ *   }
+ *
+ * A test passes if it returns. KT_ASSERT / KT_FAIL end the test at once (from
+ * any depth of calls, the runner longjmps back) with the message as the
+ * reason the grader shows the student. An exception or panic inside a test
+ * ends the whole run; the grader reports it with the backtrace.
+ *
+ * Booting with keel.test=NAME runs that test, keel.test=all runs every test
+ * in link order, keel.test=list lists them; the kernel then powers off. */
+#ifndef KEEL_KTEST_H
+#define KEEL_KTEST_H
+
+#include <keel/types.h>
+
+struct ktest {
+    const char *name;
+    void (*run)(void);
+    const char *file;
+    int line;
+};
+
+#define KTEST(test_name)                                                                           \
+    static void ktest_fn_##test_name(void);                                                        \
+    static const struct ktest ktest_desc_##test_name                                               \
+        __attribute__((used, section(".keel_tests"), aligned(8))) = {                              \
+            #test_name, ktest_fn_##test_name, __FILE__, __LINE__};                                 \
+    static void ktest_fn_##test_name(void)
+
+/* End the current test as failed with a printf-style reason. Never returns. */
+KEEL_NORETURN void ktest_fail_at(const char *file, int line, const char *fmt, ...)
+    KEEL_PRINTF(3, 4);
+
+#define KT_FAIL(...) ktest_fail_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/* Fail with the reason unless `cond` holds. */
+#define KT_ASSERT(cond, ...)                                                                       \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ktest_fail_at(__FILE__, __LINE__, __VA_ARGS__);                                        \
+    } while (0)
+
+/* Fail unless two integers are equal; the message shows both values. */
+#define KT_ASSERT_EQ(actual, expected, what)                                                       \
+    do {                                                                                           \
+        long long ktest_a_ = (long long)(actual), ktest_e_ = (long long)(expected);                \
+        if (ktest_a_ != ktest_e_)                                                                  \
+            ktest_fail_at(__FILE__, __LINE__, "%s: got %lld (%#llx), expected %lld (%#llx)", what, \
+                          ktest_a_, (unsigned long long)ktest_a_, ktest_e_,                        \
+                          (unsigned long long)ktest_e_);                                           \
+    } while (0)
+
+/* Ask the grader to check that `text` appears in the serial output (outside
+ * protocol frames) before the run ends: for output that only the outside
+ * world can see, such as bytes a student's driver put on the wire. */
+void ktest_expect_output(const char *text);
+
+/* Run the tests selected by keel.test= and power off. Returns without doing
+ * anything if keel.test is absent. Called by the lab kernel's kmain. */
+void ktest_main(void);
+
+#endif

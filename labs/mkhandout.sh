@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Build what a student receives for one lab:
+#   labs/mkhandout.sh LAB OUT.tar.gz
+# The prebuilt framework (lib/libkeel.a, lib/keel.ld) and its public headers,
+# the shared lab kernel sources, the lab's skeleton, handout and tests, the
+# lab's graders, tools and docs. No framework sources, no solution.
+set -euo pipefail
+lab=$1 out=$2
+[[ -d $lab && -f $lab/lab.mk ]] || { echo "mkhandout: no lab called '$lab'" >&2; exit 1; }
+[[ -f build/framework/libkeel.a ]] || { echo "mkhandout: build the framework first (make lib)" >&2; exit 1; }
+
+name="$lab-handout"
+staging=$(mktemp -d)
+trap 'rm -rf "$staging"' EXIT
+dest="$staging/$name"
+mkdir -p "$dest/lib" "$dest/framework" "$dest/labs" "$dest/grading"
+
+cp build/framework/libkeel.a build/framework/keel.ld "$dest/lib/"
+cp -r framework/include "$dest/framework/"
+cp -r labs/include labs/kernel_main.c labs/ktest.c "$dest/labs/"
+cp Makefile .clang-format "$dest/"
+printf '# Written by make handout: this tree is the %s handout.\nLAB ?= %s\n' "$lab" "$lab" >"$dest/config.mk"
+
+# The lab, minus its reference solution.
+tar -C . --exclude="$lab/solution" -cf - "$lab" | tar -C "$dest" -xf -
+
+# Graders: the library and this lab's grader file only.
+lab_tests="test_${lab//-/_}.py"
+(cd grading && tar --exclude='__pycache__' --exclude='results' --exclude='selftest' \
+    --exclude='test_*.py' -cf - .) | tar -C "$dest/grading" -xf -
+cp "grading/$lab_tests" "$dest/grading/"
+
+# Tools and docs.
+tar --exclude='__pycache__' -cf - tools docs | tar -C "$dest" -xf -
+
+cat >"$dest/README.md" <<README
+# Keel: $lab
+
+This is your copy of the $lab lab. Start with \`$lab/README.md\`.
+
+    make qemu          # build your kernel and boot it in QEMU (serial console in this terminal)
+    make grade         # run the graders on your code
+    make qemu-gdb      # boot and wait for the debugger; then \`make gdb\` in another terminal
+    make doctor        # check that this machine has everything Keel needs
+
+The framework comes prebuilt in \`lib/libkeel.a\`; its API is documented in
+\`framework/include/keel/*.h\`.
+README
+
+# Fail loudly if anything secret slipped in.
+if find "$dest" -path '*/solution*' -o -path "$dest/framework/core*" -o -path "$dest/framework/arch*" \
+    -o -path "$dest/framework/platform*" | grep -q .; then
+    echo "mkhandout: solution or framework sources in the handout; refusing" >&2
+    exit 1
+fi
+mkdir -p "$(dirname "$out")"
+tar -C "$staging" -czf "$out" "$name"
+echo "wrote $out"

@@ -1,0 +1,1 @@
+# Make targets for tools: included by the root Makefile.
