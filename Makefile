@@ -13,9 +13,10 @@
 # prebuilt (lib/libkeel.a) instead of from framework/ sources.
 
 .DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
 SHELL := /bin/bash
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
-BUILD := build
+BUILD ?= build
 PYTHON ?= /usr/bin/python3
 JOBS ?= $(shell nproc)
 HOST_PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
@@ -23,8 +24,14 @@ HOST_PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
 -include config.mk
 LAB ?= complete
 SOLUTION ?=
-VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,student)
+# CHECKED=1: build with the undefined-behaviour sanitizer (framework and lab).
+CHECKED ?=
+CHECKED_SUFFIX := $(if $(filter 1 yes true,$(CHECKED)),-checked,)
+VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,student)$(CHECKED_SUFFIX)
 HAVE_FRAMEWORK_SOURCES := $(if $(wildcard framework/core/start.c),1,)
+
+# V=1 shows the full commands.
+Q := $(if $(filter 1,$(V)),,@)
 
 # ---- toolchain -------------------------------------------------------------
 CC := gcc
@@ -35,6 +42,7 @@ KERNEL_CFLAGS := -std=gnu17 -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mn
 	-mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-fno-strict-aliasing -fno-common -g -O2 -Wall -Wextra -Werror -MMD -MP \
 	-Iframework/include
+KERNEL_CFLAGS += $(if $(CHECKED_SUFFIX),-fsanitize=undefined -fno-sanitize-recover=all,)
 KERNEL_ASFLAGS := -g -MMD -MP -Iframework/include
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
@@ -43,32 +51,41 @@ ifeq ($(HAVE_FRAMEWORK_SOURCES),1)
 KEEL_LIB_DIR := $(BUILD)/framework
 FRAMEWORK_SOURCES := $(wildcard framework/core/*.c framework/arch/x86_64/*.c \
 	framework/arch/x86_64/*.S framework/platform/pc/*.c framework/platform/pc/*.S)
-FRAMEWORK_OBJECTS := $(patsubst %,$(KEEL_LIB_DIR)/obj/%.o,$(FRAMEWORK_SOURCES))
+FRAMEWORK_OBJECTS := $(patsubst %,$(KEEL_LIB_DIR)/obj$(CHECKED_SUFFIX)/%.o,$(FRAMEWORK_SOURCES))
 
-$(KEEL_LIB_DIR)/libkeel.a: $(FRAMEWORK_OBJECTS)
+$(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX).a: $(FRAMEWORK_OBJECTS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
 
 $(KEEL_LIB_DIR)/keel.ld: framework/arch/x86_64/kernel.ld
 	@mkdir -p $(@D)
-	cp $< $@
+	$(Q)cp $< $@
 
-$(KEEL_LIB_DIR)/obj/%.c.o: %.c
-	@mkdir -p $(@D)
-	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+# The sanitizer's own runtime must not be instrumented.
+$(KEEL_LIB_DIR)/obj-checked/framework/core/ubsan.c.o: KERNEL_CFLAGS += -fno-sanitize=all
 
-$(KEEL_LIB_DIR)/obj/%.S.o: %.S
+$(KEEL_LIB_DIR)/obj$(CHECKED_SUFFIX)/%.c.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(KEEL_LIB_DIR)/obj$(CHECKED_SUFFIX)/%.S.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
 
 -include $(FRAMEWORK_OBJECTS:.o=.d)
 else
 KEEL_LIB_DIR := lib
 endif
-KEEL_LIB := $(KEEL_LIB_DIR)/libkeel.a $(KEEL_LIB_DIR)/keel.ld
+KEEL_LIB := $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX).a $(KEEL_LIB_DIR)/keel.ld
 
 .PHONY: lib
 lib: $(KEEL_LIB)
+ifeq ($(HAVE_FRAMEWORK_SOURCES),1)
+	@$(MAKE) --no-print-directory $(KEEL_LIB_DIR)/libkeel-checked.a CHECKED=1
+endif
 
 # ---- one kernel: LAB × VARIANT -----------------------------------------------
 # A lab directory's lab.mk names its sources relative to that directory:
@@ -88,26 +105,30 @@ KERNEL := $(KERNEL_DIR)/kernel.elf
 
 $(KERNEL_DIR)/obj/%.c.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(KERNEL_CFLAGS) $(LAB_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KERNEL_CFLAGS) $(LAB_CFLAGS) -c $< -o $@
 
 -include $(LAB_OBJECTS:.o=.d)
 
 LINK_KERNEL = $(LD) $(KERNEL_LDFLAGS) -T $(KEEL_LIB_DIR)/keel.ld -o $@ \
-	--whole-archive $(KEEL_LIB_DIR)/libkeel.a --no-whole-archive $(LAB_OBJECTS)
+	--whole-archive $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX).a --no-whole-archive $(LAB_OBJECTS)
 
 # Two passes: the symbol table for backtraces is made from pass 1 and linked
 # in after the code, so no code address moves between the passes.
 $(KERNEL_DIR)/kernel.pass1.elf: $(LAB_OBJECTS) $(KEEL_LIB)
-	$(LINK_KERNEL)
+	@echo "  LD      $@"
+	$(Q)$(LINK_KERNEL)
 
 $(KERNEL_DIR)/symbols.bin: $(KERNEL_DIR)/kernel.pass1.elf tools/mksyms.py
-	$(HOST_PYTHON) tools/mksyms.py $< $@ --strip-prefix $(ROOT)/
+	@echo "  SYMS    $@"
+	$(Q)$(HOST_PYTHON) tools/mksyms.py $< $@ --strip-prefix $(ROOT)/
 
 $(KERNEL_DIR)/symbols.o: $(KERNEL_DIR)/symbols.bin
-	printf '.section .keel_symbols,"a"\n.incbin "%s"\n' $< | $(CC) -c -x assembler - -o $@
+	$(Q)printf '.section .keel_symbols,"a"\n.incbin "%s"\n' $< | $(CC) -c -x assembler - -o $@
 
 $(KERNEL): $(KERNEL_DIR)/kernel.pass1.elf $(KERNEL_DIR)/symbols.o
-	$(LINK_KERNEL) $(KERNEL_DIR)/symbols.o
+	@echo "  LD      $@"
+	$(Q)$(LINK_KERNEL) $(KERNEL_DIR)/symbols.o
 	@cmp -s <(nm $(KERNEL_DIR)/kernel.pass1.elf | grep -i ' t ') <(nm $@ | grep -i ' t ') || \
 	  { echo "error: code moved between the two link passes" >&2; rm -f $@; exit 1; }
 

@@ -15,7 +15,7 @@ trap 'rm -rf "$staging"' EXIT
 dest="$staging/$name"
 mkdir -p "$dest/lib" "$dest/framework" "$dest/labs" "$dest/grading"
 
-cp build/framework/libkeel.a build/framework/keel.ld "$dest/lib/"
+cp build/framework/libkeel.a build/framework/libkeel-checked.a build/framework/keel.ld "$dest/lib/"
 cp -r framework/include "$dest/framework/"
 cp -r labs/include labs/kernel_main.c labs/ktest.c "$dest/labs/"
 cp Makefile .clang-format "$dest/"

@@ -240,7 +240,9 @@ static void format(struct sink *s, const char *fmt, va_list args)
             break;
         }
         case 'p': {
-            struct spec pointer = {.alt = true, .zero = true, .width = 18, .precision = -1};
+            struct spec pointer = {.zero = true, .width = 16, .precision = -1};
+            sink_put(s, '0');
+            sink_put(s, 'x');
             put_number(s, &pointer, (uintptr_t)va_arg(ap, void *), false, 16, false);
             break;
         }

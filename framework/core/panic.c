@@ -17,22 +17,38 @@ volatile int panic_in_progress;
 
 void backtrace_print(uintptr_t rbp)
 {
-    if (rbp == 0) /* start with our caller's frame */
-        rbp = *(uintptr_t *)__builtin_frame_address(0);
+    if (rbp == 0) /* our own frame holds the return address into our caller */
+        rbp = (uintptr_t)__builtin_frame_address(0);
     uintptr_t bottom, top;
     if (!arch_stack_bounds(rbp, &bottom, &top)) {
         kprintf("  (frame pointer %p is on no known kernel stack; no backtrace)\n", (void *)rbp);
         return;
     }
+    uintptr_t previous_return = 0;
+    int repeats = 0;
     for (int depth = 1; depth < BACKTRACE_MAX_FRAMES; depth++) {
         /* A frame is [saved rbp][return address]; both must lie inside the
          * stack, and frames must move towards its top. */
         if (rbp == 0 || rbp % 8 != 0 || rbp < bottom || rbp + 16 > top)
-            return;
+            break;
         uintptr_t next = ((uintptr_t *)rbp)[0];
         uintptr_t return_address = ((uintptr_t *)rbp)[1];
         if (return_address == 0)
-            return;
+            break;
+        /* Deep recursion: one line for the run of identical frames. */
+        if (return_address == previous_return) {
+            repeats++;
+            depth--;
+            if (next <= rbp)
+                break;
+            rbp = next;
+            continue;
+        }
+        if (repeats)
+            kprintf("      (the frame above repeats %d more times: deep or endless recursion?)\n",
+                    repeats);
+        repeats = 0;
+        previous_return = return_address;
         struct symbol_info where;
         if (symbol_lookup(return_address - 1, &where))
             kprintf("  #%-2d %p %s+%#lx (%s:%d)\n", depth, (void *)return_address, where.function,
@@ -40,10 +56,14 @@ void backtrace_print(uintptr_t rbp)
         else
             kprintf("  #%-2d %p ?\n", depth, (void *)return_address);
         if (next <= rbp)
-            return;
+            break;
         rbp = next;
+        if (depth == BACKTRACE_MAX_FRAMES - 1)
+            kprintf("  ... (more frames not shown)\n");
     }
-    kprintf("  ... (more frames not shown)\n");
+    if (repeats)
+        kprintf("      (the frame above repeats %d more times: deep or endless recursion?)\n",
+                repeats);
 }
 
 void panic_at(const char *file, int line, const char *fmt, ...)

@@ -86,6 +86,7 @@ KTEST(symbol_lookup_names_functions)
 __attribute__((noinline)) static void backtrace_level2(void)
 {
     backtrace_print(0);
+    __asm__ volatile("" ::: "memory"); /* keep the call from becoming a jump */
 }
 
 __attribute__((noinline)) static void backtrace_level1(void)

@@ -70,6 +70,14 @@ void arch_print_registers(const struct trap_frame *f)
             cpu_read_cr3(), cpu_read_cr4());
 }
 
+/* Whether the trapped stack pointer is in (or just above) the boot stack's
+ * guard page: the signature of a kernel stack overflow. */
+static bool stack_overflowed(const struct trap_frame *frame)
+{
+    return frame->rsp >= (uintptr_t)boot_stack_guard &&
+           frame->rsp < (uintptr_t)boot_stack_bottom + 256;
+}
+
 void trap_print_report(const struct trap_frame *frame)
 {
     struct symbol_info where;
@@ -84,7 +92,11 @@ void trap_print_report(const struct trap_frame *frame)
         kprintf("  at %p (not inside a known kernel function)\n", (void *)frame->rip);
     if (vector == TRAP_PAGE_FAULT)
         print_page_fault(frame->error_code, cpu_read_cr2());
-    if (vector == TRAP_DOUBLE_FAULT)
+    if (stack_overflowed(frame))
+        kprintf("  KERNEL STACK OVERFLOW: the stack pointer %p ran into the guard page below the "
+                "boot stack (%p-%p); look for deep recursion or large local arrays\n",
+                (void *)frame->rsp, (void *)boot_stack_bottom, (void *)boot_stack_top);
+    else if (vector == TRAP_DOUBLE_FAULT)
         kprintf("  a double fault usually means the kernel stack overflowed (it ran into the "
                 "guard page below it) or an exception happened while handling another\n");
     kprintf("Registers:\n");
@@ -118,7 +130,8 @@ void trap_dispatch(struct trap_frame *frame)
     trap_print_report(frame);
     struct symbol_info where;
     bool known = symbol_lookup(frame->rip, &where);
-    protocol_emit("EXCEPTION", "%s (vector %u, error code %#lx) at %s%s%#lx", trap_name(vector),
+    protocol_emit("EXCEPTION", "%s%s (vector %u, error code %#lx) at %s%s%#lx",
+                  stack_overflowed(frame) ? "kernel stack overflow: " : "", trap_name(vector),
                   vector, frame->error_code, known ? where.function : "",
                   known ? "+" : "", known ? where.offset : frame->rip);
     kernel_power_off(KEEL_EXIT_EXCEPTION);

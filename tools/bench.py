@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Keel benchmarks (make bench). Prints wall-clock figures; asserts nothing.
+
+  clean build      framework + every lab kernel, from nothing, make -j$(nproc)
+  boot to READY    emulator start to the framework's READY line (C entry plus
+                   early set-up), direct boot (-kernel) and GRUB ISO, QEMU TCG
+                   and Bochs
+  boot to prompt   emulator start to lab 1's monitor prompt "K> "
+  grade lab1       `make grade LAB=lab1-boot SOLUTION=1`, wall time
+
+Each figure is the median of several runs (the count is printed)."""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QEMU = ["qemu-system-x86_64", "-accel", "tcg", "-M", "q35", "-m", "128M", "-cpu", "qemu64",
+        "-no-reboot", "-display", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
+
+def make(*args, env=None):
+    subprocess.run(["make", "--no-print-directory", "-s", *args], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, env=env)
+
+
+def time_until(cmd, marker, timeout=120, cwd=ROOT):
+    """Seconds from starting cmd until marker appears on its stdout."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    seen = b""
+    try:
+        while time.monotonic() - start < timeout:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            seen += chunk
+            if marker in seen:
+                return time.monotonic() - start
+        raise RuntimeError(f"{marker!r} not seen from {' '.join(cmd)}")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def median(fn, runs):
+    values = [fn() for _ in range(runs)]
+    return statistics.median(values), runs
+
+
+def report(name, value_runs, unit="ms"):
+    value, runs = value_runs
+    shown = f"{value * 1000:8.0f} ms" if unit == "ms" else f"{value:8.2f} s "
+    print(f"  {name:<44} {shown}  (median of {runs})", flush=True)
+
+
+def bochs_command(iso, workdir):
+    rc = os.path.join(workdir, "bochs.rc")
+    with open(rc, "w") as f:
+        f.write("c\n")
+    conf = os.path.join(workdir, "bochsrc")
+    with open(conf, "w") as f:
+        f.write(f"""megs: 128
+cpu: model=corei7_sandy_bridge_2600k, ips=50000000
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path={iso}, status=inserted
+boot: cdrom
+display_library: nogui
+port_e9_hack: enabled=1
+com1: enabled=1, mode=file, dev={workdir}/serial.log
+log: /dev/null
+""")
+    return ["bochs", "-q", "-f", conf, "-rc", rc]
+
+
+def main():
+    runs = int(os.environ.get("BENCH_RUNS", "5"))
+    print("Keel benchmarks (wall clock, this machine)")
+
+    with tempfile.TemporaryDirectory() as build:
+        env = dict(os.environ, BUILD=build)
+        start = time.monotonic()
+        make(f"-j{os.cpu_count()}", "kernels", f"BUILD={build}", env=env)
+        print(f"  {'clean build (framework + all kernels)':<44} {time.monotonic() - start:8.2f} s ")
+
+    selftest = os.path.join(ROOT, "build/selftest/solution/kernel.elf")
+    complete = os.path.join(ROOT, "build/complete/solution/kernel.elf")
+    direct = lambda kernel, cmdline, marker: time_until(
+        QEMU + ["-serial", "stdio", "-kernel", kernel, "-append", cmdline], marker)
+    report("QEMU direct boot to READY", median(lambda: direct(selftest, "keel.test=none", b":READY:"), runs))
+
+    make("iso", "LAB=selftest", "SOLUTION=1", "CMDLINE=keel.test=none")
+    make("iso", "LAB=complete", "SOLUTION=1", "CMDLINE=")
+    selftest_iso = os.path.join(ROOT, "build/selftest/solution/keel.iso")
+    complete_iso = os.path.join(ROOT, "build/complete/solution/keel.iso")
+    iso = lambda image, marker: time_until(QEMU + ["-serial", "stdio", "-cdrom", image], marker)
+    report("QEMU GRUB ISO to READY", median(lambda: iso(selftest_iso, b":READY:"), runs))
+    report("QEMU direct boot to lab 1 monitor prompt", median(lambda: direct(complete, "", b"K> "), runs))
+    report("QEMU GRUB ISO to lab 1 monitor prompt", median(lambda: iso(complete_iso, b"K> "), runs))
+
+    if shutil.which("bochs"):
+        def bochs(image, marker):
+            with tempfile.TemporaryDirectory() as work:
+                return time_until(bochs_command(image, work), marker, timeout=300)
+        report("Bochs GRUB ISO to READY", median(lambda: bochs(selftest_iso, b":READY:"), 3), unit="s")
+    else:
+        print("  Bochs not installed: skipped")
+
+    def grade():
+        start = time.monotonic()
+        subprocess.run(["make", "--no-print-directory", "grade", "LAB=lab1-boot", "SOLUTION=1"],
+                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.monotonic() - start
+    report("make grade LAB=lab1-boot SOLUTION=1", median(grade, 3), unit="s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
