@@ -40,6 +40,7 @@ static void reset_after_test(void)
 {
     io_mock_remove();
     console_capture_end();
+    console_inject_clear();
 }
 
 static bool run_one(const struct ktest *test)
@@ -66,6 +67,27 @@ static bool run_one(const struct ktest *test)
     return passed;
 }
 
+#define MAX_TESTS 256
+
+/* The tests in source order (file, then line): the linker section holds
+ * each file's tests in reverse. */
+static size_t sorted_tests(const struct ktest **out)
+{
+    size_t count = 0;
+    for (const struct ktest *t = __ktests_start; t < __ktests_end && count < MAX_TESTS; t++) {
+        size_t i = count++;
+        while (i > 0) {
+            int order = strcmp(out[i - 1]->file, t->file);
+            if (order < 0 || (order == 0 && out[i - 1]->line < t->line))
+                break;
+            out[i] = out[i - 1];
+            i--;
+        }
+        out[i] = t;
+    }
+    return count;
+}
+
 /* Whether `name` is one of the comma-separated names in `selection`. */
 static bool selected(const char *selection, const char *name)
 {
@@ -86,16 +108,18 @@ void ktest_main(void)
     if (!cmdline_get("keel.test", selection, sizeof(selection)))
         return;
 
-    size_t count = (size_t)(__ktests_end - __ktests_start);
+    static const struct ktest *tests[MAX_TESTS];
+    size_t count = sorted_tests(tests);
     unsigned passed = 0, failed = 0;
 
     if (strcmp(selection, "list") == 0) {
-        for (const struct ktest *t = __ktests_start; t < __ktests_end; t++)
-            protocol_emit("TEST", "%s %s:%d", t->name, t->file, t->line);
+        for (size_t i = 0; i < count; i++)
+            protocol_emit("TEST", "%s %s:%d", tests[i]->name, tests[i]->file, tests[i]->line);
     } else if (strcmp(selection, "none") != 0) {
         bool all = strcmp(selection, "all") == 0;
         kprintf("[test] %zu tests in this kernel\n", count);
-        for (const struct ktest *t = __ktests_start; t < __ktests_end; t++) {
+        for (size_t i = 0; i < count; i++) {
+            const struct ktest *t = tests[i];
             bool crash = strncmp(t->name, CRASH_PREFIX, strlen(CRASH_PREFIX)) == 0;
             if (all ? crash : !selected(selection, t->name))
                 continue;
@@ -110,8 +134,8 @@ void ktest_main(void)
                 const char *end = strchr(p, ',');
                 size_t word = end ? (size_t)(end - p) : strlen(p);
                 bool known = false;
-                for (const struct ktest *t = __ktests_start; t < __ktests_end; t++)
-                    known |= strlen(t->name) == word && strncmp(t->name, p, word) == 0;
+                for (size_t i = 0; i < count; i++)
+                    known |= strlen(tests[i]->name) == word && strncmp(tests[i]->name, p, word) == 0;
                 if (!known) {
                     protocol_emit("FAIL", "%.*s no such test in this kernel", (int)word, p);
                     failed++;

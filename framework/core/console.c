@@ -102,6 +102,13 @@ void console_inject_input(const char *bytes, size_t len)
     cpu_irq_restore(irq);
 }
 
+void console_inject_clear(void)
+{
+    bool irq = cpu_irq_save();
+    injected_head = injected_tail = 0;
+    cpu_irq_restore(irq);
+}
+
 int console_getc(void)
 {
     bool irq = cpu_irq_save();

@@ -57,6 +57,9 @@ int console_getc_blocking(void);
  * dropped. Any context. */
 void console_inject_input(const char *bytes, size_t len);
 
+/* Drop any injected input not read yet. Any context. */
+void console_inject_clear(void);
+
 /* Start copying all console output into `buf` (capacity `size`, always kept
  * NUL-terminated) as well as to the consoles. Used by tests to check what a
  * function printed. Returns false if a capture is already active. */

@@ -1,0 +1,4 @@
+# Lab 1 (boot): what the build compiles. Paths are relative to this directory.
+LAB_STUDENT_SOURCES := serial.c memmap.c monitor.c
+LAB_COMMON_SOURCES := main.c
+LAB_TEST_SOURCES := tests/fake_uart.c tests/test_serial.c tests/test_memmap.c tests/test_monitor.c
