@@ -1,0 +1,115 @@
+"""pytest set-up shared by the graders (test_<lab>.py) and the suite's own
+tests (selftest/): command-line options, fixtures, points and the score."""
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from keelgrade import calibration, results  # noqa: E402
+from keelgrade.runner import BuildError, Machine, boot, build_kernel  # noqa: E402
+from keelgrade.verdict import judge_test  # noqa: E402
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("keel")
+    group.addoption("--lab", default=os.environ.get("KEEL_LAB"), help="lab to grade, e.g. lab1-boot")
+    group.addoption("--solution", action="store_true", default=os.environ.get("KEEL_SOLUTION") == "1",
+                    help="grade the reference solution instead of the student's code")
+    group.addoption("--checked", action="store_true", default=os.environ.get("KEEL_CHECKED") == "1",
+                    help="build with the undefined-behaviour sanitizer")
+    group.addoption("--keel-root", default=os.path.dirname(HERE), help="the Keel tree (or handout)")
+    group.addoption("--results", default=None, help="where to write results.json")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "points(n): what the test is worth")
+    config.addinivalue_line("markers", "title(text): the name shown in the score")
+
+
+class Lab:
+    """The lab being graded: builds its kernel once and boots it per test."""
+
+    def __init__(self, root, name, solution, checked):
+        self.root, self.name, self.solution, self.checked = root, name, solution, checked
+        self._kernel = None
+        self._build_error = None
+
+    @property
+    def kernel(self):
+        if self._kernel is None and self._build_error is None:
+            try:
+                self._kernel = build_kernel(self.root, self.name, self.solution, self.checked)
+            except BuildError as error:
+                self._build_error = str(error)
+        if self._build_error:
+            pytest.fail(self._build_error, pytrace=False)
+        return self._kernel
+
+    def timeout(self, multiplier=1.0):
+        return calibration.timeout_for(calibration.boot_seconds(self.root, self.name), multiplier)
+
+    def run_ktest(self, name, workdir, multiplier=1.0):
+        """Boot with keel.test=name; return (verdict, transcript, machine)."""
+        machine = boot(self.kernel.elf, f"keel.test={name}", workdir, self.timeout(multiplier))
+        transcript = machine.transcript()
+        return judge_test(machine, transcript, name), transcript, machine
+
+    def check_ktest(self, name, workdir, multiplier=1.0):
+        """Run in-kernel test `name` and fail the pytest test with the verdict
+        unless it passed."""
+        verdict, transcript, _ = self.run_ktest(name, workdir, multiplier)
+        if not verdict.passed:
+            pytest.fail(verdict.explain(transcript), pytrace=False)
+
+    def start(self, workdir, cmdline=""):
+        """Boot the lab kernel normally; returns a Machine (a context manager)."""
+        return Machine(self.kernel.elf, cmdline, workdir)
+
+
+@pytest.fixture(scope="session")
+def keel_root(request):
+    return os.path.abspath(request.config.getoption("--keel-root"))
+
+
+@pytest.fixture(scope="session")
+def lab(request, keel_root):
+    name = request.config.getoption("--lab") or getattr(request.module, "LAB", None)
+    if not name:
+        pytest.skip("no lab selected (--lab)")
+    return Lab(keel_root, name, request.config.getoption("--solution"),
+               request.config.getoption("--checked"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    marker = item.get_closest_marker("points")
+    if marker is None or report.when not in ("setup", "call"):
+        return
+    if report.when == "setup" and report.passed:
+        return
+    title = item.get_closest_marker("title")
+    points = marker.args[0]
+    report.user_properties.append(("max_points", points))
+    report.user_properties.append(("points", points if report.passed else 0))
+    report.user_properties.append(("title", title.args[0] if title else item.name))
+    report.user_properties.append(("order", item.session.items.index(item)))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    reports = [r for key in ("passed", "failed", "error") for r in terminalreporter.stats.get(key, [])
+               if getattr(r, "when", None) in ("setup", "call")]
+    rows = results.collect(reports)
+    if not rows:
+        return
+    lab = config.getoption("--lab") or "lab"
+    graded = "the reference solution" if config.getoption("--solution") else f"your code in {lab}/"
+    if config.getoption("--checked"):
+        graded += " (checked build: undefined-behaviour sanitizer on)"
+    results.print_summary(terminalreporter.write_line, lab, graded, rows)
+    path = config.getoption("--results") or os.path.join(HERE, "results", f"{lab}.json")
+    results.write_json(path, rows)
