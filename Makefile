@@ -27,7 +27,8 @@ SOLUTION ?=
 # CHECKED=1: build with the undefined-behaviour sanitizer (framework and lab).
 CHECKED ?=
 CHECKED_SUFFIX := $(if $(filter 1 yes true,$(CHECKED)),-checked,)
-VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,student)$(CHECKED_SUFFIX)
+SOURCES_FROM := $(if $(filter 1 yes true,$(SOLUTION)),solution,student)
+VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)
 HAVE_FRAMEWORK_SOURCES := $(if $(wildcard framework/core/start.c),1,)
 
 # V=1 shows the full commands.
@@ -96,7 +97,7 @@ LAB_DIR := $(if $(filter selftest,$(LAB)),framework/tests,$(if $(filter complete
 -include $(LAB_DIR)/lab.mk
 in_lab = $(patsubst $(ROOT)/%,%,$(abspath $(addprefix $(LAB_DIR)/,$(1))))
 LAB_SOURCES := $(call in_lab,$(LAB_COMMON_SOURCES) $(LAB_TEST_SOURCES) \
-	$(if $(filter solution,$(VARIANT)),$(addprefix solution/,$(LAB_STUDENT_SOURCES)),$(LAB_STUDENT_SOURCES))) \
+	$(if $(filter solution,$(SOURCES_FROM)),$(addprefix solution/,$(LAB_STUDENT_SOURCES)),$(LAB_STUDENT_SOURCES))) \
 	labs/kernel_main.c labs/ktest.c
 KERNEL_DIR := $(BUILD)/$(LAB)/$(VARIANT)
 LAB_OBJECTS := $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(LAB_SOURCES))

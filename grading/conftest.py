@@ -8,9 +8,8 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from keelgrade import calibration, results  # noqa: E402
-from keelgrade.runner import BuildError, Machine, boot, build_kernel  # noqa: E402
-from keelgrade.verdict import judge_test  # noqa: E402
+from keelgrade import results  # noqa: E402
+from keelgrade.lab import Lab  # noqa: E402
 
 
 def pytest_addoption(parser):
@@ -27,46 +26,6 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): what the test is worth")
     config.addinivalue_line("markers", "title(text): the name shown in the score")
-
-
-class Lab:
-    """The lab being graded: builds its kernel once and boots it per test."""
-
-    def __init__(self, root, name, solution, checked):
-        self.root, self.name, self.solution, self.checked = root, name, solution, checked
-        self._kernel = None
-        self._build_error = None
-
-    @property
-    def kernel(self):
-        if self._kernel is None and self._build_error is None:
-            try:
-                self._kernel = build_kernel(self.root, self.name, self.solution, self.checked)
-            except BuildError as error:
-                self._build_error = str(error)
-        if self._build_error:
-            pytest.fail(self._build_error, pytrace=False)
-        return self._kernel
-
-    def timeout(self, multiplier=1.0):
-        return calibration.timeout_for(calibration.boot_seconds(self.root, self.name), multiplier)
-
-    def run_ktest(self, name, workdir, multiplier=1.0):
-        """Boot with keel.test=name; return (verdict, transcript, machine)."""
-        machine = boot(self.kernel.elf, f"keel.test={name}", workdir, self.timeout(multiplier))
-        transcript = machine.transcript()
-        return judge_test(machine, transcript, name), transcript, machine
-
-    def check_ktest(self, name, workdir, multiplier=1.0):
-        """Run in-kernel test `name` and fail the pytest test with the verdict
-        unless it passed."""
-        verdict, transcript, _ = self.run_ktest(name, workdir, multiplier)
-        if not verdict.passed:
-            pytest.fail(verdict.explain(transcript), pytrace=False)
-
-    def start(self, workdir, cmdline=""):
-        """Boot the lab kernel normally; returns a Machine (a context manager)."""
-        return Machine(self.kernel.elf, cmdline, workdir)
 
 
 @pytest.fixture(scope="session")

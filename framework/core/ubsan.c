@@ -74,8 +74,12 @@ static const char *const access_kinds[] = {
     "upcast of",        "cast to virtual base of", "non-null binding to", "dynamic operation on",
 };
 
-/* Every handler is called only by compiler-generated code. */
-#define UBSAN_HANDLER(name, ...) void __ubsan_handle_##name(__VA_ARGS__);                          \
+/* Every handler is called only by compiler-generated code, under two names:
+ * __ubsan_handle_X, and __ubsan_handle_X_abort for builds that never resume
+ * after a report (-fno-sanitize-recover). Both stop the kernel. */
+#define UBSAN_HANDLER(name, ...)                                                                   \
+    void __ubsan_handle_##name(__VA_ARGS__);                                                       \
+    void __ubsan_handle_##name##_abort(__VA_ARGS__) __attribute__((alias("__ubsan_handle_" #name))); \
     void __ubsan_handle_##name(__VA_ARGS__)
 
 UBSAN_HANDLER(type_mismatch_v1, struct type_mismatch_data *data, uintptr_t pointer)

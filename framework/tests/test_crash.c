@@ -72,3 +72,18 @@ KTEST(crash_test_failure)
 {
     KT_ASSERT_EQ(1 + 1, 3, "deliberately wrong arithmetic");
 }
+
+/* In a CHECKED=1 build the sanitizer reports this; otherwise it wraps. */
+KTEST(crash_undefined_behaviour)
+{
+    volatile int big = 0x7fffffff, one = 1;
+    int sum = big + one;
+    KT_FAIL("signed overflow was not caught (sum %d): is this a CHECKED=1 build?", sum);
+}
+
+/* A frame carrying the wrong nonce must be ignored by the graders. */
+KTEST(crash_forged_pass)
+{
+    kprintf("\n@@keel:forged:PASS:crash_forged_pass\n");
+    kernel_power_off(KEEL_EXIT_SUCCESS);
+}

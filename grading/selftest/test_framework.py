@@ -1,0 +1,110 @@
+"""The framework on its own: its in-kernel self-tests pass, on both boot paths
+and in a checked build, and every way a kernel can go wrong gets the verdict
+that names it, with the details a student needs."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from keelgrade.lab import Lab  # noqa: E402
+from keelgrade.runner import QEMU, QEMU_MACHINE  # noqa: E402
+from keelgrade import verdict as v  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def selftest():
+    return Lab(ROOT, "selftest", solution=True, checked=False)
+
+
+@pytest.fixture(scope="module")
+def selftest_checked():
+    return Lab(ROOT, "selftest", solution=True, checked=True)
+
+
+def test_every_self_test_passes(selftest, tmp_path):
+    verdict, transcript, machine = selftest.run_ktest("all", str(tmp_path))
+    passed, failed = transcript.done
+    assert failed == 0 and passed >= 12, transcript.text
+    assert transcript.exit_status == 0 and machine.exit_code == 1  # (0 << 1) | 1
+
+
+def test_self_tests_pass_in_checked_build(selftest_checked, tmp_path):
+    verdict, transcript, _ = selftest_checked.run_ktest("all", str(tmp_path))
+    assert transcript.done and transcript.done[1] == 0, transcript.text
+
+
+def test_grub_iso_boot(tmp_path):
+    """The Multiboot2 path: GRUB from an ISO, command line from grub.cfg."""
+    subprocess.run(["make", "--no-print-directory", "-s", "iso", "LAB=selftest", "SOLUTION=1",
+                    "CMDLINE=keel.test=all keel.nonce=isoboot"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    iso = os.path.join(ROOT, "build/selftest/solution/keel.iso")
+    cmd = [QEMU, *[a for a in QEMU_MACHINE], "-cdrom", iso]
+    result = subprocess.run(cmd, capture_output=True, timeout=120)
+    out = result.stdout.decode(errors="replace")
+    assert "@@keel:isoboot:READY:GRUB" in out, out[-3000:]
+    assert "@@keel:isoboot:DONE:" in out and ":DONE:0 " not in out, out[-3000:]
+    done = out.split("@@keel:isoboot:DONE:")[1].split()[:2]
+    assert done[1] == "0", out[-3000:]
+
+
+def expect(lab, test, tmp_path, kind, *fragments, multiplier=1.0):
+    verdict, transcript, machine = lab.run_ktest(test, str(tmp_path), multiplier)
+    text = verdict.explain(transcript)
+    assert verdict.kind == kind, text
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} missing from the verdict:\n{text}"
+    return verdict
+
+
+def test_panic_names_message_place_and_callers(selftest, tmp_path):
+    expect(selftest, "crash_panic", tmp_path, v.PANIC, "deliberate panic for the self-test (value 42)",
+           "test_crash.c:", "crash_helper_panics+", "ktest_main+", "Registers:")
+
+
+def test_invalid_opcode_is_reported(selftest, tmp_path):
+    expect(selftest, "crash_invalid_opcode", tmp_path, v.EXCEPTION, "invalid opcode",
+           "crash_helper_invalid_opcode", "RIP ")
+
+
+def test_null_dereference_is_explained(selftest, tmp_path):
+    expect(selftest, "crash_null_dereference", tmp_path, v.EXCEPTION, "page fault",
+           "NULL pointer", "writing to", "ktest_fn_crash_null_dereference")
+
+
+def test_stack_overflow_hits_the_guard_page(selftest, tmp_path):
+    expect(selftest, "crash_stack_overflow", tmp_path, v.EXCEPTION, "kernel stack overflow",
+           "guard page", "crash_helper_recurse", "repeats")
+
+
+def test_triple_fault_is_named(selftest, tmp_path):
+    expect(selftest, "crash_triple_fault", tmp_path, v.TRIPLE_FAULT, "triple fault", "CPU state")
+
+
+def test_hang_shows_registers_and_where(selftest, tmp_path):
+    expect(selftest, "crash_hang", tmp_path, v.HANG, "stopped making progress", "RIP=",
+           "crash_helper_spin")
+
+
+def test_failed_assertion_is_a_test_failure(selftest, tmp_path):
+    expect(selftest, "crash_test_failure", tmp_path, v.FAIL, "deliberately wrong arithmetic",
+           "got 2", "expected 3", "test_crash.c:")
+
+
+def test_unknown_test_name(selftest, tmp_path):
+    expect(selftest, "no_such_test_here", tmp_path, v.NOT_FOUND, "no_such_test_here")
+
+
+def test_forged_frame_is_ignored(selftest, tmp_path):
+    verdict, transcript, _ = selftest.run_ktest("crash_forged_pass", str(tmp_path))
+    assert not verdict.passed and transcript.forged == 1, verdict.explain(transcript)
+
+
+def test_undefined_behaviour_is_caught_in_checked_build(selftest_checked, tmp_path):
+    expect(selftest_checked, "crash_undefined_behaviour", tmp_path, v.PANIC,
+           "undefined behaviour: addition overflows type 'int'", "test_crash.c:")

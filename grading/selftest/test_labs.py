@@ -1,0 +1,49 @@
+"""Every lab's graders can fail: a full score on the reference solution (also
+in a checked build), and on the untouched skeleton every single test fails."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LABS = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "lab*/lab.mk")))
+
+
+def grade(lab, tmp_path, *options):
+    results = tmp_path / "results.json"
+    grader = os.path.join(ROOT, "grading", f"test_{lab.replace('-', '_')}.py")
+    command = [sys.executable, "-m", "pytest", grader, f"--lab={lab}", f"--results={results}",
+               "-q", "-n", "2", "-p", "no:cacheprovider", *options]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert results.exists(), f"no results from {' '.join(command)}:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
+    return json.loads(results.read_text()), run.stdout
+
+
+def test_every_lab_has_graders():
+    assert LABS, "no labs found"
+    for lab in LABS:
+        assert os.path.exists(os.path.join(ROOT, "grading", f"test_{lab.replace('-', '_')}.py")), lab
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_reference_solution_gets_full_score(lab, tmp_path):
+    data, out = grade(lab, tmp_path, "--solution")
+    assert data["max_score"] > 0 and data["score"] == data["max_score"], out[-6000:]
+    assert f"Score: {data['score']}/{data['max_score']}" in out
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_reference_solution_passes_checked_build(lab, tmp_path):
+    data, out = grade(lab, tmp_path, "--solution", "--checked")
+    assert data["score"] == data["max_score"], out[-6000:]
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_every_test_fails_on_skeleton(lab, tmp_path):
+    data, out = grade(lab, tmp_path)
+    passing = [t["name"] for t in data["tests"] if t["score"] > 0]
+    assert not passing, f"these tests pass on the untouched skeleton: {passing}"
+    assert len(data["tests"]) >= 6
