@@ -9,7 +9,8 @@ if [[ -f $out && $out -nt $kernel && -f $stamp && "$(cat "$stamp")" == "$cmdline
     exit 0
 fi
 staging=$(mktemp -d)
-trap 'rm -rf "$staging"' EXIT
+log=$(mktemp)
+trap 'rm -rf "$staging" "$log"' EXIT
 mkdir -p "$staging/boot/grub"
 cp "$kernel" "$staging/boot/kernel.elf"
 cat >"$staging/boot/grub/grub.cfg" <<CFG
@@ -20,8 +21,8 @@ menuentry "Keel" {
     boot
 }
 CFG
-if ! grub-mkrescue -o "$out.tmp" "$staging" >"$staging/log" 2>&1; then
-    cat "$staging/log" >&2
+if ! grub-mkrescue -o "$out.tmp" "$staging" >"$log" 2>&1; then
+    cat "$log" >&2
     echo "mkiso.sh: grub-mkrescue failed (are grub-pc-bin, xorriso and mtools installed? try: make deps)" >&2
     exit 1
 fi

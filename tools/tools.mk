@@ -1,1 +1,41 @@
-# Make targets for tools: included by the root Makefile.
+# Debugging and Bochs targets, included by the root Makefile.
+#
+#   make qemu-gdb [LAB=…]   QEMU waits for gdb on a port unique to you and the lab
+#   make gdb [LAB=…]        gdb with the kernel's symbols and Keel's helpers, attached
+#   make bochs [LAB=…]      the GRUB ISO under Bochs; the serial console is this terminal
+#   make bochs-debug        the same with Bochs's own debugger (magic breakpoint on)
+
+# A port per user and lab, so two students (or two labs) on one machine never
+# clash: 20000 + (uid * 97 + checksum of the lab name) mod 20000.
+GDB_PORT ?= $(shell echo $$(( 20000 + ( $$(id -u) * 97 + $$(printf '%s' '$(LAB)' | cksum | cut -d' ' -f1) ) % 20000 )))
+GDB_SOCKET ?=
+GDB_STUB = $(if $(GDB_SOCKET),-chardev socket$(comma)path=$(GDB_SOCKET)$(comma)server=on$(comma)wait=off$(comma)id=gdb -gdb chardev:gdb,-gdb tcp:127.0.0.1:$(GDB_PORT))
+comma := ,
+GDB_INIT = $(KERNEL_DIR)/gdbinit
+
+.PHONY: qemu-gdb gdb bochs bochs-debug gdb-port
+gdb-port:
+	@echo $(GDB_PORT)
+
+qemu-gdb: deps-boot $(ISO)
+	@echo "QEMU is waiting for gdb on $(if $(GDB_SOCKET),$(GDB_SOCKET),port $(GDB_PORT))."
+	@echo "In another terminal, in this directory: make gdb$(if $(filter complete,$(LAB)),, LAB=$(LAB))"
+	@$(QEMU_RUN) -cdrom $(ISO) -S $(GDB_STUB); true
+
+$(GDB_INIT): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' \
+	  'set architecture i386:x86-64' \
+	  'file $(KERNEL)' \
+	  'source tools/gdb/keel.py' \
+	  'target remote $(if $(GDB_SOCKET),$(GDB_SOCKET),127.0.0.1:$(GDB_PORT))' \
+	  'echo Connected. The CPU has not run yet. Try: keel-guide boot, or hbreak kmain then continue.\n' >$@
+
+gdb: deps $(KERNEL) $(GDB_INIT)
+	@gdb -q -x $(GDB_INIT)
+
+bochs: deps $(ISO)
+	@tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs interactive
+
+bochs-debug: deps $(ISO)
+	@tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs debug

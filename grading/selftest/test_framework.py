@@ -40,10 +40,10 @@ def test_self_tests_pass_in_checked_build(selftest_checked, tmp_path):
 
 def test_grub_iso_boot(tmp_path):
     """The Multiboot2 path: GRUB from an ISO, command line from grub.cfg."""
-    subprocess.run(["make", "--no-print-directory", "-s", "iso", "LAB=selftest", "SOLUTION=1",
-                    "CMDLINE=keel.test=all keel.nonce=isoboot"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    iso = os.path.join(ROOT, "build/selftest/solution/keel.iso")
+    kernel = Lab(ROOT, "selftest", solution=True, checked=False).kernel.elf
+    iso = str(tmp_path / "keel.iso")
+    subprocess.run([os.path.join(ROOT, "tools/mkiso.sh"), kernel, iso, "keel.test=all keel.nonce=isoboot"],
+                   check=True)
     cmd = [QEMU, *[a for a in QEMU_MACHINE], "-cdrom", iso]
     result = subprocess.run(cmd, capture_output=True, timeout=120)
     out = result.stdout.decode(errors="replace")

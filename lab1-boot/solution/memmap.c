@@ -41,7 +41,7 @@ uint64_t memmap_total_usable(const struct mb2_info *mbi)
 static void print_entry(const struct mb2_mmap_entry *entry, void *ctx)
 {
     (void)ctx;
-    kprintf("  %#014lx - %#014lx  %10lu KiB  %s\n", entry->base_addr,
+    kprintf("  0x%012lx - 0x%012lx  %10lu KiB  %s\n", entry->base_addr,
             entry->base_addr + entry->length, entry->length >> 10,
             memory_region_type_name((enum memory_region_type)entry->type));
 }

@@ -1,0 +1,89 @@
+"""The debugging front door and the second emulator: a scripted gdb session
+runs the boot tour against QEMU, and the GRUB ISO boots and passes the
+framework's self-tests under Bochs."""
+import os
+import subprocess
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COMPLETE = os.path.join(ROOT, "build/complete/solution/kernel.elf")
+QEMU = ["qemu-system-x86_64", "-accel", "tcg", "-M", "q35", "-m", "128M", "-cpu", "qemu64",
+        "-no-reboot", "-display", "none", "-nodefaults", "-serial", "null"]
+
+
+def make_iso(kernel, iso, cmdline):
+    subprocess.run([os.path.join(ROOT, "tools/mkiso.sh"), kernel, str(iso), cmdline], check=True)
+
+
+def make(*args):
+    subprocess.run(["make", "--no-print-directory", "-s", *args], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def gdb_tour(tmp_path, boot_args):
+    sock = str(tmp_path / "gdb.sock")
+    qemu = subprocess.Popen(QEMU + boot_args + ["-S", "-chardev",
+                            f"socket,path={sock},server=on,wait=off,id=g", "-gdb", "chardev:g"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        run = subprocess.run(["gdb", "-q", "-batch", "-nx",
+                              "-ex", "set architecture i386:x86-64",
+                              "-ex", f"file {COMPLETE}",
+                              "-ex", "source tools/gdb/keel.py",
+                              "-ex", f"target remote {sock}",
+                              "-ex", "keel-guide boot --batch"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        return run.stdout + run.stderr
+    finally:
+        qemu.kill()
+        qemu.wait()
+
+
+def test_gdb_boot_tour_direct_boot(tmp_path):
+    make("kernel", "LAB=complete", "SOLUTION=1")
+    out = gdb_tour(tmp_path, ["-kernel", COMPLETE])
+    for stage in range(1, 6):
+        assert f"=== Stage {stage} of 5" in out, out
+    assert "pvh_entry" in out and "PG (paging) off" in out, out
+    assert "PG (paging) on" in out and "LMA (long mode active) on" in out, out
+    assert "RDI (magic)   = 0x336ec578" in out, out
+    assert ", inside the boot stack" in out, out
+    assert "registering the console 'serial'" in out, out
+    assert "'g' packet" not in out, out
+
+
+def test_gdb_boot_tour_grub(tmp_path):
+    make("kernel", "LAB=complete", "SOLUTION=1")
+    make_iso(COMPLETE, tmp_path / "keel.iso", "")
+    out = gdb_tour(tmp_path, ["-cdrom", str(tmp_path / "keel.iso")])
+    assert "multiboot2_entry" in out and "EAX = 0x36d76289: the Multiboot2 magic" in out, out
+    assert "=== Stage 5 of 5" in out, out
+
+
+def test_gdb_port_is_per_user_and_lab():
+    def port(lab):
+        run = subprocess.run(["make", "--no-print-directory", "-s", "gdb-port", f"LAB={lab}"],
+                             cwd=ROOT, capture_output=True, text=True, check=True)
+        return int(run.stdout.strip())
+    ports = {port(lab) for lab in ("lab1-boot", "lab2-mm", "lab3-trap", "complete")}
+    assert len(ports) == 4 and all(20000 <= p < 40000 for p in ports), ports
+
+
+def test_bochs_boots_the_grub_iso(tmp_path):
+    make("kernel", "LAB=selftest", "SOLUTION=1")
+    iso = tmp_path / "keel.iso"
+    make_iso(os.path.join(ROOT, "build/selftest/solution/kernel.elf"), iso, "keel.test=all keel.nonce=bochs1")
+    run = subprocess.run([os.path.join(ROOT, "tools/bochs/run-bochs.sh"), str(iso), str(tmp_path / "bochs"), "batch"],
+                         capture_output=True, text=True, timeout=300)
+    out = run.stdout
+    assert "@@keel:bochs1:READY:GRUB" in out, out[-3000:] + run.stderr[-2000:]
+    assert "@@keel:bochs1:DONE:" in out, out[-3000:]
+    passed, failed = out.split("@@keel:bochs1:DONE:")[1].split()[:2]
+    assert failed == "0" and int(passed) >= 12, out[-3000:]
+    assert "@@keel:bochs1:EXIT:0" in out, out[-3000:]

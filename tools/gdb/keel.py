@@ -1,0 +1,198 @@
+"""Keel's GDB helpers. Loaded by `make gdb` (source tools/gdb/keel.py).
+
+Commands:
+  keel-help                 list these commands
+  keel-guide boot [--batch] a guided tour of the boot, stopping at each stage
+  keel-guide next           go on to the next stage of the tour
+
+Each command is a class below registered with the table COMMANDS, so later
+labs add theirs (keel-pt, keel-frames, ...) the same way."""
+import gdb
+
+COMMANDS = []
+
+
+def command(cls):
+    COMMANDS.append(cls)
+    cls()
+    return cls
+
+
+def say(text=""):
+    gdb.write(text + "\n")
+    gdb.flush()
+
+
+def register(name):
+    """A register's value as an int, or None if this target has no such register."""
+    try:
+        return int(gdb.parse_and_eval(f"${name}")) & 0xFFFFFFFFFFFFFFFF
+    except gdb.error:
+        return None
+
+
+def monitor_register(name):
+    """Fallback: read a register from QEMU's 'info registers'."""
+    try:
+        dump = gdb.execute("monitor info registers", to_string=True)
+    except gdb.error:
+        return None
+    import re
+    match = re.search(rf"\b{name.upper()}=([0-9a-f]+)", dump)
+    return int(match.group(1), 16) if match else None
+
+
+def control_register(name):
+    value = register(name)
+    return value if value is not None else monitor_register(name)
+
+
+def bits(value, names):
+    if value is None:
+        return "(not available)"
+    return f"{value:#x} = " + ", ".join(f"{label} {'on' if value & (1 << bit) else 'off'}"
+                                        for bit, label in names)
+
+
+CR0_BITS = [(0, "PE (protected mode)"), (16, "WP (write protect)"), (31, "PG (paging)")]
+CR4_BITS = [(5, "PAE (64-bit page table entries)"), (7, "PGE (global pages)")]
+EFER_BITS = [(8, "LME (long mode enable)"), (10, "LMA (long mode active)"), (11, "NXE (no-execute)")]
+
+
+def show_handoff():
+    rip = register("rip") or 0
+    eax = (register("rax") or 0) & 0xFFFFFFFF
+    ebx = (register("rbx") or 0) & 0xFFFFFFFF
+    if rip == int(gdb.parse_and_eval("(long)&pvh_entry")) & 0xFFFFFFFF:
+        say("The CPU is at pvh_entry: QEMU loaded kernel.elf itself (-kernel) and jumped here,")
+        say("to the address named by the kernel's PVH note. There was no BIOS and no GRUB.")
+        say(f"  EBX = {ebx:#010x}: physical address of QEMU's PVH start-info block")
+        say("  (memory map, command line). The framework turns it into a Multiboot2 block")
+        say("  so your code sees one format however the kernel was started.")
+    else:
+        say("The CPU is at multiboot2_entry: GRUB found the Multiboot2 header in kernel.elf,")
+        say("loaded the program segments at their physical addresses and jumped here.")
+        say(f"  EAX = {eax:#010x}: {'the Multiboot2 magic (0x36d76289), so this really is GRUB' if eax == 0x36D76289 else 'should be the Multiboot2 magic 0x36d76289'}")
+        say(f"  EBX = {ebx:#010x}: physical address of the Multiboot2 information block")
+    say("The CPU runs 32-bit code with paging off: addresses are physical.")
+    say(f"  RIP = {rip:#x}   CR0 {bits(control_register('cr0'), CR0_BITS)}")
+
+
+def show_long_mode():
+    say("The boot code built a small page table, turned on PAE, long mode and paging, and")
+    say("jumped to long_mode_high. The CPU now runs 64-bit code at a higher-half address:")
+    say("the kernel is linked at 0xffffffff80000000 + its physical address, so it stays out")
+    say("of the low half, which user programs will use in later labs.")
+    say(f"  RIP  = {register('rip') or 0:#x}")
+    say(f"  CR0  {bits(control_register('cr0'), CR0_BITS)}")
+    say(f"  CR4  {bits(control_register('cr4'), CR4_BITS)}")
+    say(f"  EFER {bits(control_register('efer'), EFER_BITS)}")
+    cr3 = control_register("cr3")
+    say(f"  CR3  = {cr3:#x}: physical address of the top-level page table (PML4)" if cr3 is not None else "  CR3 (not available)")
+
+
+def show_c_entry():
+    rsp = register("rsp") or 0
+    bottom = int(gdb.parse_and_eval("(long)&boot_stack_bottom")) & 0xFFFFFFFFFFFFFFFF
+    top = int(gdb.parse_and_eval("(long)&boot_stack_top")) & 0xFFFFFFFFFFFFFFFF
+    say("keel_start is the first C function. It receives the boot loader's magic and the")
+    say("address of its information block (System V calling convention: first argument in")
+    say("RDI, second in RSI). From here the framework sets up the interrupt table, the early")
+    say("console, the memory map and the final page tables, then calls kmain.")
+    say(f"  RDI (magic)   = {(register('rdi') or 0) & 0xFFFFFFFF:#010x}")
+    say(f"  RSI (address) = {(register('rsi') or 0) & 0xFFFFFFFF:#010x}")
+    where = "inside" if bottom <= rsp <= top else "OUTSIDE"
+    say(f"  RSP = {rsp:#x}, {where} the boot stack {bottom:#x}..{top:#x}")
+
+
+def show_kmain():
+    say("kmain is where the kernel itself begins: the framework is fully up (exceptions are")
+    say("reported with backtraces, all RAM is mapped at 0xffff800000000000). A lab kernel's")
+    say("kmain runs the in-kernel tests if keel.test= was given, else the lab's lab_main.")
+    say("Try `bt` to see how we got here, `info registers`, or `p *info` for the boot info.")
+
+
+def show_console():
+    name = "?"
+    try:
+        name = gdb.parse_and_eval("console->name").string()
+    except gdb.error:
+        pass
+    say(f"A driver is registering the console '{name}' (console_register). In lab 1 this is")
+    say("your serial driver: once it is registered, kprintf goes through your serial_putc.")
+    say("Try `finish` to return to the caller, or `p *console` to see the struct.")
+
+
+STAGES = [
+    ("boot loader handoff", ["multiboot2_entry", "pvh_entry"], show_handoff),
+    ("long mode", ["long_mode_high"], show_long_mode),
+    ("C entry", ["keel_start"], show_c_entry),
+    ("kernel main", ["kmain"], show_kmain),
+    ("console up", ["console_register"], show_console),
+]
+
+
+class Guide:
+    stage = 0
+    batch = False
+
+    @classmethod
+    def run_stage(cls):
+        title, symbols, show = STAGES[cls.stage]
+        breakpoints = [gdb.Breakpoint(f"*(long)&{s}", type=gdb.BP_HARDWARE_BREAKPOINT, internal=True)
+                       for s in symbols]
+        try:
+            gdb.execute("continue", to_string=cls.batch)
+        finally:
+            for b in breakpoints:
+                b.delete()
+        say("")
+        say(f"=== Stage {cls.stage + 1} of {len(STAGES)}: {title} ===")
+        show()
+        cls.stage += 1
+        if cls.stage < len(STAGES):
+            say(f"Next: {STAGES[cls.stage][0]}." + ("" if cls.batch else " Type `keel-guide next` to go on."))
+        else:
+            say("That was the whole boot. `continue` lets the kernel run on.")
+
+
+@command
+class KeelGuide(gdb.Command):
+    """keel-guide boot [--batch] | keel-guide next: a guided tour of the boot."""
+
+    def __init__(self):
+        super().__init__("keel-guide", gdb.COMMAND_USER)
+
+    def invoke(self, argument, from_tty):
+        words = argument.split()
+        if words[:1] == ["boot"]:
+            Guide.stage = 0
+            Guide.batch = "--batch" in words
+            say("The boot tour: the machine stops at each stage and this explains what just happened.")
+            if Guide.batch:
+                while Guide.stage < len(STAGES):
+                    Guide.run_stage()
+            else:
+                Guide.run_stage()
+        elif words[:1] == ["next"]:
+            if Guide.stage >= len(STAGES):
+                say("The tour is over; `keel-guide boot` starts again (after restarting QEMU).")
+            else:
+                Guide.run_stage()
+        else:
+            say("usage: keel-guide boot [--batch] | keel-guide next")
+
+
+@command
+class KeelHelp(gdb.Command):
+    """keel-help: list Keel's GDB commands."""
+
+    def __init__(self):
+        super().__init__("keel-help", gdb.COMMAND_USER)
+
+    def invoke(self, argument, from_tty):
+        for cls in COMMANDS:
+            say("  " + (cls.__doc__ or "").strip().splitlines()[0])
+
+
+say("Keel GDB helpers loaded: type keel-help for the list, keel-guide boot for a tour of the boot.")
