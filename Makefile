@@ -41,7 +41,7 @@ AR := ar
 KERNEL_CFLAGS := -std=gnu17 -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-stack-protector -fno-omit-frame-pointer \
 	-mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables \
-	-fno-strict-aliasing -fno-common -g -O2 -Wall -Wextra -Werror -MMD -MP \
+	-fno-strict-aliasing -fno-common -fno-optimize-sibling-calls -g -O2 -Wall -Wextra -Werror -MMD -MP \
 	-Iframework/include
 KERNEL_CFLAGS += $(if $(CHECKED_SUFFIX),-fsanitize=undefined -fno-sanitize-recover=all,)
 KERNEL_ASFLAGS := -g -MMD -MP -Iframework/include
