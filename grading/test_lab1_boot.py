@@ -49,13 +49,17 @@ def _fail(machine, message):
                 pytrace=False)
 
 
+def _boot_to_prompt(lab, machine):
+    if not machine.wait_text("K> ", lab.timeout()):
+        _fail(machine, "the monitor prompt 'K> ' never appeared after boot")
+
+
 @pytest.mark.points(5)
 @pytest.mark.title("the monitor answers help and mem typed over serial")
 def test_monitor_over_serial(lab, tmp_path):
     timeout = lab.timeout()
     with lab.start(str(tmp_path)) as machine:
-        if not machine.wait_text("K> ", timeout):
-            _fail(machine, "the monitor prompt 'K> ' never appeared after boot")
+        _boot_to_prompt(lab, machine)
         mark = len(machine.transcript().text)
         machine.send("help\r")
         if not machine.wait_for(lambda t: all(c in t.text[mark:] for c in
@@ -74,8 +78,7 @@ def test_monitor_over_serial(lab, tmp_path):
 def test_monitor_reboot(lab, tmp_path):
     timeout = lab.timeout()
     with lab.start(str(tmp_path)) as machine:
-        if not machine.wait_text("K> ", timeout):
-            _fail(machine, "the monitor prompt 'K> ' never appeared after boot")
+        _boot_to_prompt(lab, machine)
         machine.send("reboot\r")
         machine.run_to_end(timeout)
         transcript = machine.transcript()

@@ -1,8 +1,8 @@
 /* The in-kernel test runner (see ktest.h). Tests are found through the
  * .keel_tests linker section; each is run under a keel_setjmp so a failed
  * assertion at any depth ends just that test. */
-#include <keel/keel.h>
 #include <keel/jump.h>
+#include <keel/keel.h>
 #include <ktest.h>
 
 #include <stdarg.h>
@@ -135,7 +135,8 @@ void ktest_main(void)
                 size_t word = end ? (size_t)(end - p) : strlen(p);
                 bool known = false;
                 for (size_t i = 0; i < count; i++)
-                    known |= strlen(tests[i]->name) == word && strncmp(tests[i]->name, p, word) == 0;
+                    known |=
+                        strlen(tests[i]->name) == word && strncmp(tests[i]->name, p, word) == 0;
                 if (!known) {
                     protocol_emit("FAIL", "%.*s no such test in this kernel", (int)word, p);
                     failed++;

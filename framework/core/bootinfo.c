@@ -83,8 +83,8 @@ void bootinfo_from_multiboot2(const struct mb2_info *mbi, struct boot_info *info
         case MB2_TAG_MMAP: {
             const struct mb2_tag_mmap *map = (const struct mb2_tag_mmap *)tag;
             if (map->entry_size < sizeof(struct mb2_mmap_entry))
-                panic("Multiboot2 memory map entries are %u bytes, fewer than %zu",
-                      map->entry_size, sizeof(struct mb2_mmap_entry));
+                panic("Multiboot2 memory map entries are %u bytes, fewer than %zu", map->entry_size,
+                      sizeof(struct mb2_mmap_entry));
             for (const uint8_t *e = map->entries; e + map->entry_size <= p + tag->size;
                  e += map->entry_size) {
                 const struct mb2_mmap_entry *entry = (const struct mb2_mmap_entry *)e;

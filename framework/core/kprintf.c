@@ -5,9 +5,9 @@
 #include <keel/string.h>
 
 struct sink {
-    char *buf;      /* buffer sink: destination, or NULL for the console sink */
-    size_t size;    /* buffer capacity */
-    size_t length;  /* characters produced so far (including ones not stored) */
+    char *buf;       /* buffer sink: destination, or NULL for the console sink */
+    size_t size;     /* buffer capacity */
+    size_t length;   /* characters produced so far (including ones not stored) */
     char chunk[128]; /* console sink: batched output */
     size_t chunk_used;
 };
@@ -102,7 +102,16 @@ static void put_number(struct sink *s, const struct spec *sp, unsigned long long
         sink_repeat(s, ' ', pad);
 }
 
-enum length { LEN_INT, LEN_CHAR, LEN_SHORT, LEN_LONG, LEN_LONG_LONG, LEN_SIZE, LEN_MAX, LEN_PTRDIFF };
+enum length {
+    LEN_INT,
+    LEN_CHAR,
+    LEN_SHORT,
+    LEN_LONG,
+    LEN_LONG_LONG,
+    LEN_SIZE,
+    LEN_MAX,
+    LEN_PTRDIFF
+};
 
 static void format(struct sink *s, const char *fmt, va_list args)
 {
@@ -209,7 +218,8 @@ static void format(struct sink *s, const char *fmt, va_list args)
             default:
                 v = va_arg(ap, int);
             }
-            unsigned long long magnitude = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+            unsigned long long magnitude =
+                v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
             put_number(s, &sp, magnitude, v < 0, 10, false);
             break;
         }

@@ -5,7 +5,7 @@
 #include <keel/string.h>
 #include <keel/symbols.h>
 
-#define SYMBOLS_MAGIC 0x4d59534bu
+#define SYMBOLS_MAGIC   0x4d59534bu
 #define SYMBOLS_VERSION 1
 
 extern const uint8_t __keel_symbols_start[], __keel_symbols_end[];

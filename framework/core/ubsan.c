@@ -69,9 +69,18 @@ KEEL_NORETURN static void report(const struct source_location *where, const char
 }
 
 static const char *const access_kinds[] = {
-    "load of",          "store to",       "reference binding to", "member access within",
-    "member call on",   "constructor call on", "downcast of",     "downcast of",
-    "upcast of",        "cast to virtual base of", "non-null binding to", "dynamic operation on",
+    "load of",
+    "store to",
+    "reference binding to",
+    "member access within",
+    "member call on",
+    "constructor call on",
+    "downcast of",
+    "downcast of",
+    "upcast of",
+    "cast to virtual base of",
+    "non-null binding to",
+    "dynamic operation on",
 };
 
 /* Every handler is called only by compiler-generated code, under two names:
@@ -79,19 +88,22 @@ static const char *const access_kinds[] = {
  * after a report (-fno-sanitize-recover). Both stop the kernel. */
 #define UBSAN_HANDLER(name, ...)                                                                   \
     void __ubsan_handle_##name(__VA_ARGS__);                                                       \
-    void __ubsan_handle_##name##_abort(__VA_ARGS__) __attribute__((alias("__ubsan_handle_" #name))); \
+    void __ubsan_handle_##name##_abort(__VA_ARGS__)                                                \
+        __attribute__((alias("__ubsan_handle_" #name)));                                           \
     void __ubsan_handle_##name(__VA_ARGS__)
 
 UBSAN_HANDLER(type_mismatch_v1, struct type_mismatch_data *data, uintptr_t pointer)
 {
-    const char *access =
-        data->check_kind < KEEL_ARRAY_SIZE(access_kinds) ? access_kinds[data->check_kind] : "use of";
+    const char *access = data->check_kind < KEEL_ARRAY_SIZE(access_kinds)
+                             ? access_kinds[data->check_kind]
+                             : "use of";
     if (pointer == 0)
         report(&data->location, "%s a NULL pointer of type %s", access, data->type->name);
     uintptr_t alignment = (uintptr_t)1 << data->log_alignment;
     if (pointer & (alignment - 1))
-        report(&data->location, "%s misaligned address %#lx for type %s, which needs %lu-byte alignment",
-               access, pointer, data->type->name, alignment);
+        report(&data->location,
+               "%s misaligned address %#lx for type %s, which needs %lu-byte alignment", access,
+               pointer, data->type->name, alignment);
     report(&data->location, "%s address %#lx with too little space for an object of type %s",
            access, pointer, data->type->name);
 }

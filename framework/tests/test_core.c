@@ -8,8 +8,8 @@ static char out[512];
 #define EXPECT_FORMAT(expected, ...)                                                               \
     do {                                                                                           \
         int n_ = ksnprintf(out, sizeof(out), __VA_ARGS__);                                         \
-        KT_ASSERT(strcmp(out, expected) == 0, "format %s gave \"%s\", expected \"%s\"", #__VA_ARGS__, \
-                  out, expected);                                                                  \
+        KT_ASSERT(strcmp(out, expected) == 0, "format %s gave \"%s\", expected \"%s\"",            \
+                  #__VA_ARGS__, out, expected);                                                    \
         KT_ASSERT_EQ(n_, (int)strlen(expected), "returned length");                                \
     } while (0)
 
@@ -103,8 +103,7 @@ KTEST(backtrace_names_callers)
     console_capture_end();
     char *one = strstr(trace, "backtrace_level1");
     char *test = strstr(trace, "ktest_fn_backtrace_names_callers");
-    KT_ASSERT(one && test && one < test, "backtrace did not list the callers in order:\n%s",
-              trace);
+    KT_ASSERT(one && test && one < test, "backtrace did not list the callers in order:\n%s", trace);
     KT_ASSERT(strstr(trace, "test_core.c:"), "backtrace has no file:line:\n%s", trace);
 }
 

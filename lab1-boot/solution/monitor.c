@@ -1,9 +1,9 @@
 /* Lab 1, part 3: the kernel monitor. (Reference solution.) */
 #include "lab1.h"
 
-#define MAX_LINE 128
-#define MAX_WORDS 8
-#define MAX_FRAMES 32
+#define MAX_LINE       128
+#define MAX_WORDS      8
+#define MAX_FRAMES     32
 #define MAX_FRAME_SIZE (64 * 1024) /* a frame pointer further up is implausible */
 
 struct command {

@@ -3,25 +3,25 @@
 
 /* Register offsets from the base address. Offsets 0 and 1 mean something
  * else while the divisor latch access bit (LCR bit 7) is set. */
-#define UART_DATA 0         /* receive buffer (read) / transmit holding (write) */
-#define UART_DIVISOR_LOW 0  /* with DLAB set */
-#define UART_INTERRUPTS 1   /* interrupt enable */
-#define UART_DIVISOR_HIGH 1 /* with DLAB set */
-#define UART_FIFO_CONTROL 2 /* write only */
-#define UART_LINE_CONTROL 3
+#define UART_DATA          0 /* receive buffer (read) / transmit holding (write) */
+#define UART_DIVISOR_LOW   0 /* with DLAB set */
+#define UART_INTERRUPTS    1 /* interrupt enable */
+#define UART_DIVISOR_HIGH  1 /* with DLAB set */
+#define UART_FIFO_CONTROL  2 /* write only */
+#define UART_LINE_CONTROL  3
 #define UART_MODEM_CONTROL 4
-#define UART_LINE_STATUS 5
+#define UART_LINE_STATUS   5
 
-#define LCR_8N1 0x03  /* 8 data bits, no parity, 1 stop bit */
-#define LCR_DLAB 0x80 /* divisor latch access */
-#define FCR_ENABLE 0x01
-#define FCR_CLEAR_RECEIVE 0x02
+#define LCR_8N1            0x03 /* 8 data bits, no parity, 1 stop bit */
+#define LCR_DLAB           0x80 /* divisor latch access */
+#define FCR_ENABLE         0x01
+#define FCR_CLEAR_RECEIVE  0x02
 #define FCR_CLEAR_TRANSMIT 0x04
-#define FCR_TRIGGER_14 0xc0
-#define MCR_DTR 0x01
-#define MCR_RTS 0x02
-#define MCR_OUT2 0x08
-#define LSR_DATA_READY 0x01
+#define FCR_TRIGGER_14     0xc0
+#define MCR_DTR            0x01
+#define MCR_RTS            0x02
+#define MCR_OUT2           0x08
+#define LSR_DATA_READY     0x01
 #define LSR_TRANSMIT_EMPTY 0x20
 
 void serial_init(struct serial_port *port, uint16_t base, uint32_t baud)

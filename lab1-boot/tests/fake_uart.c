@@ -1,8 +1,8 @@
 /* The pretend 16550 UART (see fake_uart.h). */
 #include "fake_uart.h"
 
-#define LSR_DATA_READY 0x01
-#define LSR_TRANSMIT_EMPTY 0x20
+#define LSR_DATA_READY       0x01
+#define LSR_TRANSMIT_EMPTY   0x20
 #define LSR_TRANSMITTER_IDLE 0x40
 
 static void record(struct fake_uart *uart, bool write, uint8_t offset, uint8_t value)

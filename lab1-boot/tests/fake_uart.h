@@ -8,7 +8,7 @@
 #include <keel/keel.h>
 
 #define FAKE_UART_BASE 0x2f8 /* COM2's address: never the real console */
-#define FAKE_UART_LOG 256
+#define FAKE_UART_LOG  256
 
 struct fake_uart_access {
     bool write;

@@ -37,7 +37,8 @@ KTEST(monitor_rejects_unknown_command)
     const char *out = run_command("frobnicate now");
     KT_ASSERT(strstr(out, "Unknown command 'frobnicate'"),
               "an unknown command should print \"Unknown command 'frobnicate'. ...\"; it "
-              "printed:\n%s", out);
+              "printed:\n%s",
+              out);
     out = run_command("   ");
     KT_ASSERT(out[0] == '\0', "a blank line should print nothing; it printed:\n%s", out);
 }
@@ -51,7 +52,8 @@ KTEST(monitor_readline_edits)
     console_capture_end();
     KT_ASSERT(len == 2 && strcmp(line, "hi") == 0,
               "typing h, x, backspace, i, Enter should give \"hi\" (length 2); got \"%s\" "
-              "(length %zu)", line, len);
+              "(length %zu)",
+              line, len);
     KT_ASSERT(strchr(output, 'h') && strchr(output, 'i'), "typed characters were not echoed");
     console_inject_input("0123456789abcdefXYZ\r", 20);
     len = monitor_readline(line, 8);

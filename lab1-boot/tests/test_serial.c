@@ -26,16 +26,22 @@ KTEST(serial_init_programs_uart)
                                   "(use io_out8(base + offset, value))");
     KT_ASSERT(find_write(1, false) >= 0 && uart.ier == 0,
               "the interrupt enable register (offset 1, DLAB clear) must be written with 0: "
-              "lab 1 polls the UART (IER is %#x)", uart.ier);
+              "lab 1 polls the UART (IER is %#x)",
+              uart.ier);
     KT_ASSERT(find_write(0, true) >= 0 && find_write(1, true) >= 0,
               "the divisor was not written with the divisor latch bit (LCR bit 7) set");
     KT_ASSERT(uart.dll == 12 && uart.dlm == 0,
               "for 9600 baud the divisor is 115200 / 9600 = 12 (low byte 12, high byte 0); "
-              "the UART got low %u, high %u", uart.dll, uart.dlm);
-    KT_ASSERT(uart.lcr == 0x03, "the line control register ends as %#x; expected 0x03 (8 data "
-                                "bits, no parity, 1 stop bit, divisor latch bit clear)", uart.lcr);
-    KT_ASSERT((uart.fcr & 0x07) == 0x07, "the FIFO control register is %#x: enable the FIFOs "
-                                         "(bit 0) and clear both (bits 1 and 2)", uart.fcr);
+              "the UART got low %u, high %u",
+              uart.dll, uart.dlm);
+    KT_ASSERT(uart.lcr == 0x03,
+              "the line control register ends as %#x; expected 0x03 (8 data "
+              "bits, no parity, 1 stop bit, divisor latch bit clear)",
+              uart.lcr);
+    KT_ASSERT((uart.fcr & 0x07) == 0x07,
+              "the FIFO control register is %#x: enable the FIFOs "
+              "(bit 0) and clear both (bits 1 and 2)",
+              uart.fcr);
     KT_ASSERT((uart.mcr & 0x0b) == 0x0b,
               "the modem control register is %#x: set DTR (bit 0), RTS (bit 1) and OUT2 (bit 3)",
               uart.mcr);
@@ -114,9 +120,12 @@ KTEST(serial_console_carries_kprintf)
     fake_uart_remove();
     KT_ASSERT(uart.transmitted_count >= 11 && strstr(uart.transmitted, "via-console"),
               "after serial_console_register, kprintf(\"via-console\") did not reach the UART "
-              "(it got %zu bytes)", uart.transmitted_count);
-    KT_ASSERT(typed == 'x', "console_getc() returned %d, not the byte the UART received ('x'): "
-                            "set the console's read_char", typed);
+              "(it got %zu bytes)",
+              uart.transmitted_count);
+    KT_ASSERT(typed == 'x',
+              "console_getc() returned %d, not the byte the UART received ('x'): "
+              "set the console's read_char",
+              typed);
     KT_ASSERT(console_port.console.flags & CONSOLE_REPLACES_EARLY,
               "the console should have the CONSOLE_REPLACES_EARLY flag");
 }
@@ -125,7 +134,8 @@ KTEST(serial_reaches_the_wire)
 {
     static struct serial_port com1;
     char message[48];
-    ksnprintf(message, sizeof(message), "lab1-wire-check-%lx", (unsigned long)(cpu_rdtsc() & 0xffffff));
+    ksnprintf(message, sizeof(message), "lab1-wire-check-%lx",
+              (unsigned long)(cpu_rdtsc() & 0xffffff));
     serial_init(&com1, COM1_BASE, UART_MAX_BAUD);
     serial_putc(&com1, '\n');
     for (const char *p = message; *p; p++)

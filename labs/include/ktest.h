@@ -3,7 +3,8 @@
  *
  *   KTEST(serial_init_sets_8n1) {
  *       struct fake_uart u = ...;
- *       KT_ASSERT(u.lcr == 0x03, "LCR is %#x, expected 0x03 (8 data bits, no parity, 1 stop bit)", u.lcr);
+ *       KT_ASSERT(u.lcr == 0x03, "LCR is %#x, expected 0x03 (8 data bits, no parity, 1 stop bit)",
+ * u.lcr);
  *   }
  *
  * A test passes if it returns. KT_ASSERT / KT_FAIL end the test at once (from

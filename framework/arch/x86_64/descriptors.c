@@ -6,10 +6,10 @@
 
 #include "../../core/internal.h"
 
-#define GDT_KERNEL_CODE 0x08
-#define GDT_KERNEL_DATA 0x10
-#define GDT_TSS 0x18
-#define DOUBLE_FAULT_IST 1
+#define GDT_KERNEL_CODE      0x08
+#define GDT_KERNEL_DATA      0x10
+#define GDT_TSS              0x18
+#define DOUBLE_FAULT_IST     1
 #define EMERGENCY_STACK_SIZE (8 * 1024)
 
 struct tss {

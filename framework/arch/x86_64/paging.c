@@ -14,15 +14,15 @@
 #include "../../core/internal.h"
 #include "layout.h"
 
-#define PTE_PRESENT (1ull << 0)
-#define PTE_WRITABLE (1ull << 1)
-#define PTE_HUGE (1ull << 7)
-#define PTE_GLOBAL (1ull << 8)
-#define PTE_NO_EXECUTE (1ull << 63)
+#define PTE_PRESENT      (1ull << 0)
+#define PTE_WRITABLE     (1ull << 1)
+#define PTE_HUGE         (1ull << 7)
+#define PTE_GLOBAL       (1ull << 8)
+#define PTE_NO_EXECUTE   (1ull << 63)
 #define PTE_ADDRESS_MASK 0x000ffffffffff000ull
-#define HUGE_PAGE_SIZE (2ull << 20)
+#define HUGE_PAGE_SIZE   (2ull << 20)
 
-static uint64_t no_execute;  /* PTE_NO_EXECUTE if the CPU supports it, else 0 */
+static uint64_t no_execute; /* PTE_NO_EXECUTE if the CPU supports it, else 0 */
 static phys_addr_t kernel_pml4;
 
 static uint64_t *table_at(phys_addr_t pa)

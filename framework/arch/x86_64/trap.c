@@ -13,17 +13,28 @@ static trap_handler_t handlers[256];
 static volatile int reporting; /* an unhandled trap is being reported */
 
 static const char *const exception_names[32] = {
-    "divide error",        "debug",
-    "non-maskable interrupt", "breakpoint",
-    "overflow",            "bound range exceeded",
-    "invalid opcode",      "device not available (FPU)",
-    "double fault",        "coprocessor segment overrun",
-    "invalid TSS",         "segment not present",
-    "stack-segment fault", "general protection fault",
-    "page fault",          "reserved (15)",
-    "x87 floating-point error", "alignment check",
-    "machine check",       "SIMD floating-point error",
-    "virtualization exception", "control protection exception",
+    "divide error",
+    "debug",
+    "non-maskable interrupt",
+    "breakpoint",
+    "overflow",
+    "bound range exceeded",
+    "invalid opcode",
+    "device not available (FPU)",
+    "double fault",
+    "coprocessor segment overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack-segment fault",
+    "general protection fault",
+    "page fault",
+    "reserved (15)",
+    "x87 floating-point error",
+    "alignment check",
+    "machine check",
+    "SIMD floating-point error",
+    "virtualization exception",
+    "control protection exception",
 };
 
 const char *trap_name(unsigned vector)
@@ -51,7 +62,8 @@ static void print_page_fault(uint64_t error_code, uint64_t address)
             error_code & 16 ? "fetching an instruction at"
                             : (error_code & 2 ? "writing to" : "reading from"),
             address < 4096 ? "an address in the first page (a NULL pointer?)" : "that address",
-            error_code & 4 ? "user" : "kernel", error_code & 8 ? " (reserved bit set in a page table entry)" : "");
+            error_code & 4 ? "user" : "kernel",
+            error_code & 8 ? " (reserved bit set in a page table entry)" : "");
 }
 
 void arch_print_registers(const struct trap_frame *f)
@@ -60,11 +72,9 @@ void arch_print_registers(const struct trap_frame *f)
         return;
     kprintf("  RIP %016lx  RSP %016lx  RBP %016lx  RFLAGS %08lx\n", f->rip, f->rsp, f->rbp,
             f->rflags);
-    kprintf("  RAX %016lx  RBX %016lx  RCX %016lx  RDX %016lx\n", f->rax, f->rbx, f->rcx,
-            f->rdx);
+    kprintf("  RAX %016lx  RBX %016lx  RCX %016lx  RDX %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
     kprintf("  RSI %016lx  RDI %016lx  R8  %016lx  R9  %016lx\n", f->rsi, f->rdi, f->r8, f->r9);
-    kprintf("  R10 %016lx  R11 %016lx  R12 %016lx  R13 %016lx\n", f->r10, f->r11, f->r12,
-            f->r13);
+    kprintf("  R10 %016lx  R11 %016lx  R12 %016lx  R13 %016lx\n", f->r10, f->r11, f->r12, f->r13);
     kprintf("  R14 %016lx  R15 %016lx  CS %04lx  SS %04lx\n", f->r14, f->r15, f->cs, f->ss);
     kprintf("  CR0 %016lx  CR2 %016lx  CR3 %016lx  CR4 %016lx\n", cpu_read_cr0(), cpu_read_cr2(),
             cpu_read_cr3(), cpu_read_cr4());
@@ -132,7 +142,7 @@ void trap_dispatch(struct trap_frame *frame)
     bool known = symbol_lookup(frame->rip, &where);
     protocol_emit("EXCEPTION", "%s%s (vector %u, error code %#lx) at %s%s%#lx",
                   stack_overflowed(frame) ? "kernel stack overflow: " : "", trap_name(vector),
-                  vector, frame->error_code, known ? where.function : "",
-                  known ? "+" : "", known ? where.offset : frame->rip);
+                  vector, frame->error_code, known ? where.function : "", known ? "+" : "",
+                  known ? where.offset : frame->rip);
     kernel_power_off(KEEL_EXIT_EXCEPTION);
 }

@@ -10,7 +10,7 @@
 #include <keel/types.h>
 
 #define BOOT_MAX_MEMORY_REGIONS 64
-#define BOOT_MAX_MODULES 16
+#define BOOT_MAX_MODULES        16
 
 enum memory_region_type {
     MEMORY_USABLE = 1,

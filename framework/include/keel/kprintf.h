@@ -40,8 +40,8 @@ void klog_set_level(enum log_level level);
 enum log_level klog_level(void);
 
 #define pr_error(...) klog(LOG_ERROR, __VA_ARGS__)
-#define pr_warn(...) klog(LOG_WARN, __VA_ARGS__)
-#define pr_info(...) klog(LOG_INFO, __VA_ARGS__)
+#define pr_warn(...)  klog(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  klog(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) klog(LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -10,7 +10,7 @@
 #include <keel/types.h>
 
 #define PAGE_SHIFT 12
-#define PAGE_SIZE (1ul << PAGE_SHIFT)
+#define PAGE_SIZE  (1ul << PAGE_SHIFT)
 
 /* Where the direct map of physical memory starts in virtual memory. */
 #define KEEL_DIRECT_MAP_BASE 0xffff800000000000ul

@@ -15,23 +15,23 @@
 
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 
-#define MB2_TAG_END 0
-#define MB2_TAG_CMDLINE 1
+#define MB2_TAG_END             0
+#define MB2_TAG_CMDLINE         1
 #define MB2_TAG_BOOTLOADER_NAME 2
-#define MB2_TAG_MODULE 3
-#define MB2_TAG_BASIC_MEMINFO 4
-#define MB2_TAG_BOOTDEV 5
-#define MB2_TAG_MMAP 6
-#define MB2_TAG_FRAMEBUFFER 8
-#define MB2_TAG_ACPI_OLD 14
-#define MB2_TAG_ACPI_NEW 15
+#define MB2_TAG_MODULE          3
+#define MB2_TAG_BASIC_MEMINFO   4
+#define MB2_TAG_BOOTDEV         5
+#define MB2_TAG_MMAP            6
+#define MB2_TAG_FRAMEBUFFER     8
+#define MB2_TAG_ACPI_OLD        14
+#define MB2_TAG_ACPI_NEW        15
 
 /* Memory map entry types. */
-#define MB2_MEMORY_AVAILABLE 1
-#define MB2_MEMORY_RESERVED 2
+#define MB2_MEMORY_AVAILABLE        1
+#define MB2_MEMORY_RESERVED         2
 #define MB2_MEMORY_ACPI_RECLAIMABLE 3
-#define MB2_MEMORY_NVS 4
-#define MB2_MEMORY_BADRAM 5
+#define MB2_MEMORY_NVS              4
+#define MB2_MEMORY_BADRAM           5
 
 /* The header at the start of the information block. */
 struct mb2_info {

@@ -11,9 +11,9 @@
 struct symbol_info {
     const char *function; /* name of the function containing the address */
     uintptr_t function_start;
-    uintptr_t offset;     /* address - function_start */
-    const char *file;     /* source file, relative to the project; NULL if unknown */
-    int line;             /* line number, 0 if unknown */
+    uintptr_t offset; /* address - function_start */
+    const char *file; /* source file, relative to the project; NULL if unknown */
+    int line;         /* line number, 0 if unknown */
 };
 
 /* Fill `out` for code address `addr` and return true, or return false if the

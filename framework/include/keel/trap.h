@@ -20,24 +20,24 @@ struct trap_frame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 
-#define TRAP_DIVIDE_ERROR 0
-#define TRAP_DEBUG 1
-#define TRAP_NMI 2
-#define TRAP_BREAKPOINT 3
-#define TRAP_OVERFLOW 4
-#define TRAP_BOUND_RANGE 5
-#define TRAP_INVALID_OPCODE 6
+#define TRAP_DIVIDE_ERROR         0
+#define TRAP_DEBUG                1
+#define TRAP_NMI                  2
+#define TRAP_BREAKPOINT           3
+#define TRAP_OVERFLOW             4
+#define TRAP_BOUND_RANGE          5
+#define TRAP_INVALID_OPCODE       6
 #define TRAP_DEVICE_NOT_AVAILABLE 7
-#define TRAP_DOUBLE_FAULT 8
-#define TRAP_INVALID_TSS 10
-#define TRAP_SEGMENT_NOT_PRESENT 11
-#define TRAP_STACK_FAULT 12
-#define TRAP_GENERAL_PROTECTION 13
-#define TRAP_PAGE_FAULT 14
-#define TRAP_X87_FPU 16
-#define TRAP_ALIGNMENT_CHECK 17
-#define TRAP_MACHINE_CHECK 18
-#define TRAP_SIMD_FP 19
+#define TRAP_DOUBLE_FAULT         8
+#define TRAP_INVALID_TSS          10
+#define TRAP_SEGMENT_NOT_PRESENT  11
+#define TRAP_STACK_FAULT          12
+#define TRAP_GENERAL_PROTECTION   13
+#define TRAP_PAGE_FAULT           14
+#define TRAP_X87_FPU              16
+#define TRAP_ALIGNMENT_CHECK      17
+#define TRAP_MACHINE_CHECK        18
+#define TRAP_SIMD_FP              19
 
 /* A handler returns true if it dealt with the trap (execution resumes at
  * frame->rip, which it may change) or false to fall through to the

@@ -10,11 +10,11 @@
  * dereference one by accident: convert with phys_to_virt() first. */
 typedef uint64_t phys_addr_t;
 
-#define KEEL_NORETURN __attribute__((noreturn))
+#define KEEL_NORETURN                      __attribute__((noreturn))
 #define KEEL_PRINTF(fmt_index, args_index) __attribute__((format(printf, fmt_index, args_index)))
-#define KEEL_UNUSED __attribute__((unused))
-#define KEEL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define KEEL_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
-#define KEEL_ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define KEEL_UNUSED                        __attribute__((unused))
+#define KEEL_ARRAY_SIZE(a)                 (sizeof(a) / sizeof((a)[0]))
+#define KEEL_ALIGN_UP(x, a)                (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define KEEL_ALIGN_DOWN(x, a)              ((x) & ~((__typeof__(x))(a)-1))
 
 #endif

@@ -4,9 +4,9 @@
  * swallow the framework's own grader protocol and panic output. */
 #include "../../core/internal.h"
 
-#define COM1 0x3f8
-#define DEBUG_PORT 0xe9
-#define LSR_DATA_READY 0x01
+#define COM1               0x3f8
+#define DEBUG_PORT         0xe9
+#define LSR_DATA_READY     0x01
 #define LSR_TRANSMIT_EMPTY 0x20
 /* Give up waiting for a missing or stuck UART after this many polls, so the
  * kernel never hangs on its own diagnostics. */

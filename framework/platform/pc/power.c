@@ -4,10 +4,10 @@
 
 #include "../../core/internal.h"
 
-#define QEMU_DEBUG_EXIT_PORT 0xf4   /* -device isa-debug-exit,iobase=0xf4 */
-#define BOCHS_SHUTDOWN_PORT 0x8900
+#define QEMU_DEBUG_EXIT_PORT  0xf4 /* -device isa-debug-exit,iobase=0xf4 */
+#define BOCHS_SHUTDOWN_PORT   0x8900
 #define QEMU_Q35_PM1A_CONTROL 0x604 /* ACPI sleep control on QEMU's machines */
-#define ACPI_SLEEP_S5 0x2000
+#define ACPI_SLEEP_S5         0x2000
 
 void platform_power_off(int status)
 {
