@@ -27,7 +27,7 @@ if [[ $want != deps-build ]]; then
 fi
 if [[ $want == deps ]]; then
     need bochs bochs
-    need /usr/lib/bochs/plugins/libbx_term.so bochs-term
+    need /usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so bochs-term
     need /usr/share/bochs/BIOS-bochs-latest bochsbios
     need /usr/share/vgabios/vgabios.bin vgabios
     need gdb gdb
