@@ -43,7 +43,7 @@ KERNEL_CFLAGS := -std=gnu17 -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mn
 	-mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-fno-strict-aliasing -fno-common -fno-optimize-sibling-calls -g -O2 -Wall -Wextra -Werror -MMD -MP \
 	-Iframework/include
-KERNEL_CFLAGS += $(if $(CHECKED_SUFFIX),-fsanitize=undefined -fno-sanitize-recover=all,)
+KERNEL_CFLAGS += $(if $(CHECKED_SUFFIX),-fsanitize=undefined -fno-sanitize-recover=all -DKEEL_CHECKED=1,)
 KERNEL_ASFLAGS := -g -MMD -MP -Iframework/include
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 

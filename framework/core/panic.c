@@ -66,6 +66,39 @@ void backtrace_print(uintptr_t rbp)
                 repeats);
 }
 
+static void print_site(const char *label, uintptr_t site)
+{
+    struct symbol_info where;
+    if (site && symbol_lookup(site - 1, &where))
+        kprintf("    %s %s+%#lx (%s:%d)\n", label, where.function, where.offset + 1,
+                where.file ? where.file : "?", where.line);
+    else if (site)
+        kprintf("    %s %p\n", label, (void *)site);
+}
+
+void keel_report_bug(uintptr_t site, const char *fmt, ...)
+{
+    cpu_irq_disable();
+    if (panic_in_progress++) {
+        console_early_write_str("\n*** bug report while panicking; stopping\n");
+        kernel_power_off(KEEL_EXIT_PANIC);
+    }
+    char message[320];
+    va_list args;
+    va_start(args, fmt);
+    kvsnprintf(message, sizeof(message), fmt, args);
+    va_end(args);
+    kprintf("\n*** BUG CAUGHT BY KEEL: %s\n", message);
+    print_site("called from", site);
+    kprintf("Backtrace (most recent call first):\n");
+    backtrace_print((uintptr_t)__builtin_frame_address(0));
+    struct symbol_info where;
+    bool known = site && symbol_lookup(site - 1, &where);
+    protocol_emit("PANIC", "bug caught by Keel: %s (called from %s)", message,
+                  known ? where.function : "?");
+    kernel_power_off(KEEL_EXIT_PANIC);
+}
+
 void panic_at(const char *file, int line, const char *fmt, ...)
 {
     cpu_irq_disable();

@@ -3,7 +3,7 @@ import pytest
 
 from . import calibration
 from .runner import BuildError, Machine, boot, build_kernel
-from .verdict import judge_test
+from .verdict import judge_interaction, judge_test
 
 
 class Lab:
@@ -34,13 +34,42 @@ class Lab:
         transcript = machine.transcript()
         return judge_test(machine, transcript, name), transcript, machine
 
+    def rerun_hint(self, cmdline=""):
+        """The command that boots the same kernel for a student to watch."""
+        options = f"LAB={self.name}" + (" SOLUTION=1" if self.solution else "") + \
+            (" CHECKED=1" if self.checked else "")
+        return f"make qemu-direct {options}" + (f" CMDLINE='{cmdline}'" if cmdline else "") + \
+            " (quit QEMU with Ctrl-A then X)"
+
     def check_ktest(self, name, workdir, multiplier=1.0):
         """Run in-kernel test `name` and fail the pytest test with the verdict
         unless it passed."""
         verdict, transcript, _ = self.run_ktest(name, workdir, multiplier)
         if not verdict.passed:
-            pytest.fail(verdict.explain(transcript), pytrace=False)
+            pytest.fail(verdict.explain(transcript, self.rerun_hint(f"keel.test={name}")),
+                        pytrace=False)
 
     def start(self, workdir, cmdline=""):
         """Boot the lab kernel normally; returns a Machine (a context manager)."""
         return Machine(self.kernel.elf, cmdline, workdir)
+
+    # ---- end-to-end tests: talking to the running kernel over serial -----------------
+    def fail_interaction(self, machine, expected):
+        """Fail the test: `expected` (a sentence) did not happen. Stops the
+        machine, keeping the CPU state if it was still running."""
+        machine.stop("timeout")
+        transcript = machine.transcript()
+        verdict = judge_interaction(machine, transcript, expected)
+        pytest.fail(verdict.explain(transcript, self.rerun_hint()), pytrace=False)
+
+    def expect_text(self, machine, text, expected, after=0, multiplier=1.0):
+        """Wait for `text` in the output after position `after` (machine.mark());
+        fail the test with `expected` as the explanation if it does not come."""
+        if not machine.wait_text(text, self.timeout(multiplier), after):
+            self.fail_interaction(machine, expected)
+
+    def expect(self, machine, check, expected, multiplier=1.0):
+        """Wait until check() is true (it may look at machine.since(mark));
+        fail the test with `expected` as the explanation if it does not."""
+        if not machine.wait_for(lambda _: check(), self.timeout(multiplier)):
+            self.fail_interaction(machine, expected)

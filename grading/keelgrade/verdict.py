@@ -1,17 +1,28 @@
-"""From what a kernel run showed to a verdict a student can act on."""
+"""From what a kernel run showed to a verdict a student can act on.
+
+A verdict has a kind (one of the constants below), a one-line message and
+details (a crash report, registers and backtrace, compiler errors).
+Verdict.explain() adds the last lines of serial output, so every failure ends
+with what the student would have seen on the console."""
 from dataclasses import dataclass
+
+from .protocol import EXCEPTION_MARKER, PANIC_MARKER
 
 PASS = "pass"
 FAIL = "test failed"
+WRONG_OUTPUT = "wrong output"
 PANIC = "kernel panic"
 EXCEPTION = "CPU exception"
 TRIPLE_FAULT = "triple fault or reset"
 HANG = "hang"
-NO_START = "kernel did not start"
+NO_START = "kernel never reached the framework"
 NOT_FOUND = "no such test"
 BUILD = "build failed"
 MISSING_OUTPUT = "expected output missing"
 EARLY_EXIT = "kernel stopped early"
+QEMU_ERROR = "QEMU could not run the kernel"
+
+TAIL_LINES = 30
 
 
 @dataclass
@@ -24,63 +35,145 @@ class Verdict:
     def passed(self):
         return self.kind == PASS
 
-    def explain(self, transcript=None):
+    def explain(self, transcript=None, rerun=None):
+        """The full text for a student: the verdict, its details, how to see
+        the run for yourself, and the last lines of serial output."""
         parts = [f"[{self.kind.upper()}] {self.message}"]
         if self.details:
-            parts += ["", self.details]
-        if transcript is not None and self.kind != PASS:
-            tail = transcript.tail(30)
-            parts += ["", "Last lines of serial output:", tail or "  (nothing at all)"]
+            parts += ["", self.details.rstrip()]
+        if rerun and not self.passed:
+            parts += ["", f"To watch this run yourself: {rerun}"]
+        if transcript is not None and not self.passed:
+            tail = transcript.tail(TAIL_LINES)
+            parts += ["", f"Last lines of serial output (up to {TAIL_LINES}):",
+                      tail or "  (nothing at all)"]
         return "\n".join(parts)
 
 
+def _ended(machine):
+    """How the run ended (see runner.Machine.ended); fakes may set timed_out."""
+    ended = getattr(machine, "ended", None)
+    if ended is None and getattr(machine, "timed_out", False):
+        ended = "timeout"
+    return ended
+
+
+def _stop_report(machine):
+    return getattr(machine, "stop_report", "") or getattr(machine, "hang_report", "") or ""
+
+
+def _stderr(machine):
+    get = getattr(machine, "stderr_text", None)
+    return get() if callable(get) else ""
+
+
 def judge_run(machine, transcript):
-    """A verdict for how the run as a whole ended, or None if it ended normally."""
+    """A verdict for how the run as a whole ended, or None if the kernel
+    powered off normally through kernel_power_off (an EXIT frame)."""
     if transcript.first("PANIC") is not None:
         return Verdict(PANIC, f"the kernel panicked: {transcript.first('PANIC')}",
-                       transcript.report_block("*** KERNEL PANIC"))
+                       transcript.report_block(PANIC_MARKER, "PANIC"))
     if transcript.first("EXCEPTION") is not None:
-        return Verdict(EXCEPTION, f"the CPU raised an exception the kernel did not handle: "
+        return Verdict(EXCEPTION, "the CPU raised an exception that the kernel could not handle: "
                        f"{transcript.first('EXCEPTION')}",
-                       transcript.report_block("*** CPU EXCEPTION"))
-    if machine.timed_out:
-        seconds = round(machine.elapsed)
-        return Verdict(HANG, f"the kernel stopped making progress: nothing ended the run within "
-                       f"{seconds} s (an endless loop, or waiting for something that never "
-                       f"happens?)", machine.hang_report)
-    if transcript.exit_status is None:
-        if "Keel: rebooting" in transcript.text:
-            return Verdict(TRIPLE_FAULT, "the kernel rebooted the machine (kernel_reboot) "
-                           "instead of finishing", machine.reset_report())
-        what = ("after the framework started" if transcript.ready
-                else "before the framework could print anything")
-        return Verdict(TRIPLE_FAULT, f"the machine reset {what}: a triple fault (an exception "
-                       f"while the CPU could not deliver exceptions, e.g. a broken interrupt "
-                       f"table or stack)", "CPU state at the reset:\n" + machine.reset_report())
+                       transcript.report_block(EXCEPTION_MARKER, "EXCEPTION"))
+    ended = _ended(machine)
+    report = _stop_report(machine)
+    seconds = round(getattr(machine, "elapsed", 0) or 0)
+    exit_code = getattr(machine, "exit_code", None)
+    if ended == "exit" and not transcript.frames and exit_code not in (None, 0) \
+            and (exit_code % 2 == 0 or _stderr(machine)):
+        return Verdict(QEMU_ERROR, f"QEMU stopped with exit code {exit_code} before the kernel "
+                       "said anything", _stderr(machine) or "(QEMU printed no error message)")
     if not transcript.ready:
-        return Verdict(NO_START, "the kernel never reached the framework (no READY line)")
+        how = {
+            "timeout": f"it was still running after {seconds} s without getting there "
+                       "(an endless loop or a wait in early boot?)",
+            "flood": "it printed endlessly before getting there",
+            "reset": "the machine reset first (a triple fault during boot)",
+            "shutdown": "the machine shut down first",
+        }.get(ended, "the machine stopped first")
+        details = report if report else _stderr(machine)
+        return Verdict(NO_START, "the kernel never reached the framework's start-up message "
+                       f"(no READY line): {how}",
+                       ("CPU state when it was stopped:\n" + details) if report else details)
+    if ended == "timeout":
+        return Verdict(HANG, f"the kernel hung (it stopped making progress): nothing ended the run "
+                       f"within {seconds} s (an "
+                       "endless loop, or waiting for something that never happens?). This is "
+                       "where the CPU was when the grader stopped it:", report)
+    if ended == "flood":
+        return Verdict(HANG, "the kernel kept printing without end (an endless loop that prints?). "
+                       "This is where the CPU was when the grader stopped it:", report)
+    if ended == "reset":
+        if "Keel: rebooting" in transcript.text:
+            return Verdict(TRIPLE_FAULT, "the kernel rebooted the machine (kernel_reboot) instead "
+                           "of finishing", "CPU state at the reset:\n" + report)
+        return Verdict(TRIPLE_FAULT, "the machine reset: a triple fault (an exception while the CPU "
+                       "could not deliver exceptions, e.g. a broken interrupt table or stack)",
+                       "CPU state at the reset:\n" + report)
+    if ended == "shutdown":
+        return Verdict(EARLY_EXIT, "the machine shut down without the kernel reporting how the run "
+                       "ended", report)
+    if transcript.exit_status is None:
+        if ended == "stuck":
+            return None
+        status = f" (status {exit_code >> 1})" if exit_code and exit_code % 2 else ""
+        return Verdict(EARLY_EXIT, f"QEMU exited{status} without the kernel reporting how the run "
+                       "ended (was isa-debug-exit written to directly?)", _stderr(machine))
     return None
 
 
 def judge_test(machine, transcript, test):
     """The verdict for in-kernel test `test` from a finished run."""
+    verdict = _judge_test(machine, transcript, test)
+    if transcript.forged and not verdict.passed:
+        note = (f"({transcript.forged} line(s) looked like grader messages but lacked this run's "
+                "secret nonce, so they were ignored: only the framework's own reports count.)")
+        verdict.details = f"{verdict.details}\n\n{note}".strip()
+    return verdict
+
+
+def _judge_test(machine, transcript, test):
     result = transcript.result_of(test)
     if result is not None and result[0] == "fail":
-        if result[1] and "no such test" in result[1]:
-            return Verdict(NOT_FOUND, f"the kernel has no test called '{test}'")
-        return Verdict(FAIL, result[1] or "(no reason given)")
+        reason = result[1] or "(no reason given)"
+        if "no such test" in reason and not transcript.began(test):
+            return Verdict(NOT_FOUND, f"the kernel has no test called '{test}' (is "
+                           f"{test} still defined with KTEST in the lab's tests/ directory, and "
+                           "is that file built?)")
+        return Verdict(FAIL, reason)
     if result is None:
         ended = judge_run(machine, transcript)
         if ended:
             if transcript.began(test):
                 ended.message = f"during test '{test}': {ended.message}"
             return ended
-        return Verdict(EARLY_EXIT, f"the kernel powered off without finishing test '{test}'")
-    missing = [text for text in transcript.kinds("EXPECT") if text not in transcript.free_text()]
+        if not transcript.began(test):
+            return Verdict(EARLY_EXIT, f"the kernel finished without running test '{test}'")
+        return Verdict(EARLY_EXIT, f"the kernel powered off in the middle of test '{test}'")
+    missing = transcript.expected_missing()
     if missing:
-        return Verdict(MISSING_OUTPUT, "the test printed through your driver, but this text never "
+        return Verdict(MISSING_OUTPUT, "the test sent text through your driver, but it never "
                        "arrived on the serial line: " + ", ".join(repr(m) for m in missing))
     ended = judge_run(machine, transcript)
     if ended and ended.kind != NO_START:
         return ended
     return Verdict(PASS, "passed")
+
+
+def judge_interaction(machine, transcript, expected):
+    """The verdict when an end-to-end test did not see `expected` (a
+    sentence saying what should have happened). The machine must have been
+    stopped already (Machine.stop keeps the CPU state of a live one)."""
+    ended = judge_run(machine, transcript)
+    if ended is not None and _ended(machine) != "timeout":
+        ended.message = f"{expected}; instead {ended.message}"
+        return ended
+    if _ended(machine) == "timeout":
+        seconds = round(getattr(machine, "elapsed", 0) or 0)
+        return Verdict(WRONG_OUTPUT, f"{expected}. That did not happen: after {seconds} s the "
+                       "kernel was still running, and this is where the CPU was:",
+                       _stop_report(machine))
+    return Verdict(WRONG_OUTPUT, f"{expected}; instead the kernel powered off "
+                   f"(exit status {transcript.exit_status})")

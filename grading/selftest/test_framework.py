@@ -108,3 +108,32 @@ def test_forged_frame_is_ignored(selftest, tmp_path):
 def test_undefined_behaviour_is_caught_in_checked_build(selftest_checked, tmp_path):
     expect(selftest_checked, "crash_undefined_behaviour", tmp_path, v.PANIC,
            "undefined behaviour: addition overflows type 'int'", "test_crash.c:")
+
+
+def test_frame_double_free_is_caught(selftest, tmp_path):
+    expect(selftest, "crash_frame_double_free", tmp_path, v.PANIC, "BUG CAUGHT BY KEEL",
+           "double free of frame", "ktest_fn_crash_frame_double_free")
+
+
+def test_frame_free_with_wrong_order_is_caught(selftest, tmp_path):
+    expect(selftest, "crash_frame_wrong_order", tmp_path, v.PANIC,
+           "allocated as order 1 but freed as order 0")
+
+
+def test_freeing_the_kernel_is_caught(selftest, tmp_path):
+    expect(selftest, "crash_frame_free_kernel", tmp_path, v.PANIC, "never allocated",
+           "kernel image")
+
+
+def test_heap_overflow_is_caught(selftest, tmp_path):
+    expect(selftest, "crash_heap_overflow", tmp_path, v.PANIC, "heap overflow",
+           "24-byte block", "ktest_fn_crash_heap_overflow")
+
+
+def test_heap_double_free_is_caught(selftest, tmp_path):
+    expect(selftest, "crash_heap_double_free", tmp_path, v.PANIC, "double kfree")
+
+
+def test_heap_use_after_free_is_caught_in_checked_build(selftest_checked, tmp_path):
+    expect(selftest_checked, "crash_heap_use_after_free", tmp_path, v.PANIC,
+           "written after it was freed", "ktest_fn_crash_heap_use_after_free")

@@ -8,22 +8,17 @@
  * map of all RAM, and no identity map at all, so a NULL dereference faults. */
 #include <keel/cpu.h>
 #include <keel/mm.h>
+#include <keel/paging.h>
 #include <keel/panic.h>
 #include <keel/string.h>
 
 #include "../../core/internal.h"
 #include "layout.h"
 
-#define PTE_PRESENT      (1ull << 0)
-#define PTE_WRITABLE     (1ull << 1)
-#define PTE_HUGE         (1ull << 7)
-#define PTE_GLOBAL       (1ull << 8)
-#define PTE_NO_EXECUTE   (1ull << 63)
-#define PTE_ADDRESS_MASK 0x000ffffffffff000ull
-#define HUGE_PAGE_SIZE   (2ull << 20)
+#define HUGE_PAGE_SIZE (2ull << 20)
 
-static uint64_t no_execute; /* PTE_NO_EXECUTE if the CPU supports it, else 0 */
-static phys_addr_t kernel_pml4;
+static uint64_t no_execute;   /* PTE_NO_EXECUTE if the CPU supports it, else 0 */
+phys_addr_t arch_kernel_root; /* the kernel's PML4 */
 
 static uint64_t *table_at(phys_addr_t pa)
 {
@@ -34,7 +29,7 @@ static uint64_t *table_at(phys_addr_t pa)
  * intermediate tables down to `level`. */
 static uint64_t *entry_for(uintptr_t va, int level)
 {
-    uint64_t *table = table_at(kernel_pml4);
+    uint64_t *table = table_at(arch_kernel_root);
     for (int current = 4; current > level; current--) {
         unsigned index = (va >> (12 + 9 * (current - 1))) & 511;
         if (!(table[index] & PTE_PRESENT))
@@ -56,7 +51,7 @@ void arch_paging_init(phys_addr_t max_phys)
     cpu_cpuid(0x80000001, 0, NULL, NULL, NULL, &edx);
     no_execute = (edx & (1u << 20)) ? PTE_NO_EXECUTE : 0;
 
-    kernel_pml4 = mm_early_alloc_frame();
+    arch_kernel_root = mm_early_alloc_frame();
 
     map_kernel_range(__text_start, __text_end, 0);
     map_kernel_range((char *)KEEL_ALIGN_UP((uintptr_t)__text_end, PAGE_SIZE), __rodata_end,
@@ -71,7 +66,7 @@ void arch_paging_init(phys_addr_t max_phys)
         *entry_for(KEEL_DIRECT_MAP_BASE + pa, 2) =
             pa | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_GLOBAL | no_execute;
 
-    cpu_write_cr3(kernel_pml4);
+    cpu_write_cr3(arch_kernel_root);
 }
 
 extern uintptr_t double_fault_stack_bottom, double_fault_stack_top;

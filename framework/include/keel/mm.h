@@ -26,12 +26,19 @@ enum page_state {
     PAGE_ALLOCATED,         /* handed out by a frame allocator */
 };
 
+/* One per 4 KiB frame. The framework owns `state`, `block_order` and
+ * `site`; a frame allocator (lab 2) owns the rest and must keep all its
+ * bookkeeping here, never inside free frames: the framework fills free
+ * frames with a poison pattern. */
 struct page {
-    uint8_t state;     /* enum page_state */
-    uint8_t order;     /* for allocators: log2 of the block size, in frames */
-    uint16_t flags;    /* free for allocators to use */
-    uint32_t refcount; /* free for allocators to use */
-    void *owner;       /* free for allocators to use */
+    uint8_t state;       /* enum page_state (framework) */
+    uint8_t block_order; /* framework: order of the allocated block this frame heads */
+    uint8_t order;       /* allocator: free for its use, e.g. the order of a free block */
+    uint8_t flags;       /* allocator: free for its use */
+    uint32_t refcount;   /* allocator and later labs: free for their use */
+    struct page *next;   /* allocator: free-list links */
+    struct page *prev;
+    uintptr_t site; /* framework: where the block was last allocated or freed */
 };
 
 /* The virtual address through which physical address `pa` is reached. The

@@ -12,6 +12,12 @@ KEEL_NORETURN void panic_at(const char *file, int line, const char *fmt, ...) KE
 
 #define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
 
+/* Report a bug the framework caught in code that called it (a double free, a
+ * bad mapping, a heap overflow…): "BUG CAUGHT BY KEEL", the message, the
+ * calling site `site` (a return address, symbolised), and a backtrace; then
+ * stop like panic. Any context. */
+KEEL_NORETURN void keel_report_bug(uintptr_t site, const char *fmt, ...) KEEL_PRINTF(2, 3);
+
 /* Panic with the failed condition's text if `cond` is false. */
 #define kassert(cond)                                                                              \
     do {                                                                                           \

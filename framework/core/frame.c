@@ -1,0 +1,210 @@
+/* Checked frame allocation (see <keel/frame.h>) and the framework's boot
+ * allocator, a first-fit scan of the page array used until a real frame
+ * allocator is installed. */
+#include <keel/cpu.h>
+#include <keel/frame.h>
+#include <keel/kprintf.h>
+#include <keel/panic.h>
+#include <keel/string.h>
+#include <keel/symbols.h>
+
+#define CALLER ((uintptr_t)__builtin_return_address(0))
+/* block_order of a free frame that frame_free poisoned (free frames that
+ * were never allocated hold whatever the firmware left there). */
+#define POISONED 0xff
+
+/* ---- the boot allocator: a block is free when all its frames are ---- */
+
+static phys_addr_t boot_alloc(unsigned order)
+{
+    uint64_t count = 1ull << order, total = mm_frame_count();
+    for (uint64_t pfn = 0; pfn + count <= total; pfn += count) {
+        uint64_t i = 0;
+        while (i < count && pfn_to_page(pfn + i)->state == PAGE_FREE)
+            i++;
+        if (i == count)
+            return pfn << PAGE_SHIFT;
+    }
+    return 0;
+}
+
+static void boot_free(phys_addr_t block, unsigned order)
+{
+    (void)block, (void)order; /* the page states already say it is free */
+}
+
+static uint64_t boot_free_frames(void)
+{
+    return mm_count_frames(PAGE_FREE);
+}
+
+static void boot_init(void) {}
+
+static const struct frame_allocator boot_allocator = {
+    .name = "framework boot allocator",
+    .init = boot_init,
+    .alloc = boot_alloc,
+    .free = boot_free,
+    .free_frames = boot_free_frames,
+};
+
+static const struct frame_allocator *current = &boot_allocator;
+
+void frame_allocator_install(const struct frame_allocator *allocator)
+{
+    kassert(allocator && allocator->alloc && allocator->free && allocator->init);
+    current = allocator;
+    allocator->init();
+}
+
+const struct frame_allocator *frame_allocator_current(void)
+{
+    return current;
+}
+
+uint64_t frame_free_count(void)
+{
+    return current->free_frames ? current->free_frames() : 0;
+}
+
+bool frame_checks_poison(void)
+{
+#ifdef KEEL_CHECKED
+    return true;
+#else
+    return false;
+#endif
+}
+
+/* "allocated at monitor_exec+0x12 (file:line)" for a report. */
+static const char *site_name(uintptr_t site, char *buf, size_t size)
+{
+    struct symbol_info where;
+    if (!site)
+        ksnprintf(buf, size, "an unknown place");
+    else if (symbol_lookup(site - 1, &where))
+        ksnprintf(buf, size, "%s (%s:%d)", where.function, where.file ? where.file : "?",
+                  where.line);
+    else
+        ksnprintf(buf, size, "%p", (void *)site);
+    return buf;
+}
+
+static void check_poison(phys_addr_t pa, uint64_t pfn, uintptr_t caller)
+{
+    const uint8_t *bytes = phys_to_virt(pa);
+    for (size_t offset = 0; offset < PAGE_SIZE; offset++) {
+        if (bytes[offset] != FRAME_POISON_BYTE) {
+            char freed[160];
+            keel_report_bug(caller,
+                            "frame %#lx was written after it was freed: byte %#x at offset %#zx "
+                            "(poison is %#x); it was freed in %s",
+                            pa, bytes[offset], offset, FRAME_POISON_BYTE,
+                            site_name(pfn_to_page(pfn)->site, freed, sizeof(freed)));
+        }
+    }
+}
+
+static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
+{
+    if (order > FRAME_MAX_ORDER)
+        keel_report_bug(caller, "frame_alloc(order %u): the largest block is order %d", order,
+                        FRAME_MAX_ORDER);
+    bool irq = cpu_irq_save();
+    phys_addr_t pa = current->alloc(order);
+    if (pa == 0) {
+        cpu_irq_restore(irq);
+        return 0;
+    }
+    uint64_t count = 1ull << order, pfn = pa >> PAGE_SHIFT;
+    if (pa % (PAGE_SIZE << order))
+        keel_report_bug(caller,
+                        "frame allocator '%s' returned %#lx for an order-%u block: not aligned "
+                        "to the block size (%#lx bytes)",
+                        current->name, pa, order, PAGE_SIZE << order);
+    if (pfn + count > mm_frame_count())
+        keel_report_bug(caller,
+                        "frame allocator '%s' returned %#lx (order %u): beyond the end "
+                        "of RAM (%#lx)",
+                        current->name, pa, order, mm_frame_count() << PAGE_SHIFT);
+    for (uint64_t i = 0; i < count; i++) {
+        struct page *page = pfn_to_page(pfn + i);
+        char where[160];
+        if (page->state == PAGE_ALLOCATED)
+            keel_report_bug(caller,
+                            "frame allocator '%s' handed out frame %#lx twice: it is still "
+                            "allocated (allocated in %s)",
+                            current->name, (pfn + i) << PAGE_SHIFT,
+                            site_name(page->site, where, sizeof(where)));
+        if (page->state != PAGE_FREE)
+            keel_report_bug(caller,
+                            "frame allocator '%s' handed out frame %#lx, which is not free memory "
+                            "but %s",
+                            current->name, (pfn + i) << PAGE_SHIFT,
+                            page_state_name((enum page_state)page->state));
+        if (frame_checks_poison() && page->block_order == POISONED)
+            check_poison((pfn + i) << PAGE_SHIFT, pfn + i, caller);
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        struct page *page = pfn_to_page(pfn + i);
+        page->state = PAGE_ALLOCATED;
+        page->block_order = i == 0 ? (uint8_t)(order + 1) : 0;
+        page->site = caller;
+    }
+    cpu_irq_restore(irq);
+    return pa;
+}
+
+phys_addr_t frame_alloc(unsigned order)
+{
+    return checked_alloc(order, CALLER);
+}
+
+phys_addr_t frame_alloc_zeroed(unsigned order)
+{
+    phys_addr_t pa = checked_alloc(order, CALLER);
+    if (pa)
+        memset(phys_to_virt(pa), 0, PAGE_SIZE << order);
+    return pa;
+}
+
+void frame_free(phys_addr_t block, unsigned order)
+{
+    uintptr_t caller = CALLER;
+    char where[160];
+    if (order > FRAME_MAX_ORDER)
+        keel_report_bug(caller, "frame_free(%#lx, order %u): the largest block is order %d", block,
+                        order, FRAME_MAX_ORDER);
+    if (block == 0 || block % (PAGE_SIZE << order))
+        keel_report_bug(caller,
+                        "frame_free(%#lx, order %u): not the start of a block of that "
+                        "order (blocks are aligned to their size)",
+                        block, order);
+    struct page *head = phys_to_page(block);
+    if (!head || (block >> PAGE_SHIFT) + (1ull << order) > mm_frame_count())
+        keel_report_bug(caller, "frame_free(%#lx): not a RAM frame", block);
+    bool irq = cpu_irq_save();
+    if (head->state == PAGE_FREE)
+        keel_report_bug(caller, "double free of frame %#lx (order %u): it was already freed in %s",
+                        block, order, site_name(head->site, where, sizeof(where)));
+    if (head->state != PAGE_ALLOCATED)
+        keel_report_bug(caller, "frame_free of frame %#lx, which was never allocated: it is %s",
+                        block, page_state_name((enum page_state)head->state));
+    if (head->block_order == 0)
+        keel_report_bug(caller,
+                        "frame_free(%#lx): this frame is inside a larger block, not its "
+                        "start (allocated in %s)",
+                        block, site_name(head->site, where, sizeof(where)));
+    if (head->block_order != order + 1)
+        keel_report_bug(caller, "frame %#lx was allocated as order %u but freed as order %u", block,
+                        head->block_order - 1u, order);
+    memset(phys_to_virt(block), FRAME_POISON_BYTE, PAGE_SIZE << order);
+    for (uint64_t i = 0; i < (1ull << order); i++) {
+        struct page *page = head + i;
+        page->state = PAGE_FREE;
+        page->block_order = POISONED;
+        page->site = caller;
+    }
+    current->free(block, order);
+    cpu_irq_restore(irq);
+}

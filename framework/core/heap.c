@@ -1,0 +1,199 @@
+/* The kernel heap (see <keel/heap.h>).
+ *
+ * Layout of every block: [header 32 bytes][the caller's bytes][guard 16
+ * bytes]. Size-class slots live in frames carved up on demand and are kept
+ * on a free list per class; slab frames are never returned to the frame
+ * allocator (the heap is small). Large blocks are whole frame blocks. */
+#include <keel/cpu.h>
+#include <keel/frame.h>
+#include <keel/heap.h>
+#include <keel/kprintf.h>
+#include <keel/mm.h>
+#include <keel/panic.h>
+#include <keel/string.h>
+#include <keel/symbols.h>
+
+#define CALLER      ((uintptr_t)__builtin_return_address(0))
+#define MAGIC_LIVE  0x4b48454cu /* "LEHK" */
+#define MAGIC_FREE  0x4b46524bu
+#define GUARD_SIZE  16
+#define LARGE       0xffffu
+#define CLASS_COUNT 8
+
+struct header {
+    uint32_t magic;
+    uint16_t class_index; /* LARGE for frame-block allocations */
+    uint16_t order;       /* frame order of a large block */
+    uint32_t size;        /* what the caller asked for */
+    uint32_t reserved;
+    uintptr_t site; /* where it was allocated, or freed */
+    struct header *next_free;
+};
+
+_Static_assert(sizeof(struct header) == 32, "header keeps payloads 16-byte aligned");
+
+static const uint32_t class_sizes[CLASS_COUNT] = {16, 32, 64, 128, 256, 512, 1024, 2048};
+static struct header *free_lists[CLASS_COUNT];
+
+static uint8_t *payload(struct header *h)
+{
+    return (uint8_t *)(h + 1);
+}
+
+static const char *site_name(uintptr_t site, char *buf, size_t size)
+{
+    struct symbol_info where;
+    if (site && symbol_lookup(site - 1, &where))
+        ksnprintf(buf, size, "%s (%s:%d)", where.function, where.file ? where.file : "?",
+                  where.line);
+    else
+        ksnprintf(buf, size, "%p", (void *)site);
+    return buf;
+}
+
+/* Carve a fresh frame into slots of class `index`. */
+static bool refill(unsigned index)
+{
+    phys_addr_t pa = frame_alloc(0);
+    if (!pa)
+        return false;
+    size_t slot = sizeof(struct header) + class_sizes[index] + GUARD_SIZE;
+    slot = KEEL_ALIGN_UP(slot, 16);
+    uint8_t *frame = phys_to_virt(pa);
+    for (size_t offset = 0; offset + slot <= PAGE_SIZE; offset += slot) {
+        struct header *h = (struct header *)(frame + offset);
+        memset(h, 0, sizeof(*h));
+        h->magic = MAGIC_FREE;
+        h->class_index = (uint16_t)index;
+        memset(payload(h), HEAP_POISON_BYTE, class_sizes[index]);
+        h->next_free = free_lists[index];
+        free_lists[index] = h;
+    }
+    return true;
+}
+
+static void finish(struct header *h, size_t size, uintptr_t caller)
+{
+    h->magic = MAGIC_LIVE;
+    h->size = (uint32_t)size;
+    h->site = caller;
+    h->next_free = NULL;
+    memset(payload(h) + size, HEAP_GUARD_BYTE, GUARD_SIZE);
+}
+
+static void *allocate(size_t size, uintptr_t caller)
+{
+    if (size > (1ul << 30))
+        return NULL;
+    unsigned index = 0;
+    while (index < CLASS_COUNT && class_sizes[index] < size)
+        index++;
+    if (index == CLASS_COUNT) {
+        size_t total = sizeof(struct header) + size + GUARD_SIZE;
+        unsigned order = 0;
+        while ((PAGE_SIZE << order) < total)
+            order++;
+        if (order > FRAME_MAX_ORDER)
+            return NULL;
+        phys_addr_t pa = frame_alloc(order);
+        if (!pa)
+            return NULL;
+        struct header *h = phys_to_virt(pa);
+        h->class_index = LARGE;
+        h->order = (uint16_t)order;
+        finish(h, size, caller);
+        return payload(h);
+    }
+    bool irq = cpu_irq_save();
+    if (!free_lists[index] && !refill(index)) {
+        cpu_irq_restore(irq);
+        return NULL;
+    }
+    struct header *h = free_lists[index];
+    free_lists[index] = h->next_free;
+    cpu_irq_restore(irq);
+    if (h->magic != MAGIC_FREE)
+        keel_report_bug(caller,
+                        "the kernel heap's free list is corrupt at %p (a write after "
+                        "free, or an overflow from the block before it)",
+                        (void *)payload(h));
+#ifdef KEEL_CHECKED
+    for (size_t i = 0; i < class_sizes[index]; i++) {
+        if (payload(h)[i] != HEAP_POISON_BYTE) {
+            char freed[160];
+            keel_report_bug(caller,
+                            "heap block %p was written after it was freed (byte %#x at "
+                            "offset %zu); it was freed in %s",
+                            (void *)payload(h), payload(h)[i], i,
+                            site_name(h->site, freed, sizeof(freed)));
+        }
+    }
+#endif
+    finish(h, size, caller);
+    return payload(h);
+}
+
+void *kmalloc(size_t size)
+{
+    return allocate(size, CALLER);
+}
+
+void *kzalloc(size_t size)
+{
+    void *p = allocate(size, CALLER);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+static struct header *header_of(const void *ptr, uintptr_t caller, const char *what)
+{
+    struct header *h = (struct header *)ptr - 1;
+    if ((uintptr_t)ptr % 16 != 0 || (uintptr_t)ptr < KEEL_DIRECT_MAP_BASE)
+        keel_report_bug(caller, "%s(%p): not a pointer kmalloc returned", what, ptr);
+    return h;
+}
+
+size_t kmalloc_size(const void *ptr)
+{
+    struct header *h = header_of(ptr, CALLER, "kmalloc_size");
+    if (h->magic != MAGIC_LIVE)
+        keel_report_bug(CALLER, "kmalloc_size(%p): not a live heap block", ptr);
+    return h->size;
+}
+
+void kfree(void *ptr)
+{
+    uintptr_t caller = CALLER;
+    if (!ptr)
+        return;
+    struct header *h = header_of(ptr, caller, "kfree");
+    char where[160];
+    if (h->magic == MAGIC_FREE)
+        keel_report_bug(caller, "double kfree of %p: it was already freed in %s", ptr,
+                        site_name(h->site, where, sizeof(where)));
+    if (h->magic != MAGIC_LIVE)
+        keel_report_bug(caller,
+                        "kfree(%p): not a block kmalloc returned (or its header was "
+                        "overwritten by the block before it)",
+                        ptr);
+    for (size_t i = 0; i < GUARD_SIZE; i++)
+        if (payload(h)[h->size + i] != HEAP_GUARD_BYTE)
+            keel_report_bug(caller,
+                            "heap overflow: something wrote past the end of the %u-byte "
+                            "block at %p (byte %zu after its end is %#x); it was allocated in %s",
+                            h->size, ptr, i, payload(h)[h->size + i],
+                            site_name(h->site, where, sizeof(where)));
+    if (h->class_index == LARGE) {
+        h->magic = MAGIC_FREE;
+        frame_free(virt_to_phys(h), h->order);
+        return;
+    }
+    memset(payload(h), HEAP_POISON_BYTE, class_sizes[h->class_index]);
+    h->magic = MAGIC_FREE;
+    h->site = caller;
+    bool irq = cpu_irq_save();
+    h->next_free = free_lists[h->class_index];
+    free_lists[h->class_index] = h;
+    cpu_irq_restore(irq);
+}
