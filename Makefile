@@ -28,7 +28,11 @@ SOLUTION ?=
 CHECKED ?=
 CHECKED_SUFFIX := $(if $(filter 1 yes true,$(CHECKED)),-checked,)
 SOURCES_FROM := $(if $(filter 1 yes true,$(SOLUTION)),solution,student)
-VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)
+# SOLUTION_DIR=/abs/dir builds the reference from other sources (the test
+# suite's deliberately broken implementations); VARIANT_TAG names the build.
+SOLUTION_DIR ?=
+VARIANT_TAG ?=
+VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))
 HAVE_FRAMEWORK_SOURCES := $(if $(wildcard framework/core/start.c),1,)
 
 # V=1 shows the full commands.
@@ -97,7 +101,8 @@ LAB_DIR := $(if $(filter selftest,$(LAB)),framework/tests,$(if $(filter complete
 -include $(LAB_DIR)/lab.mk
 in_lab = $(patsubst $(ROOT)/%,%,$(abspath $(addprefix $(LAB_DIR)/,$(1))))
 LAB_SOURCES := $(call in_lab,$(LAB_COMMON_SOURCES) $(LAB_TEST_SOURCES) \
-	$(if $(filter solution,$(SOURCES_FROM)),$(addprefix solution/,$(LAB_STUDENT_SOURCES)),$(LAB_STUDENT_SOURCES))) \
+	$(if $(filter solution,$(SOURCES_FROM)),$(if $(SOLUTION_DIR),,$(addprefix solution/,$(LAB_STUDENT_SOURCES))),$(LAB_STUDENT_SOURCES))) \
+	$(if $(and $(SOLUTION_DIR),$(filter solution,$(SOURCES_FROM))),$(addprefix $(SOLUTION_DIR)/,$(LAB_STUDENT_SOURCES))) \
 	labs/kernel_main.c labs/ktest.c
 KERNEL_DIR := $(BUILD)/$(LAB)/$(VARIANT)
 LAB_OBJECTS := $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(LAB_SOURCES))

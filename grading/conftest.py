@@ -53,10 +53,14 @@ def pytest_runtest_makereport(item, call):
         return
     title = item.get_closest_marker("title")
     points = marker.args[0]
-    report.user_properties.append(("max_points", points))
-    report.user_properties.append(("points", points if report.passed else 0))
-    report.user_properties.append(("title", title.args[0] if title else item.name))
-    report.user_properties.append(("order", item.session.items.index(item)))
+    properties = [("max_points", points), ("points", points if report.passed else 0),
+                  ("title", title.args[0] if title else item.name),
+                  ("order", item.session.items.index(item))]
+    # On the item too: the teardown report, which JUnit XML reads, copies them.
+    item.user_properties[:] = [p for p in item.user_properties
+                               if p[0] not in dict(properties)] + properties
+    report.user_properties[:] = [p for p in report.user_properties
+                                 if p[0] not in dict(properties)] + properties
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -1,20 +1,39 @@
-# Grading targets, included by the root Makefile.
+# Grading targets, included by the root Makefile (which defines PYTHON, LAB,
+# SOLUTION, CHECKED, JOBS, BUILD, HOST_PYTHON).
+#
 #   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [JOBS=n]
+#       build the lab's kernel, run its graders (grading/test_<lab>.py) with n
+#       parallel workers, print one line per test and "Score: X/Y", and write
+#       grading/results/<lab>.json (Gradescope's format). Exits non-zero unless
+#       every test passed. A kernel that does not compile: its errors are shown
+#       once, then every test fails (and the score and results.json still come).
 #   make doctor
+#       check this machine's tools and boot a known-good kernel.
 
+PYTHON ?= /usr/bin/python3
+JOBS ?= $(shell nproc)
+HOST_PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
 GRADE_FILE = grading/test_$(subst -,_,$(LAB)).py
+GRADE_OPTIONS = --lab=$(LAB) $(if $(filter 1 yes true,$(SOLUTION)),--solution) \
+	$(if $(filter 1 yes true,$(CHECKED)),--checked)
+GRADE_BUILD_LOG = $(BUILD)/.grade-build.log
 
 .PHONY: grade doctor
 grade: deps-boot
-	@[ "$(LAB)" != complete ] && [ -f "$(GRADE_FILE)" ] || \
+	@[ "$(LAB)" != complete ] && [ -n "$(LAB)" ] && [ -f "$(GRADE_FILE)" ] || \
 	  { echo "make grade needs LAB=<a lab with graders>, e.g. make grade LAB=lab1-boot" >&2; exit 2; }
 	@[ -z "$(filter 1 yes true,$(SOLUTION))" ] || [ -d "$(LAB)/solution" ] || \
 	  { echo "There is no reference solution in this tree (a student handout): grade your own code with make grade" >&2; exit 2; }
-	@$(MAKE) --no-print-directory -s kernel LAB=$(LAB) SOLUTION=$(SOLUTION) CHECKED=$(CHECKED) >/dev/null || \
-	  $(MAKE) --no-print-directory kernel LAB=$(LAB) SOLUTION=$(SOLUTION) CHECKED=$(CHECKED)
-	@$(PYTHON) -m pytest $(GRADE_FILE) --lab=$(LAB) \
-	  $(if $(filter 1 yes true,$(SOLUTION)),--solution) $(if $(filter 1 yes true,$(CHECKED)),--checked) \
-	  -n $(JOBS) -q
+	@mkdir -p $(BUILD); tb=; \
+	if ! $(MAKE) --no-print-directory -s kernel LAB=$(LAB) SOLUTION=$(SOLUTION) CHECKED=$(CHECKED) \
+	    >$(GRADE_BUILD_LOG) 2>&1; then \
+	  grep -v '^  [A-Z]\+ \+' $(GRADE_BUILD_LOG) >&2; \
+	  echo "" >&2; \
+	  echo "*** Your kernel did not compile (the errors are above), so every test fails. ***" >&2; \
+	  echo "" >&2; \
+	  tb=--tb=no; \
+	fi; \
+	$(PYTHON) -m pytest $(GRADE_FILE) $(GRADE_OPTIONS) -n $(JOBS) -q $$tb
 
 doctor:
-	@$(HOST_PYTHON) grading/keelgrade/doctor.py $(LAB)
+	@$(HOST_PYTHON) grading/keelgrade/doctor.py --python $(PYTHON) --lab $(LAB)

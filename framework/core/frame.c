@@ -52,7 +52,9 @@ static const struct frame_allocator *current = &boot_allocator;
 
 void frame_allocator_install(const struct frame_allocator *allocator)
 {
-    kassert(allocator && allocator->alloc && allocator->free && allocator->init);
+    if (!allocator)
+        allocator = &boot_allocator;
+    kassert(allocator->alloc && allocator->free && allocator->init);
     current = allocator;
     allocator->init();
 }

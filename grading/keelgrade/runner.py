@@ -24,6 +24,7 @@ How a run ends (Machine.ended):
   "stuck"     the kernel said it was finished but QEMU did not exit
 For reset, shutdown, timeout and flood, Machine.stop_report holds the
 registers and a symbolised backtrace taken before QEMU was stopped."""
+import bisect
 import fcntl
 import json
 import os
@@ -73,7 +74,7 @@ _ERROR_LINE = re.compile(r"(error|undefined reference|multiple definition|No rul
 def format_build_error(output, command):
     """A compiler's output, trimmed to what a student needs: the errors first,
     then the full (but shortened) log."""
-    lines = [l for l in output.strip().splitlines() if not _COMPILER_NOISE.search(l)]
+    lines = [l for l in output.splitlines() if l.strip() and not _COMPILER_NOISE.search(l)]
     errors = [l for l in lines if _ERROR_LINE.search(l) and not l.startswith("make")]
     parts = [f"Your kernel did not compile ({command}), so no test could run."]
     if errors:
@@ -324,7 +325,7 @@ class Machine:
         needle = text.encode()
         deadline = time.monotonic() + timeout
         while True:
-            if needle in self.raw[max(after - len(needle), 0):]:
+            if needle in self.raw[after:]:
                 return True
             if self._settle() or self.finished:
                 self.kill()
@@ -486,17 +487,23 @@ class Machine:
             return f"(could not read the CPU state: {error})"
         return describe_state(registers, self.read_stack(registers), self.kernel_elf)
 
+    def read_words(self, address, count):
+        return parse_memory_dump(self.monitor_command(f"x /{count}gx {address:#x}"))
+
     def read_stack(self, registers):
         """[(address, is_return_address)] from RIP and the chain of frame
         pointers (each frame: [saved RBP][return address])."""
         rip, rbp = register(registers, "RIP"), register(registers, "RBP")
         chain = [(rip, False)] if rip is not None else []
+        leaf = self.leaf_return_address(registers)
+        if leaf is not None:
+            chain.append((leaf, True))
         frame = rbp
         for _ in range(BACKTRACE_FRAMES):
             if not frame or frame % 8:
                 break
             try:
-                words = parse_memory_dump(self.monitor_command(f"x /2gx {frame:#x}"))
+                words = self.read_words(frame, 2)
             except OSError:
                 break
             if len(words) < 2 or words[1] == 0:
@@ -506,6 +513,57 @@ class Machine:
                 break
             frame = words[0]
         return chain
+
+
+    def leaf_return_address(self, registers):
+        """The return address at [RSP] when the CPU is in a function that has
+        not set up (or has already left) its own frame: a small leaf such as
+        cpu_relax, or the first instruction of any function. The frame-pointer
+        chain would skip its caller. Accepted only if the bytes before it are a
+        direct call to the function RIP is in, so a stray number on the stack
+        is never shown as a caller."""
+        rip, rsp = register(registers, "RIP"), register(registers, "RSP")
+        start = function_start(self.kernel_elf, rip) if rip is not None else None
+        if start is None or rsp is None or rsp % 8:
+            return None
+        try:
+            words = self.read_words(rsp, 1)
+            if not words:
+                return None
+            candidate = words[0]
+            before = parse_memory_dump(self.monitor_command(f"x /5bx {candidate - 5:#x}"))
+        except OSError:
+            return None
+        if len(before) != 5 or before[0] != 0xE8:
+            return None
+        target = (candidate + int.from_bytes(bytes(before[1:]), "little", signed=True)) % (1 << 64)
+        return candidate if target == start else None
+
+
+_function_starts = {}
+
+
+def function_start(elf, address):
+    """The start of the function (text symbol) holding `address`, from nm."""
+    try:
+        key = (elf, os.stat(elf).st_mtime)
+    except OSError:
+        return None
+    if key not in _function_starts:
+        starts = []
+        try:
+            out = subprocess.run(["nm", "-n", "--defined-only", elf], capture_output=True,
+                                 text=True, timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            out = ""
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[1] in "tTwW":
+                starts.append(int(parts[0], 16))
+        _function_starts[key] = sorted(set(starts))
+    starts = _function_starts[key]
+    i = bisect.bisect_right(starts, address) - 1
+    return starts[i] if i >= 0 else None
 
 
 def hmp_command(path, command, timeout=5.0):

@@ -47,3 +47,11 @@ def test_every_test_fails_on_skeleton(lab, tmp_path):
     passing = [t["name"] for t in data["tests"] if t["score"] > 0]
     assert not passing, f"these tests pass on the untouched skeleton: {passing}"
     assert len(data["tests"]) >= 6
+
+
+def test_complete_kernel_passes_every_lab_test(tmp_path):
+    """The complete kernel links every lab's reference solution and tests."""
+    sys.path.insert(0, os.path.join(ROOT, "grading"))
+    from keelgrade.lab import Lab
+    verdict, transcript, _ = Lab(ROOT, "complete", True, False).run_ktest("all", str(tmp_path), 3)
+    assert transcript.done and transcript.done[1] == 0 and transcript.done[0] >= 28, transcript.text[-5000:]

@@ -1,7 +1,8 @@
 # The complete kernel: the reference solution of every lab, as `make qemu`
 # boots it. Paths are relative to this directory.
 LAB_STUDENT_SOURCES :=
-LAB_COMMON_SOURCES := ../../lab1-boot/main.c \
-	$(addprefix ../../lab1-boot/solution/,serial.c memmap.c monitor.c)
-LAB_TEST_SOURCES := $(patsubst %,../../%,$(wildcard lab1-boot/tests/*.c))
-LAB_EXTRA_CFLAGS := -Ilab1-boot
+LAB_COMMON_SOURCES := main.c \
+	$(addprefix ../../lab1-boot/solution/,serial.c memmap.c monitor.c) \
+	../../lab2-mm/ops.c $(addprefix ../../lab2-mm/solution/,buddy.c pagetable.c)
+LAB_TEST_SOURCES := $(patsubst %,../../%,$(wildcard lab1-boot/tests/*.c lab2-mm/tests/*.c))
+LAB_EXTRA_CFLAGS := -Ilab1-boot -Ilab2-mm

@@ -122,10 +122,32 @@ void trap_print_report(const struct trap_frame *frame)
 
 void trap_dispatch(struct trap_frame *frame);
 
+/* (faulting instruction, where to resume) pairs from safe.S. */
+struct fixup {
+    uintptr_t instruction, resume;
+};
+extern const struct fixup safe_fixups[], safe_fixups_end[];
+
+static bool apply_fixup(struct trap_frame *frame)
+{
+    if (frame->vector != TRAP_PAGE_FAULT && frame->vector != TRAP_GENERAL_PROTECTION)
+        return false;
+    for (const struct fixup *f = safe_fixups; f < safe_fixups_end; f++) {
+        if (frame->rip == f->instruction) {
+            frame->rip = f->resume;
+            return true;
+        }
+    }
+    return false;
+}
+
 void trap_dispatch(struct trap_frame *frame)
 {
     unsigned vector = (unsigned)frame->vector;
     trap_handler_t handler = handlers[vector];
+
+    if (apply_fixup(frame))
+        return;
 
     if (handler && handler(frame))
         return;

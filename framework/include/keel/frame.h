@@ -34,7 +34,8 @@ struct frame_allocator {
     uint64_t (*free_frames)(void);
 };
 
-/* Make `allocator` the one frame_alloc uses, and call its init. Blocks still
+/* Make `allocator` the one frame_alloc uses (NULL: the framework's boot
+ * allocator again), and call its init. Blocks still
  * allocated from the previous allocator stay valid but must not be freed
  * through the new one (frame_free reports that). Kernel context. */
 void frame_allocator_install(const struct frame_allocator *allocator);

@@ -1,0 +1,67 @@
+"""Hidden-bug honesty: deliberately broken versions of the reference
+solutions, each with one classic mistake, must be caught, by the graders'
+tests or by the framework's checks, with a message that names the mistake."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from keelgrade.runner import boot  # noqa: E402
+from keelgrade.verdict import judge_test  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# name: (lab, file, text in the reference, broken text, test that must fail,
+#        words the verdict must contain)
+BROKEN = {
+    "buddy_double_handout": (
+        "lab2-mm", "buddy.c", "    unlink_block(block, found);\n", "",
+        "buddy_blocks_are_aligned_and_distinct", ["handed out frame", "twice"]),
+    "buddy_no_coalescing": (
+        "lab2-mm", "buddy.c", "    while (order < FRAME_MAX_ORDER) {",
+        "    while (false && order < FRAME_MAX_ORDER) {",
+        "buddy_coalesces_back_to_the_start", ["were not merged"]),
+    "pt_forgotten_present_bit": (
+        "lab2-mm", "pagetable.c", "    *entry = pte_make(pa, flags | PTE_PRESENT);",
+        "    *entry = pte_make(pa, flags);",
+        "pt_map_then_translate", ["did not install the mapping"]),
+    "pt_missing_tlb_flush": (
+        "lab2-mm", "pagetable.c",
+        "    *entry = pte_make(pte_address(*entry), flags | PTE_PRESENT);\n    if (paging_current_root() == root)\n        tlb_flush_page(va);",
+        "    *entry = pte_make(pte_address(*entry), flags | PTE_PRESENT);",
+        "pt_protect_takes_effect_at_once", ["TLB"]),
+    "pt_leaked_tables": (
+        "lab2-mm", "pagetable.c", "        frame_free(this_table, 0);", "",
+        "pt_unmap_frees_empty_tables", ["free the page tables"]),
+}
+
+
+def build_broken(name, tmp_path):
+    lab, filename, good, bad, _, _ = BROKEN[name]
+    sources = tmp_path / "solution"
+    shutil.copytree(os.path.join(ROOT, lab, "solution"), sources)
+    path = sources / filename
+    text = path.read_text()
+    assert good in text, f"{name}: the reference {filename} changed; update this variant"
+    path.write_text(text.replace(good, bad, 1))
+    subprocess.run(["make", "--no-print-directory", "-s", "kernel", f"LAB={lab}", "SOLUTION=1",
+                    f"SOLUTION_DIR={sources}", f"VARIANT_TAG=broken-{name}"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    return os.path.join(ROOT, "build", lab, f"solution-broken-{name}", "kernel.elf")
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_implementation_is_caught(name, tmp_path):
+    _, _, _, _, test, words = BROKEN[name]
+    kernel = build_broken(name, tmp_path)
+    machine = boot(kernel, f"keel.test={test}", str(tmp_path / "run"), timeout=60)
+    transcript = machine.transcript()
+    verdict = judge_test(machine, transcript, test)
+    text = verdict.explain(transcript)
+    assert not verdict.passed, f"{name} was not caught by {test}:\n{text}"
+    for word in words:
+        assert word in text, f"{name}: the verdict does not say {word!r}:\n{text}"

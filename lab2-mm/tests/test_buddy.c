@@ -1,0 +1,130 @@
+/* Lab 2 tests, part 1: the buddy allocator, used through frame_alloc and
+ * frame_free so the framework checks every block it hands out. */
+#include <ktest.h>
+
+#include "../lab2.h"
+
+static void install(void)
+{
+    frame_allocator_install(&buddy_allocator);
+}
+
+KTEST(buddy_init_takes_every_free_frame)
+{
+    uint64_t free_in_page_array = mm_count_frames(PAGE_FREE);
+    install();
+    KT_ASSERT(buddy_free_frames() == free_in_page_array,
+              "after buddy_init the allocator holds %lu free frames; the page array has %lu "
+              "frames in state PAGE_FREE",
+              buddy_free_frames(), free_in_page_array);
+    struct buddy_stats stats;
+    buddy_get_stats(&stats);
+    uint64_t counted = 0;
+    for (int order = 0; order <= FRAME_MAX_ORDER; order++)
+        counted += stats.free_blocks[order] << order;
+    KT_ASSERT(counted == free_in_page_array,
+              "the free lists (buddy_get_stats) add up to %lu frames, not %lu", counted,
+              free_in_page_array);
+    KT_ASSERT(stats.free_blocks[FRAME_MAX_ORDER] > 0,
+              "with 128 MiB of RAM, buddy_init should make blocks of the largest order (%d)",
+              FRAME_MAX_ORDER);
+}
+
+KTEST(buddy_blocks_are_aligned_and_distinct)
+{
+    install();
+    phys_addr_t blocks[FRAME_MAX_ORDER + 1];
+    for (unsigned order = 0; order <= FRAME_MAX_ORDER; order++) {
+        blocks[order] = frame_alloc(order); /* the framework checks alignment and overlap */
+        KT_ASSERT(blocks[order] != 0, "frame_alloc(%u) failed with plenty of memory free", order);
+    }
+    for (unsigned order = 0; order <= FRAME_MAX_ORDER; order++)
+        frame_free(blocks[order], order);
+}
+
+KTEST(buddy_splits_only_what_it_needs)
+{
+    install();
+    struct buddy_stats before, after;
+    buddy_get_stats(&before);
+    unsigned smallest = 0;
+    while (smallest <= FRAME_MAX_ORDER && before.free_blocks[smallest] == 0)
+        smallest++;
+    KT_ASSERT(smallest <= FRAME_MAX_ORDER, "no free blocks at all");
+    phys_addr_t block = frame_alloc(0);
+    KT_ASSERT(block != 0, "frame_alloc(0) failed");
+    buddy_get_stats(&after);
+    /* Splitting one block of order `smallest` leaves one free block of every
+     * order below it. */
+    for (unsigned order = 0; order <= FRAME_MAX_ORDER; order++) {
+        uint64_t expected = before.free_blocks[order];
+        if (order == smallest)
+            expected--;
+        else if (order < smallest)
+            expected++;
+        KT_ASSERT(after.free_blocks[order] == expected,
+                  "after one order-0 allocation, order %u has %lu free blocks; expected %lu "
+                  "(split one order-%u block, keep one half at each order below)",
+                  order, after.free_blocks[order], expected, smallest);
+    }
+    frame_free(block, 0);
+}
+
+KTEST(buddy_exhaustion_and_recovery)
+{
+    install();
+    uint64_t initially = buddy_free_frames();
+    KT_ASSERT(initially > 1000, "only %lu free frames", initially);
+    /* Allocate every frame, chaining them through their own first word. */
+    phys_addr_t chain = 0;
+    uint64_t count = 0;
+    for (phys_addr_t frame; (frame = frame_alloc(0)) != 0; count++) {
+        *(phys_addr_t *)phys_to_virt(frame) = chain;
+        chain = frame;
+        KT_ASSERT(count <= initially, "more frames handed out (%lu) than were free (%lu)", count,
+                  initially);
+    }
+    KT_ASSERT(count == initially, "handed out %lu frames before running out; %lu were free", count,
+              initially);
+    KT_ASSERT(buddy_free_frames() == 0, "out of memory, yet %lu frames are counted free",
+              buddy_free_frames());
+    KT_ASSERT(frame_alloc(0) == 0, "frame_alloc succeeded with no memory left");
+    while (chain) {
+        phys_addr_t next = *(phys_addr_t *)phys_to_virt(chain);
+        frame_free(chain, 0);
+        chain = next;
+    }
+    KT_ASSERT(buddy_free_frames() == initially,
+              "after freeing everything, %lu frames are free, "
+              "not %lu",
+              buddy_free_frames(), initially);
+    KT_ASSERT(frame_alloc(FRAME_MAX_ORDER) != 0,
+              "after freeing every frame one by one, no order-%d block could be made: the freed "
+              "frames were not merged back together",
+              FRAME_MAX_ORDER);
+}
+
+KTEST(buddy_coalesces_back_to_the_start)
+{
+    install();
+    struct buddy_stats before, after;
+    buddy_get_stats(&before);
+    static phys_addr_t blocks[64];
+    static unsigned orders[64];
+    for (unsigned i = 0; i < 64; i++) {
+        orders[i] = (i * 7) % 5;
+        blocks[i] = frame_alloc(orders[i]);
+        KT_ASSERT(blocks[i], "allocation %u (order %u) failed", i, orders[i]);
+    }
+    /* Free in a scrambled order. */
+    for (unsigned k = 0; k < 64; k++) {
+        unsigned i = (k * 37) % 64;
+        frame_free(blocks[i], orders[i]);
+    }
+    buddy_get_stats(&after);
+    for (unsigned order = 0; order <= FRAME_MAX_ORDER; order++)
+        KT_ASSERT(after.free_blocks[order] == before.free_blocks[order],
+                  "after freeing everything, order %u has %lu free blocks instead of %lu: freed "
+                  "buddies were not merged",
+                  order, after.free_blocks[order], before.free_blocks[order]);
+}
