@@ -5,11 +5,13 @@ Once per grading run, boot a known-good kernel that does nothing
 off) and time it from QEMU's start to its exit; the best of CALIBRATION_RUNS
 boots is "boot_seconds". A test's timeout is then
 
-    max(FLOOR_SECONDS, FACTOR * boot_seconds) * multiplier
+    max(FLOOR_SECONDS, FACTOR * boot_seconds * multiplier)
 
-where `multiplier` is the test's own (1 for a plain test; more for heavy ones).
-So a slow or overloaded machine does not fail correct code, and a hung kernel
-is not waited on much longer than needed. Nothing here asserts on speed.
+where `multiplier` is the test's own: how many plain boots' worth of work it
+does (1 for a plain test; more for heavy ones). The floor absorbs scheduling
+noise, so on a fast machine even a heavy test gets just the floor. A slow or
+overloaded machine does not fail correct code, and a hung kernel is not waited
+on much longer than needed. Nothing here asserts on speed.
 
 Measured (QEMU 7.2 TCG, -M q35, 2 cores): boot_seconds is 0.09-0.16 s, so
 FACTOR*boot_seconds is 3-5 s and a plain test gets the 8 s floor; an
@@ -111,4 +113,4 @@ def _shared_measurement(root, lab):
 
 
 def timeout_for(seconds, multiplier=1.0):
-    return max(FLOOR_SECONDS, FACTOR * seconds) * multiplier
+    return max(FLOOR_SECONDS, FACTOR * seconds * multiplier)

@@ -87,3 +87,44 @@ def test_bochs_boots_the_grub_iso(tmp_path):
     passed, failed = out.split("@@keel:bochs1:DONE:")[1].split()[:2]
     assert failed == "0" and int(passed) >= 12, out[-3000:]
     assert "@@keel:bochs1:EXIT:0" in out, out[-3000:]
+
+
+def gdb_session(tmp_path, kernel, append, commands):
+    sock = str(tmp_path / "gdb.sock")
+    qemu = subprocess.Popen(QEMU + ["-kernel", kernel, "-append", append, "-S", "-chardev",
+                            f"socket,path={sock},server=on,wait=off,id=g", "-gdb", "chardev:g"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        args = ["gdb", "-q", "-batch", "-nx", "-ex", "set architecture i386:x86-64",
+                "-ex", f"file {kernel}", "-ex", "source tools/gdb/keel.py",
+                "-ex", f"target remote {sock}"]
+        for command in commands:
+            args += ["-ex", command]
+        run = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        return run.stdout + run.stderr
+    finally:
+        qemu.kill()
+        qemu.wait()
+
+
+def test_gdb_memory_helpers(tmp_path):
+    make("kernel", "LAB=complete", "SOLUTION=1")
+    out = gdb_session(tmp_path, COMPLETE, "", ["hbreak monitor_run", "continue",
+                                               "keel-pt (long)&kmain", "keel-pt 0", "keel-frames",
+                                               "keel-idt"])
+    assert "level 1 PT" in out and "physical address 0x" in out, out
+    assert "not present: this address is not mapped" in out, out
+    assert "kernel image" in out and "Frame allocator: lab 2 buddy allocator" in out, out
+    assert "double fault" in out and "IST 1" in out, out
+
+
+def test_gdb_trap_frame(tmp_path):
+    make("kernel", "LAB=selftest", "SOLUTION=1")
+    kernel = os.path.join(ROOT, "build/selftest/solution/kernel.elf")
+    out = gdb_session(tmp_path, kernel, "keel.test=trap_handler_recovers_from_breakpoint",
+                      ["hbreak trap_dispatch", "continue", "keel-tf"])
+    assert "vector 3 (breakpoint)" in out and "interrupted in" in out, out

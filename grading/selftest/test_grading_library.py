@@ -105,7 +105,8 @@ make: *** [Makefile:112: build/lab1-boot/student/obj/lab1-boot/serial.c.o] Error
 def test_timeouts_scale_and_have_a_floor():
     assert calibration.timeout_for(0.1) == calibration.FLOOR_SECONDS
     assert calibration.timeout_for(1.0) == calibration.FACTOR
-    assert calibration.timeout_for(0.1, multiplier=3) == 3 * calibration.FLOOR_SECONDS
+    assert calibration.timeout_for(0.1, multiplier=2) == calibration.FLOOR_SECONDS
+    assert calibration.timeout_for(1.0, multiplier=2) == 2 * calibration.FACTOR
 
 
 def test_failed_calibration_falls_back(tmp_path, monkeypatch):

@@ -4,6 +4,10 @@ Commands:
   keel-help                 list these commands
   keel-guide boot [--batch] a guided tour of the boot, stopping at each stage
   keel-guide next           go on to the next stage of the tour
+  keel-pt ADDR [ROOT]       walk the page tables for a virtual address
+  keel-frames               what the physical frames are used for
+  keel-tf [EXPR]            the trap frame being handled
+  keel-idt                  the interrupt vectors and their handlers
 
 Each command is a class below registered with the table COMMANDS, so later
 labs add theirs (keel-pt, keel-frames, ...) the same way."""
@@ -193,6 +197,162 @@ class KeelHelp(gdb.Command):
     def invoke(self, argument, from_tty):
         for cls in COMMANDS:
             say("  " + (cls.__doc__ or "").strip().splitlines()[0])
+
+
+DIRECT_MAP = 0xFFFF800000000000
+PAGE_STATES = ["not RAM", "free", "reserved by firmware", "kernel image", "framework data",
+               "boot data", "allocated"]
+
+
+def read_u64(address):
+    data = gdb.selected_inferior().read_memory(address, 8)
+    return int.from_bytes(bytes(data), "little")
+
+
+def describe_entry(entry):
+    flags = []
+    for bit, name in [(0, "present"), (1, "writable"), (2, "user"), (3, "write-through"),
+                      (4, "no-cache"), (5, "accessed"), (6, "dirty"), (7, "huge"), (8, "global"),
+                      (63, "no-execute")]:
+        if entry & (1 << bit):
+            flags.append(name)
+    return f"{entry:#018x}  -> {entry & 0x000FFFFFFFFFF000:#x}  [{', '.join(flags) or 'not present'}]"
+
+
+@command
+class KeelPt(gdb.Command):
+    """keel-pt ADDR [ROOT]: walk the page tables (CR3, or ROOT) for a virtual address."""
+
+    def __init__(self):
+        super().__init__("keel-pt", gdb.COMMAND_USER)
+
+    def invoke(self, argument, from_tty):
+        words = gdb.string_to_argv(argument)
+        if not words:
+            say("usage: keel-pt ADDR [ROOT]   (ROOT: physical address of a PML4; default CR3)")
+            return
+        va = int(gdb.parse_and_eval(words[0])) & 0xFFFFFFFFFFFFFFFF
+        root = (int(gdb.parse_and_eval(words[1])) if len(words) > 1
+                else control_register("cr3")) & 0x000FFFFFFFFFF000
+        say(f"Virtual address {va:#x}, top-level table (PML4) at physical {root:#x}")
+        table = root
+        names = {4: "PML4", 3: "PDPT", 2: "PD  ", 1: "PT  "}
+        for level in (4, 3, 2, 1):
+            index = (va >> (12 + 9 * (level - 1))) & 511
+            entry = read_u64(DIRECT_MAP + table + index * 8)
+            say(f"  level {level} {names[level]}[{index:3}] = {describe_entry(entry)}")
+            if not entry & 1:
+                say("  not present: this address is not mapped (an access page-faults)")
+                return
+            if level > 1 and entry & (1 << 7):
+                size = 1 << (12 + 9 * (level - 1))
+                say(f"  a huge page of {size >> 20} MiB: physical address "
+                    f"{(entry & 0x000FFFFFFFFFF000 & ~(size - 1)) + (va & (size - 1)):#x}")
+                return
+            table = entry & 0x000FFFFFFFFFF000
+        say(f"  physical address {table + (va & 0xFFF):#x}")
+
+
+@command
+class KeelFrames(gdb.Command):
+    """keel-frames: how many physical frames are in each state, and the allocator in use."""
+
+    def __init__(self):
+        super().__init__("keel-frames", gdb.COMMAND_USER)
+
+    def invoke(self, argument, from_tty):
+        try:
+            pages = int(gdb.parse_and_eval("'mm.c'::pages"))
+            count = int(gdb.parse_and_eval("'mm.c'::frame_count"))
+            size = int(gdb.parse_and_eval("sizeof(struct page)"))
+        except gdb.error as error:
+            say(f"the page array is not set up yet ({error})")
+            return
+        data = bytes(gdb.selected_inferior().read_memory(pages, count * size))
+        totals = {}
+        for i in range(count):
+            state = data[i * size]
+            totals[state] = totals.get(state, 0) + 1
+        say(f"{count} frames ({count * 4 // 1024} MiB of physical address space):")
+        for state, number in sorted(totals.items()):
+            name = PAGE_STATES[state] if state < len(PAGE_STATES) else f"state {state}"
+            say(f"  {name:<22} {number:8} frames  {number * 4:9} KiB")
+        try:
+            say("Frame allocator: " + gdb.parse_and_eval("'frame.c'::current->name").string())
+        except gdb.error:
+            pass
+
+
+@command
+class KeelTf(gdb.Command):
+    """keel-tf [EXPR]: print a trap frame (default: the one trap_dispatch is handling)."""
+
+    def __init__(self):
+        super().__init__("keel-tf", gdb.COMMAND_USER)
+
+    def invoke(self, argument, from_tty):
+        expression = argument.strip()
+        frame_value = None
+        if expression:
+            frame_value = gdb.parse_and_eval(expression)
+        else:
+            frame = gdb.selected_frame()
+            while frame is not None and frame_value is None:
+                if frame.name() == "trap_dispatch":
+                    frame_value = frame.read_var("frame")
+                frame = frame.older()
+        if frame_value is None:
+            say("not inside trap_dispatch: stop in a trap handler first (e.g. hbreak trap_dispatch),"
+                " or give a struct trap_frame * expression")
+            return
+        tf = frame_value.dereference()
+        vector = int(tf["vector"])
+        name = gdb.parse_and_eval(f"trap_name({vector})").string() if vector < 256 else "?"
+        say(f"trap frame at {int(frame_value):#x}: vector {vector} ({name}), error code "
+            f"{int(tf['error_code']):#x}")
+        say(f"  rip {int(tf['rip']):#018x}  cs {int(tf['cs']):#x}  rflags {int(tf['rflags']):#x}"
+            f"  rsp {int(tf['rsp']):#018x}  ss {int(tf['ss']):#x}")
+        regs = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12",
+                "r13", "r14", "r15"]
+        for i in range(0, len(regs), 4):
+            say("  " + "  ".join(f"{r:<3} {int(tf[r]) & 0xFFFFFFFFFFFFFFFF:#018x}"
+                                 for r in regs[i:i + 4]))
+        rip = int(tf["rip"])
+        try:
+            say("  interrupted in " + gdb.execute(f"info symbol {rip:#x}", to_string=True).strip())
+        except gdb.error:
+            pass
+
+
+@command
+class KeelIdt(gdb.Command):
+    """keel-idt: the interrupt vectors that have handlers installed."""
+
+    def __init__(self):
+        super().__init__("keel-idt", gdb.COMMAND_USER)
+
+    def invoke(self, argument, from_tty):
+        try:
+            handlers = gdb.parse_and_eval("'trap.c'::handlers")
+            idt = gdb.parse_and_eval("'descriptors.c'::idt")
+        except gdb.error as error:
+            say(f"cannot read the interrupt table: {error}")
+            return
+        say("vector  name                          stub                handler")
+        for vector in range(256):
+            handler = int(handlers[vector])
+            if vector >= 32 and not handler:
+                continue
+            gate = idt[vector]
+            stub = (int(gate["offset_low"]) | int(gate["offset_mid"]) << 16 |
+                    int(gate["offset_high"]) << 32)
+            name = gdb.parse_and_eval(f"trap_name({vector})").string()
+            handler_name = "framework report"
+            if handler:
+                handler_name = gdb.execute(f"info symbol {handler:#x}", to_string=True).split()[0]
+            ist = int(gate["ist"])
+            say(f"  {vector:3}   {name:<28}  {stub:#018x}  {handler_name}"
+                + (f"  (own stack, IST {ist})" if ist else ""))
 
 
 say("Keel GDB helpers loaded: type keel-help for the list, keel-guide boot for a tour of the boot.")
