@@ -18,6 +18,14 @@ void arch_cpu_init(void);
  * KEEL_DIRECT_MAP_BASE; then switch to it (the boot identity map is gone). */
 void arch_paging_init(phys_addr_t max_phys);
 
+/* Map `size` bytes of device memory at physical `pa` (uncached) into the
+ * kernel's address space, shared by every address space. */
+void *arch_map_mmio(phys_addr_t pa, size_t size);
+
+/* Mask the legacy PICs, enable the local APIC, mask the I/O APIC, calibrate
+ * the timers. After arch_paging_init. */
+void arch_interrupts_init(void);
+
 /* Kernel stack bounds for backtraces: [*bottom, *top) of the stack that
  * contains `rsp`, or false if `rsp` is on no known stack. */
 bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top);

@@ -32,6 +32,7 @@ void keel_start(uint32_t magic, uint32_t boot_address)
     apply_log_level();
 
     mm_init(info);
+    arch_interrupts_init();
 
     pr_debug("Keel: booted by %s, %lu MiB usable, command line \"%s\"\n", info->loader,
              info->usable_bytes >> 20, info->cmdline);

@@ -32,7 +32,7 @@ import socket
 import tempfile
 import time
 
-from .runner import QEMU, BuildError, boot, build_kernel
+from .runner import QEMU, BuildError, QemuMissing, boot, build_kernel
 
 FLOOR_SECONDS = 8.0
 FACTOR = 30.0
@@ -107,7 +107,7 @@ def _shared_measurement(root, lab):
                 json.dump({"seconds": seconds, "when": time.time(), "key": key}, f)
             os.replace(path + ".tmp", path)
             return seconds
-    except (BuildError, RuntimeError, OSError) as error:
+    except (BuildError, QemuMissing, RuntimeError, OSError) as error:
         last_problem = str(error)
         return FALLBACK_SECONDS
 

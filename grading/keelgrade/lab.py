@@ -2,7 +2,7 @@
 import pytest
 
 from . import calibration
-from .runner import BuildError, Machine, boot, build_kernel
+from .runner import BuildError, Machine, QemuMissing, boot, build_kernel
 from .verdict import judge_interaction, judge_test
 
 
@@ -30,7 +30,15 @@ class Lab:
 
     def run_ktest(self, name, workdir, multiplier=1.0):
         """Boot with keel.test=name; return (verdict, transcript, machine)."""
-        machine = boot(self.kernel.elf, f"keel.test={name}", workdir, self.timeout(multiplier))
+        elf = self.kernel.elf
+        try:
+            machine = boot(elf, f"keel.test={name}", workdir, self.timeout(multiplier))
+        except QemuMissing as error:
+            missing = str(error)
+        else:
+            missing = None
+        if missing:
+            pytest.fail(missing, pytrace=False)
         transcript = machine.transcript()
         return judge_test(machine, transcript, name), transcript, machine
 
@@ -51,7 +59,12 @@ class Lab:
 
     def start(self, workdir, cmdline=""):
         """Boot the lab kernel normally; returns a Machine (a context manager)."""
-        return Machine(self.kernel.elf, cmdline, workdir)
+        elf = self.kernel.elf
+        try:
+            return Machine(elf, cmdline, workdir)
+        except QemuMissing as error:
+            missing = str(error)
+        pytest.fail(missing, pytrace=False)
 
     # ---- end-to-end tests: talking to the running kernel over serial -----------------
     def fail_interaction(self, machine, expected):

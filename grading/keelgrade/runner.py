@@ -54,6 +54,15 @@ class BuildError(Exception):
     """The kernel did not build; the message holds the compiler's output."""
 
 
+class QemuMissing(Exception):
+    """qemu-system-x86_64 is not installed."""
+
+    def __init__(self):
+        super().__init__(f"{QEMU} is not installed, so no kernel can boot. Install it with "
+                         "`sudo apt-get install qemu-system-x86` (or `make deps`); `make doctor` "
+                         "checks everything Keel needs.")
+
+
 class Kernel:
     def __init__(self, root, lab, variant):
         self.root, self.lab, self.variant = root, lab, variant
@@ -101,8 +110,13 @@ def build_kernel(root, lab, solution=False, checked=False):
     args += ["CHECKED=1"] if checked else ["CHECKED="]
     with open(os.path.join(root, "build", ".grading.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        result = subprocess.run(args, cwd=root, stdin=subprocess.DEVNULL, capture_output=True,
-                                text=True)
+        try:
+            result = subprocess.run(args, cwd=root, stdin=subprocess.DEVNULL, capture_output=True,
+                                    text=True)
+        except OSError as error:
+            raise BuildError(f"Could not run make to build the kernel ({error}). Install the "
+                             "build tools with `sudo apt-get install make gcc binutils` (or "
+                             "`make deps`); `make doctor` checks everything Keel needs.")
     kernel = Kernel(root, lab, variant_name(solution, checked))
     if result.returncode != 0 or not os.path.exists(kernel.elf):
         shown = " ".join(a for a in args[3:] if not a.endswith("="))
@@ -148,6 +162,8 @@ class Machine:
                         "-append", self.cmdline,
                         "-monitor", f"unix:{self.monitor_path},server=on,wait=off",
                         "-qmp", f"unix:{self.qmp_path},server=on,wait=on", *extra_args]
+        if shutil.which(QEMU) is None:
+            raise QemuMissing()
         with open(self.stderr_path, "wb") as stderr:
             self.start_time = time.monotonic()
             self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE,

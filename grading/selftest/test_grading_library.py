@@ -201,3 +201,16 @@ def test_plugin_scores_and_writes_results(tmp_path):
     assert data["tests"][1]["output"] == "[TEST FAILED] wrong value"
     xml = out_xml.read_text()
     assert 'name="max_points" value="7"' in xml and 'name="points" value="0"' in xml
+
+
+def test_doctor_names_the_fix_for_each_missing_tool(tmp_path):
+    env = dict(os.environ, PATH=str(tmp_path))  # nothing on PATH at all
+    run = subprocess.run([sys.executable, os.path.join(GRADING, "keelgrade", "doctor.py"),
+                          "--python", sys.executable], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 1, run.stdout + run.stderr
+    for fix in ("apt-get install gcc", "apt-get install binutils", "apt-get install make",
+                "apt-get install qemu-system-x86", "apt-get install xorriso",
+                "apt-get install mtools", "apt-get install gdb", "apt-get install bochs"):
+        assert fix in run.stdout, f"{fix!r} missing:\n{run.stdout}"
+    assert "not booting a kernel" in run.stdout

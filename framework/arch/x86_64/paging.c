@@ -85,3 +85,21 @@ bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top)
     }
     return false;
 }
+
+/* Device memory lives in the last 1 GiB of the address space (PML4 and PDPT
+ * slot 511), which every address space shares with the kernel. */
+#define MMIO_WINDOW 0xffffffffc0000000ul
+static uintptr_t mmio_next = MMIO_WINDOW;
+
+void *arch_map_mmio(phys_addr_t pa, size_t size)
+{
+    phys_addr_t start = KEEL_ALIGN_DOWN(pa, PAGE_SIZE);
+    size_t length = KEEL_ALIGN_UP(pa + size, PAGE_SIZE) - start;
+    uintptr_t va = mmio_next;
+    mmio_next += length;
+    for (size_t offset = 0; offset < length; offset += PAGE_SIZE)
+        *entry_for(va + offset, 1) = (start + offset) | PTE_PRESENT | PTE_WRITABLE |
+                                     PTE_CACHE_DISABLE | PTE_WRITE_THROUGH | PTE_GLOBAL |
+                                     no_execute;
+    return (void *)(va + (pa - start));
+}
