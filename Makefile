@@ -101,6 +101,7 @@ LAB_DIR := $(if $(filter selftest,$(LAB)),framework/tests,$(if $(filter complete
 -include $(LAB_DIR)/lab.mk
 in_lab = $(patsubst $(ROOT)/%,%,$(abspath $(addprefix $(LAB_DIR)/,$(1))))
 LAB_SOURCES := $(call in_lab,$(LAB_COMMON_SOURCES) $(LAB_TEST_SOURCES) \
+	$(if $(HAVE_FRAMEWORK_SOURCES),$(LAB_REFERENCE_SOURCES)) \
 	$(if $(filter solution,$(SOURCES_FROM)),$(if $(SOLUTION_DIR),,$(addprefix solution/,$(LAB_STUDENT_SOURCES))),$(LAB_STUDENT_SOURCES))) \
 	$(if $(and $(SOLUTION_DIR),$(filter solution,$(SOURCES_FROM))),$(addprefix $(SOLUTION_DIR)/,$(LAB_STUDENT_SOURCES))) \
 	labs/kernel_main.c labs/ktest.c
@@ -116,12 +117,20 @@ $(KERNEL_DIR)/obj/%.c.o: %.c
 
 -include $(LAB_OBJECTS:.o=.d)
 
+# In a handout, other labs' reference solutions come prebuilt.
+REFERENCE_LIB := $(if $(HAVE_FRAMEWORK_SOURCES),,$(wildcard lib/libref-$(LAB).a))
 LINK_KERNEL = $(LD) $(KERNEL_LDFLAGS) -T $(KEEL_LIB_DIR)/keel.ld -o $@ \
-	--whole-archive $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX).a --no-whole-archive $(LAB_OBJECTS)
+	--whole-archive $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX).a $(REFERENCE_LIB) --no-whole-archive \
+	$(LAB_OBJECTS)
+
+# The objects of LAB_REFERENCE_SOURCES, for the handout builder.
+.PHONY: reference-objects
+reference-objects:
+	@echo $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(call in_lab,$(LAB_REFERENCE_SOURCES)))
 
 # Two passes: the symbol table for backtraces is made from pass 1 and linked
 # in after the code, so no code address moves between the passes.
-$(KERNEL_DIR)/kernel.pass1.elf: $(LAB_OBJECTS) $(KEEL_LIB)
+$(KERNEL_DIR)/kernel.pass1.elf: $(LAB_OBJECTS) $(KEEL_LIB) $(REFERENCE_LIB)
 	@echo "  LD      $@"
 	$(Q)$(LINK_KERNEL)
 

@@ -28,4 +28,5 @@ IN_KERNEL = [
     pytest.param(name, marks=[pytest.mark.points(points), pytest.mark.title(title)], id=name)
     for name, points, title in IN_KERNEL])
 def test_in_kernel(lab, name, tmp_path):
+    # Exhausting and walking all of memory takes a few times a plain boot.
     lab.check_ktest(name, str(tmp_path), multiplier=3)

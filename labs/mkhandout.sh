@@ -24,6 +24,19 @@ printf '# Written by make handout: this tree is the %s handout.\nLAB ?= %s\n' "$
 # The lab, minus its reference solution.
 tar -C . --exclude="$lab/solution" -cf - "$lab" | tar -C "$dest" -xf -
 
+# Other labs this kernel runs on: their reference solutions prebuilt, their
+# headers as source.
+make --no-print-directory -s kernel LAB="$lab" >/dev/null
+reference=$(make --no-print-directory -s reference-objects LAB="$lab")
+if [[ -n $reference ]]; then
+    ar rcs "$dest/lib/libref-$lab.a" $reference
+    for header in lab*/lab[0-9].h; do
+        [[ $header == "$lab"/* ]] && continue
+        mkdir -p "$dest/$(dirname "$header")"
+        cp "$header" "$dest/$header"
+    done
+fi
+
 # Graders: the library and this lab's grader file only.
 lab_tests="test_${lab//-/_}.py"
 (cd grading && tar --exclude='__pycache__' --exclude='results' --exclude='selftest' \

@@ -21,6 +21,7 @@ LABS = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.jo
 
 def grader_module(lab):
     path = os.path.join(GRADING, f"test_{lab.replace('-', '_')}.py")
+    assert os.path.exists(path), f"{lab} has no grader file grading/{os.path.basename(path)}"
     spec = importlib.util.spec_from_file_location(f"grader_{lab.replace('-', '_')}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -214,3 +214,47 @@ def test_doctor_names_the_fix_for_each_missing_tool(tmp_path):
                 "apt-get install mtools", "apt-get install gdb", "apt-get install bochs"):
         assert fix in run.stdout, f"{fix!r} missing:\n{run.stdout}"
     assert "not booting a kernel" in run.stdout
+
+
+class FakeMonitorMachine(runner.Machine):
+    """A Machine without QEMU: monitor commands read from a dict of memory."""
+
+    def __init__(self, memory):
+        self.memory, self.kernel_elf = memory, "kernel.elf"
+
+    def monitor_command(self, command, timeout=5.0):
+        _, fmt, address = command.split()
+        address = int(address, 16)
+        if fmt == "/5bx":
+            return f"{address:016x}: " + " ".join(f"{b:#04x}" for b in self.memory[address])
+        count = int(fmt[1:-2])
+        words = [self.memory.get(address + 8 * i, 0) for i in range(count)]
+        return f"{address:016x}: " + " ".join(f"{w:#018x}" for w in words)
+
+
+def test_a_frameless_leaf_still_shows_its_caller(monkeypatch):
+    """RIP in a function without a frame (cpu_relax: pause; ret): the return
+    address at [RSP] is shown if a direct call to that function precedes it."""
+    leaf, caller_ret, rsp, rbp = 0xffffffff80109c40, 0xffffffff8010dbe0, 0xffffffff80125d80, \
+        0xffffffff80125da0
+    rel = (leaf - caller_ret) & 0xffffffff
+    call = [0xE8] + list(rel.to_bytes(4, "little"))
+    memory = {rsp: caller_ret, caller_ret - 5: call,
+              rbp: 0, rbp + 8: 0}
+    monkeypatch.setattr(runner, "function_start", lambda elf, address: leaf)
+    regs = f"RIP={leaf + 2:016x} RSP={rsp:016x} RBP={rbp:016x}"
+    machine = FakeMonitorMachine(memory)
+    assert machine.read_stack(regs) == [(leaf + 2, False), (caller_ret, True)]
+    # The same stack word without a call to this function before it: not a caller.
+    memory[caller_ret - 5] = [0x90] * 5
+    assert machine.read_stack(regs) == [(leaf + 2, False)]
+
+
+def test_the_frame_pointer_chain_is_followed(monkeypatch):
+    monkeypatch.setattr(runner, "function_start", lambda elf, address: None)
+    memory = {0x1000: 0x1100, 0x1008: 0xffffffff80100010,
+              0x1100: 0x1200, 0x1108: 0xffffffff80100020,
+              0x1200: 0x1100, 0x1208: 0xffffffff80100030}  # loops back: must stop
+    chain = FakeMonitorMachine(memory).read_stack("RIP=ffffffff80100000 RSP=0ff0 RBP=1000")
+    assert chain == [(0xffffffff80100000, False), (0xffffffff80100010, True),
+                     (0xffffffff80100020, True), (0xffffffff80100030, True)]

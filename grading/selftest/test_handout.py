@@ -1,6 +1,9 @@
 """make handout: what a student receives builds and grades on its own, with
-the prebuilt framework and without any framework or solution source."""
+the prebuilt framework (and other labs' prebuilt reference solutions) and
+without any framework or solution source."""
+import glob
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -8,28 +11,32 @@ import tarfile
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB = "lab1-boot"
+LABS = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "lab*/lab.mk")))
 
 
-@pytest.fixture(scope="module")
-def handout(tmp_path_factory):
-    subprocess.run(["make", "--no-print-directory", "-s", "handout", f"LAB={LAB}"], cwd=ROOT,
+@pytest.fixture(scope="module", params=LABS)
+def handout(request, tmp_path_factory):
+    lab = request.param
+    subprocess.run(["make", "--no-print-directory", "-s", "handout", f"LAB={lab}"], cwd=ROOT,
                    check=True, stdout=subprocess.DEVNULL)
-    archive = os.path.join(ROOT, "dist", f"{LAB}-handout.tar.gz")
-    where = tmp_path_factory.mktemp("handout")
+    archive = os.path.join(ROOT, "dist", f"{lab}-handout.tar.gz")
+    where = tmp_path_factory.mktemp(f"handout-{lab}")
     with tarfile.open(archive) as tar:
         names = tar.getnames()
         tar.extractall(where)
-    return where / f"{LAB}-handout", names
+    return lab, where / f"{lab}-handout", names
 
 
 def test_no_framework_or_solution_source(handout):
-    _, names = handout
+    lab, _, names = handout
     assert any(n.endswith("lib/libkeel.a") for n in names)
     assert any(n.endswith("framework/include/keel/keel.h") for n in names)
     leaked = [n for n in names if "/solution" in n or "framework/core" in n
               or "framework/arch" in n or "framework/platform" in n or "grading/selftest" in n]
     assert not leaked, leaked
+    other_sources = [n for n in names if n.endswith(".c") and re.search(r"/lab[0-9]-", n)
+                     and f"/{lab}/" not in n]
+    assert not other_sources, f"other labs' sources in the {lab} handout: {other_sources}"
 
 
 def run_grade(tree):
@@ -38,26 +45,26 @@ def run_grade(tree):
 
 
 def test_handout_grades_the_skeleton(handout):
-    tree, _ = handout
+    lab, tree, _ = handout
     run = run_grade(tree)
     assert "Score: 0/100" in run.stdout, run.stdout[-4000:] + run.stderr[-2000:]
-    assert (tree / "grading" / "results" / f"{LAB}.json").exists()
+    assert (tree / "grading" / "results" / f"{lab}.json").exists()
 
 
 def test_handout_grades_a_finished_lab(handout, tmp_path):
     """Drop the reference solution into a copy of the handout: full score,
-    proving the prebuilt library is all a student needs."""
-    tree, _ = handout
+    proving the prebuilt libraries are all a student needs."""
+    lab, tree, _ = handout
     finished = tmp_path / "finished"
     shutil.copytree(tree, finished, ignore=shutil.ignore_patterns("build"))
-    for name in os.listdir(os.path.join(ROOT, LAB, "solution")):
-        shutil.copy(os.path.join(ROOT, LAB, "solution", name), finished / LAB / name)
+    for name in os.listdir(os.path.join(ROOT, lab, "solution")):
+        shutil.copy(os.path.join(ROOT, lab, "solution", name), finished / lab / name)
     run = run_grade(finished)
     assert "Score: 100/100" in run.stdout, run.stdout[-4000:] + run.stderr[-2000:]
 
 
 def test_handout_refuses_to_grade_a_missing_solution(handout):
-    tree, _ = handout
+    _, tree, _ = handout
     run = subprocess.run(["make", "--no-print-directory", "grade", "SOLUTION=1"], cwd=tree,
                          capture_output=True, text=True)
     assert run.returncode != 0 and "no reference solution" in run.stderr

@@ -204,10 +204,8 @@ uint64_t time_ns(void)
 void time_delay_us(uint64_t microseconds)
 {
     uint64_t end = time_ns() + microseconds * 1000;
-    while (time_ns() < end) {
-        if (cpu_irq_enabled())
-            cpu_halt();
-        else
-            cpu_relax();
-    }
+    /* Spin rather than halt: a halted CPU whose interrupts stopped coming
+     * (a handler that never acknowledges them) would never wake up. */
+    while (time_ns() < end)
+        cpu_relax();
 }

@@ -57,7 +57,8 @@ unsigned irq_nesting(void);
  * PIT at boot. Monotonic; any context. */
 uint64_t time_ns(void);
 
-/* Busy-wait `microseconds` (with interrupts enabled, halts between checks). */
+/* Wait `microseconds`, spinning (interrupts are handled meanwhile if they
+ * are enabled). Never halts, so it returns even if interrupts stop. */
 void time_delay_us(uint64_t microseconds);
 
 #endif

@@ -1,0 +1,95 @@
+/* Lab 3: what you implement, and what the tests expect of it.
+ *   exceptions.c  describing CPU exceptions; recovering from breakpoints
+ *   timer.c       timer ticks and uptime; serial input by interrupt
+ *   syscall.c     the system-call dispatcher
+ * Read lab3-trap/README.md first. The framework's side: <keel/trap.h> (the
+ * trap frame, trap_set_handler) and <keel/interrupt.h> (APIC, timer, EOI). */
+#ifndef LAB3_H
+#define LAB3_H
+
+#include <keel/errno.h>
+#include <keel/interrupt.h>
+#include <keel/keel.h>
+
+/* ---- Part 1: exceptions.c ------------------------------------------------ */
+
+/* Write a one-line description of exception `frame` into `buf` (capacity
+ * `size`, NUL-terminated; returns the length as ksnprintf does):
+ *   "<name> (vector N) at RIP 0x<16 hex digits>, error code 0x<hex>"
+ * with <name> from trap_name(). For a page fault (vector 14) continue with
+ *   "; address 0x<hex>: <access>, <cause>, <mode> mode"
+ * where <access> is "write", "read" or "instruction fetch" (error code bits 1
+ * and 4), <cause> is "page not present" or "protection violation" (bit 0),
+ * and <mode> is "user" or "kernel" (bit 2). `fault_address` is CR2. */
+int exception_describe(const struct trap_frame *frame, uint64_t fault_address, char *buf,
+                       size_t size);
+
+/* The handler for every exception except breakpoints: print
+ * "Exception: " + exception_describe(...) (with cpu_read_cr2()) and return
+ * false, so the framework then stops the kernel with its full report. */
+bool exception_handler(struct trap_frame *frame);
+
+/* The breakpoint handler (int3, vector 3): count it, print
+ * "Breakpoint at RIP 0x…", and return true so execution continues after the
+ * int3 instruction. */
+bool breakpoint_handler(struct trap_frame *frame);
+
+/* How many breakpoints breakpoint_handler has seen. */
+uint64_t breakpoint_count(void);
+
+/* ---- Part 2: timer.c ----------------------------------------------------- */
+
+/* The timer handler (TIMER_VECTOR): count the tick, acknowledge the interrupt
+ * (interrupt_eoi), return true. */
+bool timer_handler(struct trap_frame *frame);
+
+/* Timer interrupts seen so far. */
+uint64_t timer_ticks(void);
+
+/* Milliseconds of timer ticks: ticks * 1000 / timer_hz() (0 if stopped). */
+uint64_t uptime_ms(void);
+
+/* Make the UART at `base` interrupt when a byte arrives (IER bit 0; keep
+ * MCR's OUT2 set: on a PC it connects the UART's interrupt line) and let
+ * ISA_IRQ_COM1 through the I/O APIC (irq_unmask). */
+void serial_interrupts_enable(uint16_t base);
+
+/* The COM1 interrupt handler: move every received byte (while LSR bit 0 is
+ * set) into the console's input with console_inject_input, acknowledge the
+ * interrupt, return true. */
+bool serial_interrupt_handler(struct trap_frame *frame);
+
+/* ---- Part 3: syscall.c --------------------------------------------------- */
+
+/* System calls arrive as `int $0x80` (SYSCALL_VECTOR): the number in RAX, up
+ * to six arguments in RDI, RSI, RDX, R10, R8, R9 (Linux's order), the result
+ * back in RAX. */
+#define SYSCALL_VECTOR   0x80
+#define SYSCALL_COUNT    4
+#define SYS_WEIGHTED_SUM 0 /* a0*1 + a1*2 + … + a5*6: tests argument order */
+#define SYS_TICKS        1 /* timer_ticks() */
+#define SYS_BREAKPOINTS  2 /* breakpoint_count() */
+#define SYS_NEGATE       3 /* -a0 */
+
+typedef long (*syscall_handler_t)(long a0, long a1, long a2, long a3, long a4, long a5);
+
+/* Indexed by system-call number (syscall_table.c). */
+extern const syscall_handler_t syscall_table[SYSCALL_COUNT];
+
+/* Look up frame->rax in syscall_table, call it with the six argument
+ * registers, store its result in frame->rax. An unknown number (negative or
+ * too large) gets -ENOSYS without calling anything. */
+void syscall_dispatch(struct trap_frame *frame);
+
+/* The SYSCALL_VECTOR handler: syscall_dispatch, then return true. */
+bool syscall_handler(struct trap_frame *frame);
+
+/* ---- Installing ---------------------------------------------------------- */
+
+/* Install the handlers above with trap_set_handler: exception_handler for
+ * vectors 0-31 except 3, breakpoint_handler for 3, timer_handler for
+ * TIMER_VECTOR, serial_interrupt_handler for irq_vector(ISA_IRQ_COM1),
+ * syscall_handler for SYSCALL_VECTOR. */
+void lab3_install(void);
+
+#endif
