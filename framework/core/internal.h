@@ -26,6 +26,17 @@ void *arch_map_mmio(phys_addr_t pa, size_t size);
  * the timers. After arch_paging_init. */
 void arch_interrupts_init(void);
 
+/* The stack the CPU switches to on a trap or system call from user mode. */
+void arch_set_kernel_stack(uintptr_t top);
+
+/* Program the syscall/sysret MSRs (called by arch_cpu_init). */
+void arch_syscall_init(void);
+
+/* Map one 4 KiB page in the address space `root` with the framework's own
+ * simple page-table code (tables from frame_alloc_zeroed). For the
+ * framework's internal use and its tests; labs bring their own. */
+int arch_map_page(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags);
+
 /* Kernel stack bounds for backtraces: [*bottom, *top) of the stack that
  * contains `rsp`, or false if `rsp` is on no known stack. */
 bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top);

@@ -137,3 +137,13 @@ def test_heap_double_free_is_caught(selftest, tmp_path):
 def test_heap_use_after_free_is_caught_in_checked_build(selftest_checked, tmp_path):
     expect(selftest_checked, "crash_heap_use_after_free", tmp_path, v.PANIC,
            "written after it was freed", "ktest_fn_crash_heap_use_after_free")
+
+
+def test_noncanonical_sysret_is_refused(selftest, tmp_path):
+    expect(selftest, "crash_noncanonical_sysret", tmp_path, v.PANIC, "not canonical",
+           "0x800000000000")
+
+
+def test_unbalanced_irq_pop_is_caught(selftest, tmp_path):
+    expect(selftest, "crash_unbalanced_pop_off", tmp_path, v.PANIC,
+           "irq_pop_off without a matching irq_push_off")

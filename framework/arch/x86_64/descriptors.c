@@ -2,13 +2,18 @@
  * trap_entry.S. The TSS exists for its interrupt stack table: a double fault
  * switches to a stack of its own, so a kernel stack overflow is reported
  * instead of escalating to a triple fault. */
+#include <keel/cpu.h>
+#include <keel/panic.h>
 #include <keel/trap.h>
+#include <keel/user.h>
 
 #include "../../core/internal.h"
 
 #define GDT_KERNEL_CODE      0x08
 #define GDT_KERNEL_DATA      0x10
-#define GDT_TSS              0x18
+#define GDT_USER_DATA        0x18 /* user selectors are these | 3 */
+#define GDT_USER_CODE        0x20
+#define GDT_TSS              0x28
 #define DOUBLE_FAULT_IST     1
 #define EMERGENCY_STACK_SIZE (8 * 1024)
 
@@ -41,7 +46,7 @@ extern char trap_stubs[];
 #define TRAP_STUB_SIZE 16
 
 static struct tss kernel_tss;
-static uint64_t gdt[5];
+static uint64_t gdt[7];
 static struct idt_gate idt[256];
 static uint8_t double_fault_stack[EMERGENCY_STACK_SIZE] __attribute__((aligned(16)));
 
@@ -57,10 +62,13 @@ static void gdt_init(void)
     gdt[0] = 0;
     gdt[1] = 0x00af9a000000ffffull; /* 64-bit code, ring 0 */
     gdt[2] = 0x00cf92000000ffffull; /* data, ring 0 */
+    /* syscall/sysret need user data just below user code (see syscall.S). */
+    gdt[3] = 0x00cff2000000ffffull; /* data, ring 3 */
+    gdt[4] = 0x00affa000000ffffull; /* 64-bit code, ring 3 */
     /* A 64-bit TSS descriptor takes two slots. Type 0x9: available TSS. */
-    gdt[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) |
+    gdt[5] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) |
              (((tss_limit >> 16) & 0xf) << 48) | (((tss_base >> 24) & 0xff) << 56);
-    gdt[4] = tss_base >> 32;
+    gdt[6] = tss_base >> 32;
 
     kernel_tss.ist[DOUBLE_FAULT_IST - 1] = double_fault_stack_top;
     kernel_tss.iomap_base = sizeof(kernel_tss);
@@ -89,7 +97,11 @@ static void idt_init(void)
         gate->offset_low = handler & 0xffff;
         gate->selector = GDT_KERNEL_CODE;
         gate->ist = vector == TRAP_DOUBLE_FAULT ? DOUBLE_FAULT_IST : 0;
-        gate->type_attr = 0x8e; /* present, ring 0, 64-bit interrupt gate */
+        /* Present 64-bit interrupt gates; user code may raise only int3
+         * and int $0x80 itself (privilege level 3), anything else is a
+         * general protection fault. */
+        bool user_may_raise = vector == TRAP_BREAKPOINT || vector == USER_SYSCALL_VECTOR;
+        gate->type_attr = user_may_raise ? 0xee : 0x8e;
         gate->offset_mid = (handler >> 16) & 0xffff;
         gate->offset_high = handler >> 32;
         gate->reserved = 0;
@@ -98,9 +110,54 @@ static void idt_init(void)
     __asm__ volatile("lidt %0" ::"m"(pointer) : "memory");
 }
 
+extern uint64_t kernel_tss_rsp0; /* syscall.S reads the kernel stack here */
+extern char syscall_entry[];
+void arch_iret_to_user(uintptr_t rip, uintptr_t rsp, uint64_t arg) KEEL_NORETURN;
+void syscall_bad_return(uint64_t rip) KEEL_NORETURN;
+
+#define MSR_EFER     0xc0000080
+#define MSR_STAR     0xc0000081
+#define MSR_LSTAR    0xc0000082
+#define MSR_SFMASK   0xc0000084
+#define EFER_SYSCALL 0x1
+/* Flags cleared on syscall entry: TF, IF, DF, NT, AC. */
+#define SYSCALL_FLAG_MASK 0x44700
+
+void arch_set_kernel_stack(uintptr_t top)
+{
+    kernel_tss.rsp[0] = top;
+    kernel_tss_rsp0 = top;
+}
+
+void arch_syscall_init(void)
+{
+    cpu_write_msr(MSR_EFER, cpu_read_msr(MSR_EFER) | EFER_SYSCALL);
+    /* syscall loads CS = 0x08, SS = 0x10; sysret CS = 0x10 + 16 | 3 (user
+     * code), SS = 0x10 + 8 | 3 (user data): hence the GDT's order. */
+    cpu_write_msr(MSR_STAR, ((uint64_t)GDT_KERNEL_DATA << 48) | ((uint64_t)GDT_KERNEL_CODE << 32));
+    cpu_write_msr(MSR_LSTAR, (uint64_t)syscall_entry);
+    cpu_write_msr(MSR_SFMASK, SYSCALL_FLAG_MASK);
+    arch_set_kernel_stack((uintptr_t)boot_stack_top);
+}
+
+void user_enter(uintptr_t rip, uintptr_t rsp, uint64_t arg, uintptr_t kernel_stack_top)
+{
+    arch_set_kernel_stack(kernel_stack_top);
+    arch_iret_to_user(rip, rsp, arg);
+}
+
+void syscall_bad_return(uint64_t rip)
+{
+    keel_report_bug(0,
+                    "a system call handler set the return address to %#lx, which is not "
+                    "canonical: sysret would fault in kernel mode on the user's stack",
+                    rip);
+}
+
 void arch_cpu_init(void)
 {
     /* The IDT first: from here on every fault is reported. */
     idt_init();
     gdt_init();
+    arch_syscall_init();
 }

@@ -25,18 +25,35 @@ static uint64_t *table_at(phys_addr_t pa)
     return (uint64_t *)phys_to_virt(pa);
 }
 
-/* The entry at `level` (4 = PML4 … 1 = page table) for `va`, creating the
- * intermediate tables down to `level`. */
-static uint64_t *entry_for(uintptr_t va, int level)
+/* The entry at `level` (4 = PML4 … 1 = page table) for `va` in `root`,
+ * creating the intermediate tables down to `level` (user-accessible below
+ * USER_SPACE_END, so the last level alone decides). */
+static uint64_t *entry_in(phys_addr_t root, uintptr_t va, int level)
 {
-    uint64_t *table = table_at(arch_kernel_root);
+    uint64_t *table = table_at(root);
+    uint64_t upper = PTE_PRESENT | PTE_WRITABLE | (va < USER_SPACE_END ? PTE_USER : 0);
     for (int current = 4; current > level; current--) {
         unsigned index = (va >> (12 + 9 * (current - 1))) & 511;
         if (!(table[index] & PTE_PRESENT))
-            table[index] = mm_early_alloc_frame() | PTE_PRESENT | PTE_WRITABLE;
+            table[index] = mm_early_alloc_frame() | upper;
         table = table_at(table[index] & PTE_ADDRESS_MASK);
     }
     return &table[(va >> (12 + 9 * (level - 1))) & 511];
+}
+
+static uint64_t *entry_for(uintptr_t va, int level)
+{
+    return entry_in(arch_kernel_root, va, level);
+}
+
+int arch_map_page(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags)
+{
+    uint64_t *entry = entry_in(root, va, 1);
+    if (*entry & PTE_PRESENT)
+        return -17; /* -EEXIST */
+    *entry =
+        pa | (flags & ~PTE_NO_EXECUTE) | PTE_PRESENT | (flags & PTE_NO_EXECUTE ? no_execute : 0);
+    return 0;
 }
 
 static void map_kernel_range(const char *start, const char *end, uint64_t flags)

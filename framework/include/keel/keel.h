@@ -6,17 +6,24 @@
 #include <keel/cmdline.h>
 #include <keel/console.h>
 #include <keel/cpu.h>
+#include <keel/errno.h>
+#include <keel/frame.h>
+#include <keel/heap.h>
+#include <keel/interrupt.h>
 #include <keel/io.h>
 #include <keel/kprintf.h>
 #include <keel/mm.h>
 #include <keel/multiboot2.h>
+#include <keel/paging.h>
 #include <keel/panic.h>
 #include <keel/power.h>
 #include <keel/protocol.h>
+#include <keel/safe.h>
 #include <keel/string.h>
 #include <keel/symbols.h>
 #include <keel/trap.h>
 #include <keel/types.h>
+#include <keel/user.h>
 
 /* The kernel's own entry point, called once the framework has set up the CPU,
  * the early console, exception handling, the direct map and the page array.

@@ -1,0 +1,111 @@
+/* The syscall instruction's entry point, and the way into user mode.
+ *
+ * syscall leaves the user's RIP in RCX and RFLAGS in R11, and does not
+ * switch stacks: the entry saves the user's RSP, moves to the kernel stack
+ * from the TSS (rsp0), and builds the same struct trap_frame an interrupt
+ * would (vector 0x80), so one handler serves syscall and int $0x80 alike. */
+#include "layout.h"
+
+#define USER_CS 0x23
+#define USER_DS 0x1b
+#define SYSCALL_VECTOR 0x80
+
+    .section .text
+    .code64
+    .global syscall_entry
+syscall_entry:
+    movq %rsp, syscall_user_rsp(%rip)
+    movq kernel_tss_rsp0(%rip), %rsp
+    pushq $USER_DS                  /* ss */
+    pushq syscall_user_rsp(%rip)    /* rsp */
+    pushq %r11                      /* rflags */
+    pushq $USER_CS                  /* cs */
+    pushq %rcx                      /* rip */
+    pushq $0                        /* error code */
+    pushq $SYSCALL_VECTOR
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    xorl %ebp, %ebp                 /* backtraces stop at the user boundary */
+    cld
+    movq %rsp, %rdi
+    call trap_dispatch
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $16, %rsp                  /* vector, error code */
+    /* A frame that no longer returns to 64-bit user code (a handler changed
+     * it) goes back through iretq. A non-canonical return address would
+     * make sysret fault in kernel mode on the user's stack: report it. */
+    cmpq $USER_CS, 8(%rsp)
+    jne 1f
+    movq (%rsp), %rcx
+    movq %rcx, %r11
+    sarq $47, %r11
+    jz 2f
+    cmpq $-1, %r11
+    je 2f
+    movq %rcx, %rdi
+    call syscall_bad_return         /* does not return */
+2:  movq 16(%rsp), %r11             /* rflags */
+    movq 24(%rsp), %rsp             /* user stack */
+    sysretq
+1:  iretq
+
+/* arch_iret_to_user(rip, rsp, arg): start user code, interrupts on. */
+    .global arch_iret_to_user
+arch_iret_to_user:
+    cli
+    pushq $USER_DS
+    pushq %rsi
+    pushq $0x202                    /* interrupts on */
+    pushq $USER_CS
+    pushq %rdi
+    movq %rdx, %rdi
+    xorl %eax, %eax
+    xorl %ebx, %ebx
+    xorl %ecx, %ecx
+    xorl %edx, %edx
+    xorl %esi, %esi
+    xorl %ebp, %ebp
+    xorl %r8d, %r8d
+    xorl %r9d, %r9d
+    xorl %r10d, %r10d
+    xorl %r11d, %r11d
+    xorl %r12d, %r12d
+    xorl %r13d, %r13d
+    xorl %r14d, %r14d
+    xorl %r15d, %r15d
+    iretq
+
+    .section .bss
+    .balign 8
+    .global kernel_tss_rsp0
+syscall_user_rsp:
+    .quad 0
+kernel_tss_rsp0:                    /* a copy of the TSS's rsp0 for syscall_entry */
+    .quad 0

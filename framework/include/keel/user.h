@@ -1,0 +1,34 @@
+/* Running code in user mode (ring 3).
+ *
+ * A user program reaches the kernel through `syscall` or `int $0x80` (both
+ * arrive as a trap frame with vector USER_SYSCALL_VECTOR, number in RAX,
+ * arguments in RDI, RSI, RDX, R10, R8, R9, result returned in RAX), or
+ * through an exception or interrupt (a trap frame whose cs has privilege
+ * level 3). The return to user mode uses sysret where it is safe and iretq
+ * otherwise: a return address that is not canonical would make sysret fault
+ * in kernel mode with the user's stack, so it always goes through iretq. */
+#ifndef KEEL_USER_H
+#define KEEL_USER_H
+
+#include <keel/trap.h>
+#include <keel/types.h>
+
+#define USER_SYSCALL_VECTOR 0x80
+#define USER_CODE_SELECTOR  0x23
+#define USER_DATA_SELECTOR  0x1b
+
+/* Whether `frame` was taken while the CPU ran user code. */
+static inline bool trap_from_user(const struct trap_frame *frame)
+{
+    return (frame->cs & 3) == 3;
+}
+
+/* Leave the kernel: start running user code at `rip` with stack `rsp` and
+ * interrupts enabled, in the address space currently loaded (its user pages
+ * need PTE_USER). RDI holds `arg`. Traps from user mode come back on the
+ * kernel stack whose top is `kernel_stack_top`. Never returns: the kernel
+ * regains control only through traps. Kernel context. */
+KEEL_NORETURN void user_enter(uintptr_t rip, uintptr_t rsp, uint64_t arg,
+                              uintptr_t kernel_stack_top);
+
+#endif

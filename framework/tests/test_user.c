@@ -1,0 +1,100 @@
+/* Round trips to user mode: syscall and int $0x80 arrive as trap frames
+ * from ring 3 and return with their results; a bad return address is
+ * refused. */
+#include <keel/errno.h>
+#include <keel/jump.h>
+#include <keel/keel.h>
+#include <keel/paging.h>
+#include <keel/user.h>
+#include <ktest.h>
+
+#include "../core/internal.h"
+
+/* The user program: two calls that add one to their argument (syscall,
+ * then int $0x80), then exit with the result. */
+__asm__(".section .rodata\n"
+        "user_program:\n"
+        "    movl $1, %eax\n"
+        "    movl $41, %edi\n"
+        "    syscall\n"
+        "    movq %rax, %rdi\n"
+        "    movl $1, %eax\n"
+        "    int $0x80\n"
+        "    movq %rax, %rdi\n"
+        "    movl $60, %eax\n"
+        "    syscall\n"
+        "1:  jmp 1b\n"
+        "user_program_end:\n"
+        ".previous\n");
+extern const char user_program[], user_program_end[];
+
+#define USER_CODE      0x400000ul
+#define USER_STACK_TOP 0x800000ul
+
+static keel_jmp_buf back_in_kernel;
+static long exit_status;
+static int calls_from_user;
+static uint8_t trap_stack[16384] __attribute__((aligned(16)));
+
+static bool on_syscall(struct trap_frame *frame)
+{
+    if (!trap_from_user(frame))
+        return false;
+    calls_from_user++;
+    switch (frame->rax) {
+    case 1:
+        frame->rax = frame->rdi + 1;
+        return true;
+    case 60:
+        exit_status = (long)frame->rdi;
+        keel_longjmp(back_in_kernel, 1);
+    case 99:
+        frame->rip = 0x0000800000000000ul; /* not canonical */
+        return true;
+    default:
+        frame->rax = (uint64_t)-ENOSYS;
+        return true;
+    }
+}
+
+static void run_user(const char *code, size_t length)
+{
+    phys_addr_t root = paging_new_root();
+    phys_addr_t text = frame_alloc_zeroed(0), stack = frame_alloc_zeroed(0);
+    KT_ASSERT(root && text && stack, "out of memory");
+    memcpy(phys_to_virt(text), code, length);
+    KT_ASSERT(arch_map_page(root, USER_CODE, text, PTE_USER) == 0, "map code");
+    KT_ASSERT(arch_map_page(root, USER_STACK_TOP - PAGE_SIZE, stack,
+                            PTE_USER | PTE_WRITABLE | PTE_NO_EXECUTE) == 0,
+              "map stack");
+    trap_handler_t previous = trap_set_handler(USER_SYSCALL_VECTOR, on_syscall);
+    calls_from_user = 0;
+    exit_status = -1;
+    paging_switch(root);
+    if (keel_setjmp(back_in_kernel) == 0)
+        user_enter(USER_CODE, USER_STACK_TOP, 0, (uintptr_t)trap_stack + sizeof(trap_stack));
+    paging_switch(paging_kernel_root());
+    cpu_irq_disable();
+    trap_set_handler(USER_SYSCALL_VECTOR, previous);
+}
+
+KTEST(user_mode_round_trips)
+{
+    run_user(user_program, (size_t)(user_program_end - user_program));
+    KT_ASSERT_EQ(calls_from_user, 3, "system calls seen from user mode");
+    KT_ASSERT_EQ(exit_status, 43, "exit status (41 + 1 by syscall, + 1 by int $0x80)");
+}
+
+__asm__(".section .rodata\n"
+        "bad_return_program:\n"
+        "    movl $99, %eax\n"
+        "    syscall\n"
+        "1:  jmp 1b\n"
+        "bad_return_program_end:\n"
+        ".previous\n");
+extern const char bad_return_program[], bad_return_program_end[];
+
+KTEST(crash_noncanonical_sysret)
+{
+    run_user(bad_return_program, (size_t)(bad_return_program_end - bad_return_program));
+}
