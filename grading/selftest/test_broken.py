@@ -38,8 +38,7 @@ BROKEN = {
         "lab2-mm", "pagetable.c", "        frame_free(this_table, 0);", "",
         "pt_unmap_frees_empty_tables", ["free the page tables"]),
     "trap_wrong_error_decoding": (
-        "lab3-trap", "exceptions.c", "(e & PF_WRITE) ? \"write\" : \"read\"",
-        "(e & PF_PRESENT) ? \"write\" : \"read\"",
+        "lab3-trap", "exceptions.c", ": (e & PF_WRITE) ? \"write\"", ": (e & PF_PRESENT) ? \"write\"",
         "describe_page_fault_write_not_present", ["should contain \"write\""]),
     "timer_without_eoi": (
         "lab3-trap", "timer.c", "    ticks++;\n    interrupt_eoi();", "    ticks++;",

@@ -16,7 +16,7 @@ def grade(lab, tmp_path, *options):
     results = tmp_path / "results.json"
     grader = os.path.join(ROOT, "grading", f"test_{lab.replace('-', '_')}.py")
     command = [sys.executable, "-m", "pytest", grader, f"--lab={lab}", f"--results={results}",
-               "-q", "-n", "2", "-p", "no:cacheprovider", *options]
+               "-q", "-n", "1", "-p", "no:cacheprovider", *options]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert results.exists(), f"no results from {' '.join(command)}:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
     return json.loads(results.read_text()), run.stdout
