@@ -1,7 +1,8 @@
-/* Freestanding string and memory functions (see <keel/string.h>). */
+/* Freestanding string and memory functions (see <keel/string.h>). The
+ * architecture may provide faster memcpy and memset (they are weak here). */
 #include <keel/string.h>
 
-void *memcpy(void *dst, const void *src, size_t n)
+__attribute__((weak)) void *memcpy(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
@@ -24,7 +25,7 @@ void *memmove(void *dst, const void *src, size_t n)
     return dst;
 }
 
-void *memset(void *dst, int c, size_t n)
+__attribute__((weak)) void *memset(void *dst, int c, size_t n)
 {
     unsigned char *d = dst;
     while (n--)

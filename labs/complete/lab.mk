@@ -1,7 +1,7 @@
 # The complete kernel: the reference solution of every lab, as `make qemu`
 # boots it. Paths are relative to this directory.
 LAB_STUDENT_SOURCES :=
-LAB_COMMON_SOURCES := main.c \
+LAB_COMMON_SOURCES := main.c bench.c \
 	$(addprefix ../../lab1-boot/solution/,serial.c memmap.c monitor.c) \
 	../../lab2-mm/ops.c $(addprefix ../../lab2-mm/solution/,buddy.c pagetable.c) \
 	../../lab3-trap/syscall_table.c $(addprefix ../../lab3-trap/solution/,exceptions.c timer.c syscall.c)

@@ -61,6 +61,9 @@ KEEL_NORETURN void ktest_fail_at(const char *file, int line, const char *fmt, ..
  * world can see, such as bytes a student's driver put on the wire. */
 void ktest_expect_output(const char *text);
 
+/* Report a benchmark figure to `make bench` ("BENCH name value unit"). */
+void ktest_bench_report(const char *name, uint64_t value, const char *unit);
+
 /* Run the tests selected by keel.test= and power off. Returns without doing
  * anything if keel.test is absent. Called by the lab kernel's kmain. */
 void ktest_main(void);
