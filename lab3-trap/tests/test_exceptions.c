@@ -65,3 +65,73 @@ KTEST(breakpoints_are_counted_and_survived)
     __asm__ volatile("int3");
     KT_ASSERT_EQ(breakpoint_count() - before, 3, "breakpoints counted after three int3");
 }
+
+/* Real exceptions from kernel code: each goes to your exception_handler,
+ * through a wrapper that records what it printed and then skips the faulting
+ * instruction (whose length it knows) so the test can go on. */
+static char printed[512];
+static uint64_t fault_rip;
+static unsigned skip_bytes;
+
+static bool capture_and_skip(struct trap_frame *frame)
+{
+    fault_rip = frame->rip;
+    console_capture_begin(printed, sizeof(printed));
+    exception_handler(frame); /* returns false: "stop"; the test goes on anyway */
+    console_capture_end();
+    frame->rip += skip_bytes;
+    return true;
+}
+
+static void expect_report(unsigned vector, const char *name)
+{
+    char rip[32];
+    ksnprintf(rip, sizeof(rip), "0x%016lx", fault_rip);
+    KT_ASSERT(strstr(printed, "Exception: ") && strstr(printed, name) && strstr(printed, rip),
+              "a real %s (vector %u) at RIP %s: exception_handler should print \"Exception: "
+              "%s (vector %u) at RIP %s, ...\"; it printed:\n%s",
+              name, vector, rip, name, vector, rip, printed[0] ? printed : "(nothing)");
+}
+
+KTEST(exceptions_from_real_faults)
+{
+    static const unsigned vectors[] = {TRAP_DIVIDE_ERROR, TRAP_INVALID_OPCODE,
+                                       TRAP_GENERAL_PROTECTION, TRAP_PAGE_FAULT};
+    trap_handler_t saved[4];
+    for (unsigned i = 0; i < 4; i++)
+        saved[i] = trap_set_handler(vectors[i], capture_and_skip);
+
+    skip_bytes = 2;
+    __asm__ volatile("ud2");
+    expect_report(TRAP_INVALID_OPCODE, "invalid opcode (vector 6)");
+
+    skip_bytes = 3;
+    __asm__ volatile("xorl %%edx, %%edx\n\t"
+                     "xorl %%ecx, %%ecx\n\t"
+                     "movl $1, %%eax\n\t"
+                     "divq %%rcx" /* 48 f7 f1 */
+                     ::
+                         : "rax", "rcx", "rdx");
+    expect_report(TRAP_DIVIDE_ERROR, "divide error (vector 0)");
+
+    skip_bytes = 3;
+    __asm__ volatile("movq %0, %%rax\n\t"
+                     "movb $1, (%%rax)" /* c6 00 01 */
+                     ::"r"(0x0000800000000000ul)
+                     : "rax", "memory");
+    expect_report(TRAP_GENERAL_PROTECTION, "general protection fault (vector 13)");
+
+    skip_bytes = 3;
+    __asm__ volatile("movq %0, %%rax\n\t"
+                     "movb $1, (%%rax)" ::"r"(0x10ul)
+                     : "rax", "memory");
+    expect_report(TRAP_PAGE_FAULT, "page fault (vector 14)");
+    KT_ASSERT(strstr(printed, "address 0x10") && strstr(printed, "write") &&
+                  strstr(printed, "page not present"),
+              "the page fault at address 0x10 (a write to an unmapped page) should be decoded; "
+              "it printed:\n%s",
+              printed);
+
+    for (unsigned i = 0; i < 4; i++)
+        trap_set_handler(vectors[i], saved[i]);
+}
