@@ -23,26 +23,7 @@ def make(*args):
 
 
 def gdb_tour(tmp_path, boot_args):
-    sock = str(tmp_path / "gdb.sock")
-    qemu = subprocess.Popen(QEMU + boot_args + ["-S", "-chardev",
-                            f"socket,path={sock},server=on,wait=off,id=g", "-gdb", "chardev:g"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.05)
-        run = subprocess.run(["gdb", "-q", "-batch", "-nx",
-                              "-ex", "set architecture i386:x86-64",
-                              "-ex", f"file {COMPLETE}",
-                              "-ex", "source tools/gdb/keel.py",
-                              "-ex", f"target remote {sock}",
-                              "-ex", "keel-guide boot --batch"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=120)
-        return run.stdout + run.stderr
-    finally:
-        qemu.kill()
-        qemu.wait()
+    return gdb_session(tmp_path, COMPLETE, boot_args, ["keel-guide boot --batch"])
 
 
 def test_gdb_boot_tour_direct_boot(tmp_path):
@@ -89,9 +70,10 @@ def test_bochs_boots_the_grub_iso(tmp_path):
     assert "@@keel:bochs1:EXIT:0" in out, out[-3000:]
 
 
-def gdb_session(tmp_path, kernel, append, commands):
+def gdb_session(tmp_path, kernel, boot_args, commands):
+    """Boot QEMU waiting for gdb on a unix socket, run gdb's commands in batch."""
     sock = str(tmp_path / "gdb.sock")
-    qemu = subprocess.Popen(QEMU + ["-kernel", kernel, "-append", append, "-S", "-chardev",
+    qemu = subprocess.Popen(QEMU + boot_args + ["-S", "-chardev",
                             f"socket,path={sock},server=on,wait=off,id=g", "-gdb", "chardev:g"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -113,7 +95,7 @@ def gdb_session(tmp_path, kernel, append, commands):
 
 def test_gdb_memory_helpers(tmp_path):
     make("kernel", "LAB=complete", "SOLUTION=1")
-    out = gdb_session(tmp_path, COMPLETE, "", ["hbreak monitor_run", "continue",
+    out = gdb_session(tmp_path, COMPLETE, ["-kernel", COMPLETE], ["hbreak monitor_run", "continue",
                                                "keel-pt (long)&kmain", "keel-pt 0", "keel-frames",
                                                "keel-idt"])
     assert "level 1 PT" in out and "physical address 0x" in out, out
@@ -125,6 +107,7 @@ def test_gdb_memory_helpers(tmp_path):
 def test_gdb_trap_frame(tmp_path):
     make("kernel", "LAB=selftest", "SOLUTION=1")
     kernel = os.path.join(ROOT, "build/selftest/solution/kernel.elf")
-    out = gdb_session(tmp_path, kernel, "keel.test=trap_handler_recovers_from_breakpoint",
+    out = gdb_session(tmp_path, kernel, ["-kernel", kernel, "-append",
+                                         "keel.test=trap_handler_recovers_from_breakpoint"],
                       ["hbreak trap_dispatch", "continue", "keel-tf"])
     assert "vector 3 (breakpoint)" in out and "interrupted in" in out, out

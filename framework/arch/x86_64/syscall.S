@@ -5,6 +5,7 @@
  * from the TSS (rsp0), and builds the same struct trap_frame an interrupt
  * would (vector 0x80), so one handler serves syscall and int $0x80 alike. */
 #include "layout.h"
+#include "trap_frame.h"
 
 #define USER_CS 0x23
 #define USER_DS 0x1b
@@ -23,40 +24,12 @@ syscall_entry:
     pushq %rcx                      /* rip */
     pushq $0                        /* error code */
     pushq $SYSCALL_VECTOR
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    SAVE_GENERAL_REGISTERS
     xorl %ebp, %ebp                 /* backtraces stop at the user boundary */
     cld
     movq %rsp, %rdi
     call trap_dispatch
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    RESTORE_GENERAL_REGISTERS
     addq $16, %rsp                  /* vector, error code */
     /* A frame that no longer returns to 64-bit user code (a handler changed
      * it) goes back through iretq. A non-canonical return address would

@@ -3,6 +3,8 @@
  * trap_common, which saves the registers as a struct trap_frame (see
  * <keel/trap.h>) and calls trap_dispatch(frame). */
 
+#include "trap_frame.h"
+
     .section .text
     .code64
 
@@ -24,38 +26,10 @@ trap_stubs:
     .endr
 
 trap_common:
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    SAVE_GENERAL_REGISTERS
     cld
     movq %rsp, %rdi
     call trap_dispatch
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    RESTORE_GENERAL_REGISTERS
     addq $16, %rsp                  /* vector and error code */
     iretq
