@@ -37,6 +37,27 @@ void arch_syscall_init(void);
  * framework's internal use and its tests; labs bring their own. */
 int arch_map_page(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags);
 
+/* Remove the 4 KiB mapping of `va` made by arch_map_page and flush it;
+ * returns the frame it mapped, 0 if none. */
+phys_addr_t arch_unmap_page(phys_addr_t root, uintptr_t va);
+
+/* A kernel stack of THREAD_STACK_SIZE with an unmapped guard page below. */
+bool arch_stack_create(uintptr_t *bottom, uintptr_t *top);
+/* See arch_stack_create. */
+void arch_stack_destroy(uintptr_t bottom, uintptr_t top);
+
+/* Prepare a new thread's stack so that switching to it starts
+ * thread_trampoline, which calls entry(arg); returns the saved stack pointer. */
+uintptr_t arch_context_init(uintptr_t stack_top, uintptr_t entry, uintptr_t arg);
+
+/* Fill `area` (512 bytes, 16-aligned) with a clean FPU/SSE state. */
+void arch_fpu_init(uint8_t *area);
+
+/* The interrupt-mask nesting state a thread takes with it across switches. */
+bool arch_irq_enabled_before(void);
+/* See arch_irq_enabled_before. */
+void arch_irq_state_restore(unsigned nesting, bool enabled_before);
+
 /* Kernel stack bounds for backtraces: [*bottom, *top) of the stack that
  * contains `rsp`, or false if `rsp` is on no known stack. */
 bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top);

@@ -147,3 +147,24 @@ def test_noncanonical_sysret_is_refused(selftest, tmp_path):
 def test_unbalanced_irq_pop_is_caught(selftest, tmp_path):
     expect(selftest, "crash_unbalanced_pop_off", tmp_path, v.PANIC,
            "irq_pop_off without a matching irq_push_off")
+
+
+def test_threads_switch_preempt_and_keep_fpu_state(selftest, tmp_path):
+    for name in ("threads_take_turns", "preemption_stops_a_spinning_thread",
+                 "fpu_state_survives_switches"):
+        verdict, transcript, _ = selftest.run_ktest(name, str(tmp_path / name), 3)
+        assert verdict.passed, verdict.explain(transcript)
+
+
+def test_sleeping_with_a_spinlock_is_caught(selftest, tmp_path):
+    expect(selftest, "crash_sleep_holding_spinlock", tmp_path, v.PANIC, "may not sleep",
+           "spin lock 'test lock'", "test_threads.c:", "ktest_fn_crash_sleep_holding_spinlock")
+
+
+def test_spinlock_taken_twice_is_caught(selftest, tmp_path):
+    expect(selftest, "crash_spinlock_taken_twice", tmp_path, v.PANIC, "taken twice")
+
+
+def test_thread_stack_overflow_hits_its_guard_page(selftest, tmp_path):
+    expect(selftest, "crash_thread_stack_overflow", tmp_path, v.EXCEPTION,
+           "kernel stack overflow", "thread 'deep'")

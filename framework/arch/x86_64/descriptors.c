@@ -160,4 +160,13 @@ void arch_cpu_init(void)
     idt_init();
     gdt_init();
     arch_syscall_init();
+    /* FPU and SSE on (threads and user programs have their own state):
+     * CR0.MP set, CR0.EM clear; CR4.OSFXSR and CR4.OSXMMEXCPT set. */
+    uint64_t cr0;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+    cr0 = (cr0 | (1u << 1)) & ~(uint64_t)(1u << 2);
+    __asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
+    uint64_t cr4 = cpu_read_cr4() | (1u << 9) | (1u << 10);
+    __asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
+    __asm__ volatile("fninit");
 }

@@ -193,6 +193,17 @@ unsigned irq_nesting(void)
     return nesting;
 }
 
+bool arch_irq_enabled_before(void)
+{
+    return enabled_before;
+}
+
+void arch_irq_state_restore(unsigned saved_nesting, bool saved_enabled_before)
+{
+    nesting = saved_nesting;
+    enabled_before = saved_enabled_before;
+}
+
 uint64_t time_ns(void)
 {
     if (!tsc_per_ms)

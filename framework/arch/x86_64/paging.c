@@ -11,6 +11,7 @@
 #include <keel/paging.h>
 #include <keel/panic.h>
 #include <keel/string.h>
+#include <keel/thread.h>
 
 #include "../../core/internal.h"
 #include "layout.h"
@@ -44,6 +45,18 @@ static uint64_t *entry_in(phys_addr_t root, uintptr_t va, int level)
 static uint64_t *entry_for(uintptr_t va, int level)
 {
     return entry_in(arch_kernel_root, va, level);
+}
+
+phys_addr_t arch_unmap_page(phys_addr_t root, uintptr_t va)
+{
+    int level;
+    if (paging_lookup(root, va, &level) == 0 || level != 1)
+        return 0;
+    uint64_t *entry = entry_in(root, va, 1); /* exists: creates nothing */
+    phys_addr_t pa = *entry & PTE_ADDRESS_MASK;
+    *entry = 0;
+    cpu_invlpg(va);
+    return pa;
 }
 
 int arch_map_page(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags)
@@ -90,6 +103,12 @@ extern uintptr_t double_fault_stack_bottom, double_fault_stack_top;
 
 bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top)
 {
+    struct thread *thread = thread_current();
+    if (thread && rsp >= thread->stack_bottom && rsp <= thread->stack_top) {
+        *bottom = thread->stack_bottom;
+        *top = thread->stack_top;
+        return true;
+    }
     if (rsp >= (uintptr_t)boot_stack_bottom && rsp <= (uintptr_t)boot_stack_top) {
         *bottom = (uintptr_t)boot_stack_bottom;
         *top = (uintptr_t)boot_stack_top;

@@ -2,9 +2,11 @@
  * anything unhandled (see <keel/trap.h>). */
 #include <keel/cpu.h>
 #include <keel/kprintf.h>
+#include <keel/mm.h>
 #include <keel/power.h>
 #include <keel/protocol.h>
 #include <keel/symbols.h>
+#include <keel/thread.h>
 #include <keel/trap.h>
 
 #include "../../core/internal.h"
@@ -84,6 +86,10 @@ void arch_print_registers(const struct trap_frame *f)
  * guard page: the signature of a kernel stack overflow. */
 static bool stack_overflowed(const struct trap_frame *frame)
 {
+    struct thread *thread = thread_current();
+    if (thread && thread->stack_bottom != (uintptr_t)boot_stack_bottom &&
+        frame->rsp >= thread->stack_bottom - PAGE_SIZE && frame->rsp < thread->stack_bottom + 256)
+        return true;
     return frame->rsp >= (uintptr_t)boot_stack_guard &&
            frame->rsp < (uintptr_t)boot_stack_bottom + 256;
 }
@@ -104,8 +110,8 @@ void trap_print_report(const struct trap_frame *frame)
         print_page_fault(frame->error_code, cpu_read_cr2());
     if (stack_overflowed(frame))
         kprintf("  KERNEL STACK OVERFLOW: the stack pointer %p ran into the guard page below the "
-                "boot stack (%p-%p); look for deep recursion or large local arrays\n",
-                (void *)frame->rsp, (void *)boot_stack_bottom, (void *)boot_stack_top);
+                "stack of thread '%s'; look for deep recursion or large local arrays\n",
+                (void *)frame->rsp, thread_current() ? thread_current()->name : "boot");
     else if (vector == TRAP_DOUBLE_FAULT)
         kprintf("  a double fault usually means the kernel stack overflowed (it ran into the "
                 "guard page below it) or an exception happened while handling another\n");

@@ -1,0 +1,254 @@
+/* Kernel threads, scheduling hooks, preemption and spin locks (see
+ * <keel/thread.h>). */
+#include <keel/cpu.h>
+#include <keel/frame.h>
+#include <keel/heap.h>
+#include <keel/interrupt.h>
+#include <keel/kprintf.h>
+#include <keel/panic.h>
+#include <keel/string.h>
+#include <keel/thread.h>
+#include <keel/trap.h>
+
+#include "internal.h"
+
+_Static_assert(__builtin_offsetof(struct thread, fpu_state) == 16, "switch.S knows this offset");
+
+void arch_context_switch(struct thread *from, struct thread *to);
+void thread_started(void);
+
+static const struct scheduler_ops *scheduler;
+static struct thread *current;
+static struct thread *idle;
+static struct thread main_thread;
+static unsigned next_id = 1;
+
+struct thread *thread_current(void)
+{
+    return current;
+}
+
+void scheduler_install(const struct scheduler_ops *ops)
+{
+    kassert(ops && ops->enqueue && ops->pick_next);
+    scheduler = ops;
+}
+
+struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
+{
+    struct thread *thread = kzalloc(sizeof(*thread));
+    if (!thread)
+        return NULL;
+    if (!arch_stack_create(&thread->stack_bottom, &thread->stack_top)) {
+        kfree(thread);
+        return NULL;
+    }
+    strlcpy(thread->name, name, sizeof(thread->name));
+    thread->id = next_id++;
+    thread->state = THREAD_READY;
+    thread->entry = entry;
+    thread->arg = arg;
+    memcpy(thread->fpu_state, main_thread.fpu_state, sizeof(thread->fpu_state));
+    thread->saved_rsp = arch_context_init(thread->stack_top, (uintptr_t)entry, (uintptr_t)arg);
+    return thread;
+}
+
+void thread_free(struct thread *thread)
+{
+    if (thread == current || thread == &main_thread)
+        keel_report_bug((uintptr_t)__builtin_return_address(0),
+                        "thread_free of thread '%s', which is %s", thread->name,
+                        thread == current ? "running" : "the boot thread");
+    arch_stack_destroy(thread->stack_bottom, thread->stack_top);
+    kfree(thread);
+}
+
+/* Switch to the next ready thread (or idle); the caller has marked the
+ * current one and holds irq_push_off. */
+static void switch_away(void)
+{
+    struct thread *previous = current;
+    struct thread *next = scheduler ? scheduler->pick_next() : NULL;
+    if (!next)
+        next = previous->state == THREAD_RUNNING ? previous : idle;
+    if (!next)
+        panic("no thread to run: '%s' is blocked and there is no idle thread (call "
+              "scheduler_start first)",
+              previous->name);
+    next->state = THREAD_RUNNING;
+    if (next == previous)
+        return;
+    previous->irq_nesting = irq_nesting();
+    previous->irq_enabled_before = arch_irq_enabled_before();
+    current = next;
+    arch_set_kernel_stack(next->stack_top);
+    arch_context_switch(previous, next);
+    /* Running again: take back our own interrupt-mask state. */
+    arch_irq_state_restore(previous->irq_nesting, previous->irq_enabled_before);
+}
+
+void schedule(void)
+{
+    if (!current)
+        panic("schedule() before scheduler_start()");
+    if (current->state == THREAD_RUNNING)
+        keel_report_bug((uintptr_t)__builtin_return_address(0),
+                        "schedule() called while thread '%s' is still running: mark it blocked "
+                        "(or use thread_yield)",
+                        current->name);
+    if (cpu_irq_enabled())
+        keel_report_bug((uintptr_t)__builtin_return_address(0),
+                        "schedule() with interrupts enabled: a wakeup could slip in between "
+                        "blocking and switching; call it inside irq_push_off()");
+    irq_push_off();
+    switch_away();
+    irq_pop_off();
+}
+
+static void check_may_sleep(uintptr_t site, const char *file, int line);
+
+void thread_yield(void)
+{
+    check_may_sleep((uintptr_t)__builtin_return_address(0), NULL, 0);
+    irq_push_off();
+    current->state = THREAD_READY;
+    if (current != idle && scheduler)
+        scheduler->enqueue(current);
+    switch_away();
+    irq_pop_off();
+}
+
+void thread_started(void)
+{
+    arch_irq_state_restore(0, true);
+    cpu_irq_enable();
+}
+
+__attribute__((weak)) void thread_exit_hook(void)
+{
+    irq_push_off();
+    current->state = THREAD_DEAD;
+    switch_away();
+    panic("a dead thread ran again");
+}
+
+static void idle_loop(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        cpu_irq_enable();
+        cpu_halt();
+    }
+}
+
+static bool preempt_tick(struct trap_frame *frame)
+{
+    (void)frame;
+    interrupt_eoi();
+    if (!current)
+        return true;
+    current->ticks_run++;
+    bool preempt = current == idle || (scheduler && scheduler->tick && scheduler->tick(current));
+    if (preempt) {
+        irq_push_off();
+        if (current != idle) {
+            current->state = THREAD_READY;
+            scheduler->enqueue(current);
+        }
+        current->state = current == idle ? THREAD_READY : current->state;
+        switch_away();
+        irq_pop_off();
+    }
+    return true;
+}
+
+void scheduler_start(unsigned hz)
+{
+    if (current) { /* already started: only the preemption rate changes */
+        if (hz) {
+            trap_set_handler(TIMER_VECTOR, preempt_tick);
+            timer_start(hz);
+        }
+        cpu_irq_enable();
+        return;
+    }
+    strlcpy(main_thread.name, "main", sizeof(main_thread.name));
+    main_thread.id = 0;
+    main_thread.state = THREAD_RUNNING;
+    arch_fpu_init(main_thread.fpu_state);
+    main_thread.stack_bottom = (uintptr_t)boot_stack_bottom;
+    main_thread.stack_top = (uintptr_t)boot_stack_top;
+    current = &main_thread;
+    idle = thread_new("idle", idle_loop, NULL);
+    kassert(idle);
+    if (hz) {
+        trap_set_handler(TIMER_VECTOR, preempt_tick);
+        timer_start(hz);
+    }
+    cpu_irq_enable();
+}
+
+/* Report why the current thread may not sleep, if it may not. `site` is
+ * the caller to name; `file`/`line` the place, when the caller knows it. */
+static void check_may_sleep(uintptr_t site, const char *file, int line)
+{
+    if (!current)
+        return;
+    char where[96] = "here";
+    if (file)
+        ksnprintf(where, sizeof(where), "at %s:%d", file, line);
+    if (irq_nesting() > 0) {
+        struct spinlock *lock = current->last_lock;
+        if (lock && lock->locked && lock->holder == current)
+            keel_report_bug(site,
+                            "thread '%s' may not sleep %s: it holds spin lock '%s' (taken at "
+                            "%s:%d)",
+                            current->name, where, lock->name ? lock->name : "?", lock->file,
+                            lock->line);
+        keel_report_bug(site,
+                        "thread '%s' may not sleep %s: interrupts are masked (irq_push_off "
+                        "nesting %u)",
+                        current->name, where, irq_nesting());
+    }
+    if (!cpu_irq_enabled())
+        keel_report_bug(site, "thread '%s' may not sleep %s: interrupts are disabled",
+                        current->name, where);
+}
+
+void thread_check_may_sleep(const char *file, int line)
+{
+    check_may_sleep((uintptr_t)__builtin_return_address(0), file, line);
+}
+
+void spin_lock_at(struct spinlock *lock, const char *file, int line)
+{
+    irq_push_off();
+    if (lock->locked && lock->holder == current && current)
+        keel_report_bug((uintptr_t)__builtin_return_address(0),
+                        "spin lock '%s' taken twice by thread '%s' (first at %s:%d): it would "
+                        "wait for itself forever",
+                        lock->name ? lock->name : "?", current->name, lock->file, lock->line);
+    while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    lock->holder = current;
+    lock->file = file;
+    lock->line = line;
+    if (current)
+        current->last_lock = lock;
+}
+
+void spin_unlock(struct spinlock *lock)
+{
+    if (!lock->locked || lock->holder != current)
+        keel_report_bug((uintptr_t)__builtin_return_address(0),
+                        "spin_unlock of '%s', which the running thread does not hold",
+                        lock->name ? lock->name : "?");
+    lock->holder = NULL;
+    __atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+    irq_pop_off();
+}
+
+bool spin_held(const struct spinlock *lock)
+{
+    return lock->locked && lock->holder == current;
+}

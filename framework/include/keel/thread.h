@@ -1,0 +1,128 @@
+/* Kernel threads: stacks with guard pages, the context switch, the
+ * scheduler interface a scheduler (lab 4) plugs into, timer preemption, and
+ * spin locks that catch sleeping in the wrong place.
+ *
+ * The framework switches threads; the scheduler decides which one runs.
+ * Until scheduler_start() the boot code runs as no thread at all. */
+#ifndef KEEL_THREAD_H
+#define KEEL_THREAD_H
+
+#include <keel/types.h>
+
+#define THREAD_NAME_MAX   24
+#define THREAD_STACK_SIZE (16 * 1024)
+
+enum thread_state {
+    THREAD_READY,   /* runnable, waiting for the CPU (the scheduler holds it) */
+    THREAD_RUNNING, /* on the CPU */
+    THREAD_BLOCKED, /* waiting for something (a wait queue holds it) */
+    THREAD_DEAD,    /* finished; its stack can be freed */
+};
+
+struct spinlock;
+
+struct thread {
+    uintptr_t saved_rsp; /* framework: the context switch keeps it here (offset 0) */
+    uint64_t reserved;
+    /* framework: FPU/SSE registers while switched out (fxsave area, offset 16) */
+    uint8_t fpu_state[512] __attribute__((aligned(16)));
+    char name[THREAD_NAME_MAX];
+    unsigned id;
+    enum thread_state state;
+    uintptr_t stack_bottom, stack_top; /* framework: an unmapped guard page lies below */
+    void (*entry)(void *arg);
+    void *arg;
+    /* For the scheduler and wait queues (lab 4): */
+    struct thread *next, *prev;
+    int priority;
+    uint64_t ticks_run; /* timer ticks spent running (framework counts) */
+    uint64_t sched_data[4];
+    void *owner_data;
+    /* framework: the last spin lock taken and the interrupt-mask state to
+     * restore when the thread runs again */
+    struct spinlock *last_lock;
+    unsigned irq_nesting;
+    bool irq_enabled_before;
+};
+
+/* What a scheduler provides. All three are called with interrupts disabled. */
+struct scheduler_ops {
+    const char *name;
+    /* Take `thread` (state THREAD_READY) into the set of runnable threads. */
+    void (*enqueue)(struct thread *thread);
+    /* Remove and return the thread to run next, or NULL if none is ready
+     * (the framework then runs its idle thread). */
+    struct thread *(*pick_next)(void);
+    /* A timer tick while `current` runs; return true to preempt it (the
+     * framework then re-enqueues it and switches). */
+    bool (*tick)(struct thread *current);
+};
+
+/* Make `ops` the scheduler. Kernel context, before scheduler_start. */
+void scheduler_install(const struct scheduler_ops *ops);
+
+/* Turn the running boot code into thread "main" (id 0), create the idle
+ * thread, and preempt on every tick of a `hz` timer (0: no preemption, the
+ * timer is left alone). Interrupts are enabled on return. */
+void scheduler_start(unsigned hz);
+
+/* A new thread that will run entry(arg), in state THREAD_READY but not yet
+ * given to the scheduler (scheduler's enqueue does that). When entry returns
+ * the thread calls thread_exit_hook. NULL when out of memory. Kernel context. */
+struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg);
+
+/* Free a THREAD_DEAD thread's stack and struct. Never the running thread. */
+void thread_free(struct thread *thread);
+
+/* The running thread (NULL before scheduler_start). Any context. */
+struct thread *thread_current(void);
+
+/* Give up the CPU: the running thread goes back to the scheduler (ready)
+ * and the next one runs. Kernel context; reports a bug if a spin lock is
+ * held or interrupts are disabled by the caller. */
+void thread_yield(void);
+
+/* Stop running the current thread, which must already be in another state
+ * than THREAD_RUNNING (blocked on something, or dead), and switch to the
+ * next. Call with interrupts disabled (irq_push_off) so a wakeup cannot slip
+ * in between marking the thread blocked and switching. */
+void schedule(void);
+
+/* Called when a thread's entry function returns; lab 4 provides it
+ * (thread_exit). The framework's fallback marks the thread dead and
+ * schedules. */
+KEEL_NORETURN void thread_exit_hook(void);
+
+/* Report a bug at file:line if the caller may not sleep here: a spin lock
+ * is held, or interrupts are disabled. Sleeping primitives call it first. */
+void thread_check_may_sleep(const char *file, int line);
+
+#define might_sleep() thread_check_may_sleep(__FILE__, __LINE__)
+
+/* ---- spin locks --------------------------------------------------------- */
+
+struct spinlock {
+    volatile uint32_t locked;
+    const char *name;
+    struct thread *holder;
+    const char *file; /* where it was taken */
+    int line;
+};
+
+#define SPINLOCK_INIT(lock_name)                                                                   \
+    {                                                                                              \
+        0, lock_name, NULL, NULL, 0                                                                \
+    }
+
+/* Take `lock` with interrupts disabled (irq_push_off) until spin_unlock.
+ * Taking a lock the running thread already holds is reported as a bug. */
+void spin_lock_at(struct spinlock *lock, const char *file, int line);
+#define spin_lock(lock) spin_lock_at((lock), __FILE__, __LINE__)
+
+/* Release `lock`; reported as a bug if the running thread does not hold it. */
+void spin_unlock(struct spinlock *lock);
+
+/* Whether the running thread holds `lock`. */
+bool spin_held(const struct spinlock *lock);
+
+#endif

@@ -1,0 +1,173 @@
+/* Threads on a minimal first-in first-out scheduler: switching, preemption,
+ * FPU state, and the bugs the framework catches. */
+#include <keel/keel.h>
+#include <keel/thread.h>
+#include <ktest.h>
+
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+
+static struct thread *queue_head, *queue_tail;
+static bool preempt_every_tick;
+
+static void fifo_enqueue(struct thread *thread)
+{
+    thread->next = NULL;
+    if (queue_tail)
+        queue_tail->next = thread;
+    else
+        queue_head = thread;
+    queue_tail = thread;
+}
+
+static struct thread *fifo_pick(void)
+{
+    struct thread *thread = queue_head;
+    if (thread) {
+        queue_head = thread->next;
+        if (!queue_head)
+            queue_tail = NULL;
+    }
+    return thread;
+}
+
+static bool fifo_tick(struct thread *current)
+{
+    (void)current;
+    return preempt_every_tick;
+}
+
+static const struct scheduler_ops fifo = {"test FIFO", fifo_enqueue, fifo_pick, fifo_tick};
+
+static void start(unsigned hz, bool preempt)
+{
+    preempt_every_tick = preempt;
+    scheduler_install(&fifo);
+    scheduler_start(hz);
+}
+
+static struct thread *spawn(const char *name, void (*entry)(void *), void *arg)
+{
+    struct thread *thread = thread_new(name, entry, arg);
+    KT_ASSERT(thread, "thread_new failed");
+    irq_push_off();
+    fifo_enqueue(thread);
+    irq_pop_off();
+    return thread;
+}
+
+static void wait_dead(struct thread *thread)
+{
+    for (int spins = 0; thread->state != THREAD_DEAD; spins++) {
+        KT_ASSERT(spins < 100000, "thread '%s' never finished", thread->name);
+        thread_yield();
+    }
+    thread_free(thread);
+}
+
+static char turns[32];
+static volatile size_t turn_count;
+
+static void take_turns(void *letter)
+{
+    for (int i = 0; i < 3; i++) {
+        turns[turn_count++] = *(const char *)letter;
+        thread_yield();
+    }
+}
+
+KTEST(threads_take_turns)
+{
+    start(0, false);
+    turn_count = 0;
+    struct thread *a = spawn("a", take_turns, "A"), *b = spawn("b", take_turns, "B");
+    wait_dead(a);
+    wait_dead(b);
+    turns[turn_count] = '\0';
+    KT_ASSERT(strcmp(turns, "ABABAB") == 0, "the threads ran as \"%s\"", turns);
+}
+
+static volatile bool released;
+static volatile bool spinner_done;
+
+static void spin_until_released(void *unused)
+{
+    (void)unused;
+    while (!released)
+        cpu_relax(); /* never yields: only preemption lets anyone else run */
+    spinner_done = true;
+}
+
+static void release(void *unused)
+{
+    (void)unused;
+    released = true;
+}
+
+KTEST(preemption_stops_a_spinning_thread)
+{
+    released = spinner_done = false;
+    start(1000, true);
+    struct thread *spinner = spawn("spinner", spin_until_released, NULL);
+    struct thread *releaser = spawn("releaser", release, NULL);
+    wait_dead(spinner);
+    wait_dead(releaser);
+    KT_ASSERT(spinner_done, "the spinning thread did not finish");
+}
+
+static volatile uint64_t seen_in_thread;
+
+static void fill_xmm0(void *value)
+{
+    uint64_t mine = (uint64_t)(uintptr_t)value, back;
+    __asm__ volatile("movq %0, %%xmm0" ::"r"(mine));
+    thread_yield();
+    __asm__ volatile("movq %%xmm0, %0" : "=r"(back));
+    if (mine == 0x1111)
+        seen_in_thread = back;
+}
+
+KTEST(fpu_state_survives_switches)
+{
+    start(0, false);
+    struct thread *a = spawn("xmm-a", fill_xmm0, (void *)0x1111);
+    struct thread *b = spawn("xmm-b", fill_xmm0, (void *)0x2222);
+    wait_dead(a);
+    wait_dead(b);
+    KT_ASSERT_EQ(seen_in_thread, 0x1111, "xmm0 of thread a after b ran");
+}
+
+static struct spinlock test_lock = SPINLOCK_INIT("test lock");
+
+KTEST(crash_sleep_holding_spinlock)
+{
+    start(0, false);
+    spin_lock(&test_lock);
+    thread_yield();
+}
+
+KTEST(crash_spinlock_taken_twice)
+{
+    start(0, false);
+    spin_lock(&test_lock);
+    spin_lock(&test_lock);
+}
+
+static int recurse_forever(int depth)
+{
+    volatile char pad[256];
+    pad[0] = (char)depth;
+    return recurse_forever(depth + 1) + pad[0];
+}
+
+static void overflow(void *unused)
+{
+    (void)unused;
+    recurse_forever(0);
+}
+
+KTEST(crash_thread_stack_overflow)
+{
+    start(0, false);
+    struct thread *deep = spawn("deep", overflow, NULL);
+    wait_dead(deep);
+}
