@@ -87,6 +87,22 @@ static void switch_away(void)
     arch_irq_state_restore(previous->irq_nesting, previous->irq_enabled_before);
 }
 
+void thread_make_ready(struct thread *thread)
+{
+    if (cpu_irq_enabled())
+        keel_report_bug((uintptr_t)__builtin_return_address(0),
+                        "thread_make_ready with interrupts enabled: call it with them masked");
+    if (!scheduler)
+        panic("thread_make_ready before scheduler_install");
+    thread->state = THREAD_READY;
+    scheduler->enqueue(thread);
+}
+
+const struct scheduler_ops *scheduler_current(void)
+{
+    return scheduler;
+}
+
 void schedule(void)
 {
     if (!current)
@@ -100,6 +116,17 @@ void schedule(void)
         keel_report_bug((uintptr_t)__builtin_return_address(0),
                         "schedule() with interrupts enabled: a wakeup could slip in between "
                         "blocking and switching; call it inside irq_push_off()");
+    /* One level of masking is the caller's own; more means a spin lock is
+     * still held while this thread goes to sleep. */
+    if (irq_nesting() > 1) {
+        struct spinlock *lock = current->last_lock;
+        keel_report_bug((uintptr_t)__builtin_return_address(0),
+                        "thread '%s' went to sleep holding a spin lock%s%s%s (taken at %s:%d): "
+                        "release it first",
+                        current->name, lock ? " ('" : "", lock && lock->name ? lock->name : "",
+                        lock ? "')" : "", lock && lock->file ? lock->file : "?",
+                        lock ? lock->line : 0);
+    }
     irq_push_off();
     switch_away();
     irq_pop_off();

@@ -43,6 +43,17 @@ BROKEN = {
     "timer_without_eoi": (
         "lab3-trap", "timer.c", "    ticks++;\n    interrupt_eoi();", "    ticks++;",
         "timer_ticks_at_100hz", ["interrupt_eoi"]),
+    "mutex_that_does_not_wait": (
+        "lab4-sched", "sync.c", "    while (mutex->locked)\n        wait_sleep(&mutex->waiters, &mutex->lock);\n", "",
+        "mutex_counts_exactly", ["does not hold the mutex"]),
+    "rr_last_in_first_out": (
+        "lab4-sched", "rr.c", "    struct thread *thread = head;\n    if (!thread)",
+        "    struct thread *thread = tail;\n    if (thread) { tail = thread->prev; if (tail) tail->next = NULL; else head = NULL; thread->next = thread->prev = NULL; thread->sched_data[TICKS_USED] = 0; return thread; }\n    if (!thread)",
+        "rr_runs_in_order", ["first in, first out"]),
+    "mlfq_without_boost": (
+        "lab4-sched", "mlfq.c", "    if (++ticks_since_boost >= MLFQ_BOOST_TICKS) {",
+        "    if (++ticks_since_boost >= MLFQ_BOOST_TICKS && false) {",
+        "mlfq_boost_prevents_starvation", ["boost every MLFQ_BOOST_TICKS"]),
 }
 
 

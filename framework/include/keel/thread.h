@@ -82,6 +82,14 @@ struct thread *thread_current(void);
  * held or interrupts are disabled by the caller. */
 void thread_yield(void);
 
+/* Make a blocked (or new) thread runnable: state THREAD_READY, handed to the
+ * scheduler's enqueue. Call with interrupts disabled (inside a spin lock or
+ * irq_push_off). */
+void thread_make_ready(struct thread *thread);
+
+/* The scheduler in use, NULL before scheduler_install. */
+const struct scheduler_ops *scheduler_current(void);
+
 /* Stop running the current thread, which must already be in another state
  * than THREAD_RUNNING (blocked on something, or dead), and switch to the
  * next. Call with interrupts disabled (irq_push_off) so a wakeup cannot slip

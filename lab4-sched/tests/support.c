@@ -1,0 +1,38 @@
+/* Shared set-up for the lab 4 tests (see support.h). */
+#include <ktest.h>
+
+#include "support.h"
+
+void start_scheduler(const struct scheduler_ops *ops)
+{
+    static struct thread probe;
+    memset(&probe, 0, sizeof(probe));
+    probe.state = THREAD_READY;
+    irq_push_off();
+    ops->enqueue(&probe);
+    struct thread *picked = ops->pick_next();
+    struct thread *again = ops->pick_next();
+    irq_pop_off();
+    KT_ASSERT(picked == &probe, "%s: pick_next did not return the thread just enqueued", ops->name);
+    KT_ASSERT(again == NULL, "%s: pick_next returned a thread from an empty queue", ops->name);
+    scheduler_install(ops);
+    scheduler_start(1000);
+}
+
+struct thread *spawn(const char *name, void (*entry)(void *), void *arg)
+{
+    struct thread *thread = thread_create(name, entry, arg);
+    KT_ASSERT(thread, "thread_create(\"%s\") returned NULL", name);
+    return thread;
+}
+
+void join(struct thread *thread)
+{
+    int result = thread_join(thread);
+    KT_ASSERT(result == 0, "thread_join returned %d", result);
+}
+
+uint64_t now_ms(void)
+{
+    return time_ns() / 1000000;
+}

@@ -1,0 +1,21 @@
+/* Shared set-up for the lab 4 tests. */
+#ifndef LAB4_TEST_SUPPORT_H
+#define LAB4_TEST_SUPPORT_H
+
+#include "../lab4.h"
+
+/* Check `ops` on a made-up thread (so a scheduler that loses threads fails
+ * here, clearly, instead of hanging the kernel), install it, and start
+ * scheduling with a 1000 Hz timer. */
+void start_scheduler(const struct scheduler_ops *ops);
+
+/* thread_create that fails the test on NULL. */
+struct thread *spawn(const char *name, void (*entry)(void *), void *arg);
+
+/* thread_join that fails the test unless it returns 0. */
+void join(struct thread *thread);
+
+/* Milliseconds since boot (the framework's clock). */
+uint64_t now_ms(void);
+
+#endif
