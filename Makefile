@@ -32,7 +32,13 @@ SOURCES_FROM := $(if $(filter 1 yes true,$(SOLUTION)),solution,student)
 # suite's deliberately broken implementations); VARIANT_TAG names the build.
 SOLUTION_DIR ?=
 VARIANT_TAG ?=
-VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))
+# USE_MINE=lab1-boot,lab2-mm: link your own earlier labs instead of their
+# reference solutions (every lab kernel is independent by default).
+USE_MINE ?=
+comma := ,
+space := $(eval) $(eval)
+MINE_LABS := $(subst $(comma),$(space),$(USE_MINE))
+VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))$(if $(MINE_LABS),-mine-$(subst $(space),-,$(MINE_LABS)))
 HAVE_FRAMEWORK_SOURCES := $(if $(wildcard framework/core/start.c),1,)
 
 # V=1 shows the full commands.
@@ -100,8 +106,12 @@ endif
 LAB_DIR := $(if $(filter selftest,$(LAB)),framework/tests,$(if $(filter complete,$(LAB)),labs/complete,$(LAB)))
 -include $(LAB_DIR)/lab.mk
 in_lab = $(patsubst $(ROOT)/%,%,$(abspath $(addprefix $(LAB_DIR)/,$(1))))
-LAB_SOURCES := $(call in_lab,$(LAB_COMMON_SOURCES) $(LAB_TEST_SOURCES) \
-	$(if $(HAVE_FRAMEWORK_SOURCES),$(LAB_REFERENCE_SOURCES)) \
+# Other labs' code: lab/solution/x.c, or lab/x.c for the labs in USE_MINE.
+# In a handout only the USE_MINE ones are compiled; the rest come prebuilt.
+in_mine = $(filter $(MINE_LABS),$(firstword $(subst /, ,$(1))))
+REFERENCE_IN_USE := $(foreach p,$(call in_lab,$(LAB_REFERENCE_SOURCES)),$(if $(call in_mine,$(p)),$(subst /solution/,/,$(p)),$(p)))
+REFERENCE_COMPILED := $(if $(HAVE_FRAMEWORK_SOURCES),$(REFERENCE_IN_USE),$(foreach p,$(REFERENCE_IN_USE),$(if $(call in_mine,$(p)),$(p))))
+LAB_SOURCES := $(REFERENCE_COMPILED) $(call in_lab,$(LAB_COMMON_SOURCES) $(LAB_TEST_SOURCES) \
 	$(if $(filter solution,$(SOURCES_FROM)),$(if $(SOLUTION_DIR),,$(addprefix solution/,$(LAB_STUDENT_SOURCES))),$(LAB_STUDENT_SOURCES))) \
 	$(if $(and $(SOLUTION_DIR),$(filter solution,$(SOURCES_FROM))),$(addprefix $(SOLUTION_DIR)/,$(LAB_STUDENT_SOURCES))) \
 	labs/kernel_main.c labs/ktest.c
@@ -118,15 +128,16 @@ $(KERNEL_DIR)/obj/%.c.o: %.c
 -include $(LAB_OBJECTS:.o=.d)
 
 # In a handout, other labs' reference solutions come prebuilt.
-REFERENCE_LIB := $(if $(HAVE_FRAMEWORK_SOURCES),,$(wildcard lib/libref-$(LAB).a))
+REFERENCE_LIB := $(if $(HAVE_FRAMEWORK_SOURCES),,$(filter-out $(patsubst %,lib/libref-$(LAB)-%.a,$(MINE_LABS)),$(wildcard lib/libref-$(LAB)-*.a)))
 LINK_KERNEL = $(LD) $(KERNEL_LDFLAGS) -T $(KEEL_LIB_DIR)/keel.ld -o $@ \
 	--whole-archive $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX).a $(REFERENCE_LIB) --no-whole-archive \
 	$(LAB_OBJECTS)
 
-# The objects of LAB_REFERENCE_SOURCES, for the handout builder.
+# The objects of LAB_REFERENCE_SOURCES by lab ("lab:object" words), for the
+# handout builder.
 .PHONY: reference-objects
 reference-objects:
-	@echo $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(call in_lab,$(LAB_REFERENCE_SOURCES)))
+	@echo $(foreach p,$(call in_lab,$(LAB_REFERENCE_SOURCES)),$(firstword $(subst /, ,$(p))):$(KERNEL_DIR)/obj/$(p).o)
 
 # Two passes: the symbol table for backtraces is made from pass 1 and linked
 # in after the code, so no code address moves between the passes.

@@ -29,7 +29,9 @@ tar -C . --exclude="$lab/solution" -cf - "$lab" | tar -C "$dest" -xf -
 make --no-print-directory -s kernel LAB="$lab" >/dev/null
 reference=$(make --no-print-directory -s reference-objects LAB="$lab")
 if [[ -n $reference ]]; then
-    ar rcs "$dest/lib/libref-$lab.a" $reference
+    for word in $reference; do
+        ar rcs "$dest/lib/libref-$lab-${word%%:*}.a" "${word#*:}"
+    done
     for header in lab*/lab[0-9].h; do
         [[ $header == "$lab"/* ]] && continue
         mkdir -p "$dest/$(dirname "$header")"

@@ -10,7 +10,6 @@
 GDB_PORT ?= $(shell echo $$(( 20000 + ( $$(id -u) * 97 + $$(printf '%s' '$(LAB)' | cksum | cut -d' ' -f1) ) % 20000 )))
 GDB_SOCKET ?=
 GDB_STUB = $(if $(GDB_SOCKET),-chardev socket$(comma)path=$(GDB_SOCKET)$(comma)server=on$(comma)wait=off$(comma)id=gdb -gdb chardev:gdb,-gdb tcp:127.0.0.1:$(GDB_PORT))
-comma := ,
 GDB_INIT = $(KERNEL_DIR)/gdbinit
 
 .PHONY: qemu-gdb gdb bochs bochs-debug gdb-port

@@ -118,6 +118,10 @@ def build_kernel(root, lab, solution=False, checked=False):
                              "build tools with `sudo apt-get install make gcc binutils` (or "
                              "`make deps`); `make doctor` checks everything Keel needs.")
     kernel = Kernel(root, lab, variant_name(solution, checked))
+    # make names what it built (variants such as USE_MINE=… have other paths).
+    for line in result.stdout.splitlines():
+        if line.startswith("built ") and line.endswith("/kernel.elf"):
+            kernel = Kernel(root, lab, os.path.basename(os.path.dirname(line[6:].strip())))
     if result.returncode != 0 or not os.path.exists(kernel.elf):
         shown = " ".join(a for a in args[3:] if not a.endswith("="))
         raise BuildError(format_build_error(result.stdout + result.stderr, f"make {shown}"))

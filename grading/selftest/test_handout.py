@@ -69,3 +69,22 @@ def test_handout_refuses_to_grade_a_missing_solution(handout):
     run = subprocess.run(["make", "--no-print-directory", "grade", "SOLUTION=1"], cwd=tree,
                          capture_output=True, text=True)
     assert run.returncode != 0 and "no reference solution" in run.stderr
+
+
+def test_handout_runs_on_the_students_earlier_lab(handout, tmp_path):
+    """A lab 3 handout with the student's own (here: finished) lab 1 copied in
+    and USE_MINE=lab1-boot builds lab 1 from source instead of the prebuilt
+    reference, and still grades."""
+    lab, tree, _ = handout
+    if lab != "lab3-trap":
+        pytest.skip("checked on lab 3, which runs on lab 1")
+    mine = tmp_path / "mine"
+    shutil.copytree(tree, mine, ignore=shutil.ignore_patterns("build"))
+    for name in os.listdir(os.path.join(ROOT, lab, "solution")):
+        shutil.copy(os.path.join(ROOT, lab, "solution", name), mine / lab / name)
+    for name in os.listdir(os.path.join(ROOT, "lab1-boot", "solution")):
+        shutil.copy(os.path.join(ROOT, "lab1-boot", "solution", name), mine / "lab1-boot" / name)
+    run = subprocess.run(["make", "--no-print-directory", "grade", "JOBS=1", "USE_MINE=lab1-boot"],
+                         cwd=mine, capture_output=True, text=True, timeout=600)
+    assert "Score: 100/100" in run.stdout, run.stdout[-4000:] + run.stderr[-2000:]
+    assert (mine / "build" / lab / "student-mine-lab1-boot" / "kernel.elf").exists()

@@ -55,3 +55,17 @@ def test_complete_kernel_passes_every_lab_test(tmp_path):
     from keelgrade.lab import Lab
     verdict, transcript, _ = Lab(ROOT, "complete", True, False).run_ktest("all", str(tmp_path), 3)
     assert transcript.done and transcript.done[1] == 0 and transcript.done[0] >= 40, transcript.text[-5000:]
+
+
+def test_use_mine_links_the_students_earlier_labs(tmp_path):
+    """USE_MINE=lab1-boot: lab 3's kernel runs on the lab 1 code in lab1-boot/
+    (here the untouched skeleton), so what needs lab 1 stops working."""
+    env = dict(os.environ, USE_MINE="lab1-boot")
+    results = tmp_path / "results.json"
+    run = subprocess.run([sys.executable, "-m", "pytest", os.path.join(ROOT, "grading", "test_lab3_trap.py"),
+                          "--lab=lab3-trap", "--solution", f"--results={results}", "-q", "-n", "1",
+                          "-p", "no:cacheprovider", "-k", "typing"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    data = json.loads(results.read_text())
+    assert data["score"] == 0, run.stdout[-3000:]
+    assert os.path.exists(os.path.join(ROOT, "build/lab3-trap/solution-mine-lab1-boot/kernel.elf"))
