@@ -171,3 +171,29 @@ KTEST(crash_thread_stack_overflow)
     struct thread *deep = spawn("deep", overflow, NULL);
     wait_dead(deep);
 }
+
+/* make bench: two threads yielding to each other. */
+#define SWITCH_ROUNDS 5000
+static volatile bool bench_stop;
+
+static void yield_back(void *unused)
+{
+    (void)unused;
+    while (!bench_stop)
+        thread_yield();
+}
+
+KTEST(bench_thread_switch)
+{
+    start(0, false);
+    bench_stop = false;
+    struct thread *other = spawn("bench", yield_back, NULL);
+    uint64_t begin = time_ns();
+    for (int i = 0; i < SWITCH_ROUNDS; i++)
+        thread_yield(); /* main → bench → main */
+    uint64_t elapsed = time_ns() - begin;
+    bench_stop = true;
+    wait_dead(other);
+    ktest_bench_report("thread switch round trip (yield, 2 switches)", elapsed / SWITCH_ROUNDS,
+                       "ns/op");
+}

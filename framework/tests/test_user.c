@@ -98,3 +98,29 @@ KTEST(crash_noncanonical_sysret)
 {
     run_user(bad_return_program, (size_t)(bad_return_program_end - bad_return_program));
 }
+
+/* make bench: a user program making null system calls. */
+__asm__(".section .rodata\n"
+        "null_calls_program:\n"
+        "    movl $10000, %ebx\n"
+        "1:  movl $2, %eax\n"
+        "    syscall\n"
+        "    decl %ebx\n"
+        "    jnz 1b\n"
+        "    xorl %edi, %edi\n"
+        "    movl $60, %eax\n"
+        "    syscall\n"
+        "2:  jmp 2b\n"
+        "null_calls_program_end:\n"
+        ".previous\n");
+extern const char null_calls_program[], null_calls_program_end[];
+
+KTEST(bench_null_syscall)
+{
+    uint64_t begin = time_ns();
+    run_user(null_calls_program, (size_t)(null_calls_program_end - null_calls_program));
+    uint64_t elapsed = time_ns() - begin;
+    KT_ASSERT_EQ(calls_from_user, 10001, "system calls made");
+    ktest_bench_report("null system call round trip (user → kernel → user)", elapsed / 10000,
+                       "ns/op");
+}

@@ -2,6 +2,7 @@
 runs the boot tour against QEMU, and the GRUB ISO boots and passes the
 framework's self-tests under Bochs."""
 import os
+import re
 import subprocess
 import time
 
@@ -111,3 +112,12 @@ def test_gdb_trap_frame(tmp_path):
                                          "keel.test=trap_handler_recovers_from_breakpoint"],
                       ["hbreak trap_dispatch", "continue", "keel-tf"])
     assert "vector 3 (breakpoint)" in out and "interrupted in" in out, out
+
+
+def test_gdb_threads(tmp_path):
+    make("kernel", "LAB=lab4-sched", "SOLUTION=1")
+    kernel = os.path.join(ROOT, "build/lab4-sched/solution/kernel.elf")
+    out = gdb_session(tmp_path, kernel, ["-kernel", kernel, "-append", "keel.test=rr_runs_in_order"],
+                      ["hbreak take_turns", "continue", "keel-threads"])
+    assert "Scheduler: round robin" in out and "(running)" in out, out
+    assert "Ready queue" in out and re.search(r"3  b +ready", out), out

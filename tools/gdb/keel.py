@@ -8,6 +8,7 @@ Commands:
   keel-frames               what the physical frames are used for
   keel-tf [EXPR]            the trap frame being handled
   keel-idt                  the interrupt vectors and their handlers
+  keel-threads              the running thread and the scheduler's view
 
 Each command is a class below registered with the table COMMANDS, so later
 labs add theirs (keel-pt, keel-frames, ...) the same way."""
@@ -353,6 +354,55 @@ class KeelIdt(gdb.Command):
             ist = int(gate["ist"])
             say(f"  {vector:3}   {name:<28}  {stub:#018x}  {handler_name}"
                 + (f"  (own stack, IST {ist})" if ist else ""))
+
+
+THREAD_STATES = ["ready", "running", "blocked", "dead"]
+
+
+def thread_line(pointer, marker=" "):
+    t = pointer.dereference()
+    state = int(t["state"])
+    name = t["name"].string()
+    return (f" {marker} {int(t['id']):3}  {name:<16} {THREAD_STATES[state] if state < 4 else state:<8} "
+            f"priority {int(t['priority']):2}  ticks {int(t['ticks_run']):6}  "
+            f"stack {int(t['stack_bottom']):#x}-{int(t['stack_top']):#x}")
+
+
+@command
+class KeelThreads(gdb.Command):
+    """keel-threads: the running thread, the scheduler and its ready queue (when it keeps one list)."""
+
+    def __init__(self):
+        super().__init__("keel-threads", gdb.COMMAND_USER)
+
+    def invoke(self, argument, from_tty):
+        try:
+            current = gdb.parse_and_eval("'thread.c'::current")
+        except gdb.error as error:
+            say(f"no threads in this kernel ({error})")
+            return
+        if int(current) == 0:
+            say("scheduler_start has not run yet: the boot code is running, not a thread")
+            return
+        try:
+            say("Scheduler: " + gdb.parse_and_eval("'thread.c'::scheduler->name").string())
+        except gdb.error:
+            say("Scheduler: none installed")
+        say(thread_line(current, "*") + "   (running)")
+        # A lab 4 round-robin queue, if this kernel has one.
+        for symbol in ("'rr.c'::head",):
+            try:
+                node = gdb.parse_and_eval(symbol)
+            except gdb.error:
+                continue
+            say("Ready queue (round robin, first runs next):")
+            seen = 0
+            while int(node) != 0 and seen < 64:
+                say(thread_line(node))
+                node = node["next"]
+                seen += 1
+            if seen == 0:
+                say("   (empty)")
 
 
 say("Keel GDB helpers loaded: type keel-help for the list, keel-guide boot for a tour of the boot.")
