@@ -12,6 +12,8 @@
  * benchmarks (make bench). */
 #define CRASH_PREFIX "crash_"
 #define BENCH_PREFIX "bench_"
+/* ... and tests that need a particular boot set-up (boot modules, say). */
+#define NEEDS_PREFIX "needs_"
 
 extern const struct ktest __ktests_start[], __ktests_end[];
 
@@ -129,7 +131,8 @@ void ktest_main(void)
         for (size_t i = 0; i < count; i++) {
             const struct ktest *t = tests[i];
             bool crash = strncmp(t->name, CRASH_PREFIX, strlen(CRASH_PREFIX)) == 0 ||
-                         strncmp(t->name, BENCH_PREFIX, strlen(BENCH_PREFIX)) == 0;
+                         strncmp(t->name, BENCH_PREFIX, strlen(BENCH_PREFIX)) == 0 ||
+                         strncmp(t->name, NEEDS_PREFIX, strlen(NEEDS_PREFIX)) == 0;
             if (all ? crash : !selected(selection, t->name))
                 continue;
             if (run_one(t))

@@ -90,6 +90,9 @@ KEEL_NORETURN void platform_reboot(void);
 /* Parse a Multiboot2 block (reachable through the direct map) into `info`. */
 void bootinfo_from_multiboot2(const struct mb2_info *mbi, struct boot_info *info);
 
+/* Index the boot modules (see <keel/programs.h>). After mm_init. */
+void programs_init(const struct boot_info *info);
+
 /* The framework's struct boot_info, to be filled once by keel_start;
  * boot_info_get() returns it from then on. */
 struct boot_info *bootinfo_storage(void);

@@ -33,6 +33,7 @@ void keel_start(uint32_t magic, uint32_t boot_address)
 
     mm_init(info);
     arch_interrupts_init();
+    programs_init(info);
 
     pr_debug("Keel: booted by %s, %lu MiB usable, command line \"%s\"\n", info->loader,
              info->usable_bytes >> 20, info->cmdline);

@@ -13,7 +13,10 @@
  * ends the whole run; the grader reports it with the backtrace.
  *
  * Booting with keel.test=NAME runs that test, keel.test=all runs every test
- * in link order, keel.test=list lists them; the kernel then powers off. */
+ * in source order, keel.test=list lists them; the kernel then powers off.
+ * Names starting with crash_ (deliberate crashes), bench_ (benchmarks) and
+ * needs_ (tests that need a special boot, such as boot modules) run only when
+ * named. */
 #ifndef KEEL_KTEST_H
 #define KEEL_KTEST_H
 

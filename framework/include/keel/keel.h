@@ -17,6 +17,7 @@
 #include <keel/paging.h>
 #include <keel/panic.h>
 #include <keel/power.h>
+#include <keel/programs.h>
 #include <keel/protocol.h>
 #include <keel/safe.h>
 #include <keel/string.h>
