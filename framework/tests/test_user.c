@@ -32,6 +32,8 @@ extern const char user_program[], user_program_end[];
 #define USER_STACK_TOP 0x800000ul
 
 static keel_jmp_buf back_in_kernel;
+static bool copied_hello;
+static long reported[5];
 static long exit_status;
 static int calls_from_user;
 static uint8_t trap_stack[16384] __attribute__((aligned(16)));
@@ -50,6 +52,23 @@ static bool on_syscall(struct trap_frame *frame)
         keel_longjmp(back_in_kernel, 1);
     case 99:
         frame->rip = 0x0000800000000000ul; /* not canonical */
+        return true;
+    case 3: { /* copy_from_user(rdi, rsi bytes) */
+        char buffer[16] = {0};
+        frame->rax =
+            (uint64_t)(long)copy_from_user(buffer, frame->rdi, frame->rsi < 16 ? frame->rsi : 16);
+        copied_hello |= frame->rax == 0 && memcmp(buffer, "hello", 5) == 0;
+        return true;
+    }
+    case 4: /* copy_to_user(rdi, "ok") */
+        frame->rax = (uint64_t)(long)copy_to_user(frame->rdi, "ok", 3);
+        return true;
+    case 5: /* report five results */
+        reported[0] = (long)frame->rdi;
+        reported[1] = (long)frame->rsi;
+        reported[2] = (long)frame->rdx;
+        reported[3] = (long)frame->r10;
+        reported[4] = (long)frame->r8;
         return true;
     default:
         frame->rax = (uint64_t)-ENOSYS;
@@ -123,4 +142,69 @@ KTEST(bench_null_syscall)
     KT_ASSERT_EQ(calls_from_user, 10001, "system calls made");
     ktest_bench_report("null system call round trip (user → kernel → user)", elapsed / 10000,
                        "ns/op");
+}
+
+/* Copies between kernel and user memory, good and bad. */
+__asm__(".section .rodata\n"
+        "copy_program:\n"
+        "    leaq message(%rip), %rdi\n"
+        "    movl $5, %esi\n"
+        "    movl $3, %eax\n"
+        "    syscall\n" /* a good user buffer */
+        "    movq %rax, %r12\n"
+        "    movabsq $0xffffffff80100000, %rdi\n"
+        "    movl $3, %eax\n"
+        "    syscall\n" /* a kernel address */
+        "    movq %rax, %r13\n"
+        "    movl $0x1000, %edi\n"
+        "    movl $3, %eax\n"
+        "    syscall\n" /* an unmapped page */
+        "    movq %rax, %r14\n"
+        "    leaq message(%rip), %rdi\n"
+        "    movl $4, %eax\n"
+        "    syscall\n" /* writing into read-only code */
+        "    movq %rax, %r15\n"
+        "    leaq -64(%rsp), %rdi\n"
+        "    movl $4, %eax\n"
+        "    syscall\n" /* writing onto the stack */
+        "    movq %rax, %r8\n"
+        "    movq %r12, %rdi\n"
+        "    movq %r13, %rsi\n"
+        "    movq %r14, %rdx\n"
+        "    movq %r15, %r10\n"
+        "    movl $5, %eax\n"
+        "    syscall\n"
+        "    xorl %edi, %edi\n"
+        "    movl $60, %eax\n"
+        "    syscall\n"
+        "message: .ascii \"hello\"\n"
+        "copy_program_end:\n"
+        ".previous\n");
+extern const char copy_program[], copy_program_end[];
+
+KTEST(user_copies_are_checked)
+{
+    copied_hello = false;
+    run_user(copy_program, (size_t)(copy_program_end - copy_program));
+    KT_ASSERT(copied_hello && reported[0] == 0, "copy_from_user of a good buffer gave %ld",
+              reported[0]);
+    KT_ASSERT_EQ(reported[1], -EFAULT, "copy_from_user of a kernel address");
+    KT_ASSERT_EQ(reported[2], -EFAULT, "copy_from_user of an unmapped page");
+    KT_ASSERT_EQ(reported[3], -EFAULT, "copy_to_user into read-only code");
+    KT_ASSERT_EQ(reported[4], 0, "copy_to_user onto the user stack");
+}
+
+/* With SMAP (boot with -cpu max), the kernel may not touch user pages
+ * outside copy_*_user: a plain read faults. */
+KTEST(needs_smep_smap)
+{
+    KT_ASSERT(user_protection_smep() && user_protection_smap(), "SMEP/SMAP are off on this CPU");
+    phys_addr_t root = paging_new_root();
+    phys_addr_t page = frame_alloc_zeroed(0);
+    KT_ASSERT(root && page && arch_map_page(root, USER_CODE, page, PTE_USER) == 0, "map");
+    paging_switch(root);
+    uint8_t byte;
+    bool read = safe_read8((const void *)USER_CODE, &byte);
+    paging_switch(paging_kernel_root());
+    KT_ASSERT(!read, "the kernel read a user page directly although SMAP is on");
 }

@@ -168,3 +168,20 @@ def test_spinlock_taken_twice_is_caught(selftest, tmp_path):
 def test_thread_stack_overflow_hits_its_guard_page(selftest, tmp_path):
     expect(selftest, "crash_thread_stack_overflow", tmp_path, v.EXCEPTION,
            "kernel stack overflow", "thread 'deep'")
+
+
+def test_user_copies_and_smap(selftest, tmp_path):
+    """copy_*_user refuse bad pointers; on a CPU with SMEP/SMAP (-cpu max) the
+    kernel cannot touch user pages outside them."""
+    from keelgrade.runner import Machine
+    from keelgrade.verdict import judge_test
+    verdict, transcript, _ = selftest.run_ktest("user_copies_are_checked", str(tmp_path / "a"))
+    assert verdict.passed, verdict.explain(transcript)
+    tests = "needs_smep_smap,user_copies_are_checked,user_mode_round_trips"
+    with Machine(selftest.kernel.elf, f"keel.test={tests}", str(tmp_path / "b"),
+                 extra_args=["-cpu", "max"]) as machine:
+        machine.run_to_end(60)
+        transcript = machine.transcript()
+    for name in tests.split(","):
+        verdict = judge_test(machine, transcript, name)
+        assert verdict.passed, verdict.explain(transcript)

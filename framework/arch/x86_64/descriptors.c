@@ -123,6 +123,8 @@ void syscall_bad_return(uint64_t rip) KEEL_NORETURN;
 /* Flags cleared on syscall entry: TF, IF, DF, NT, AC. */
 #define SYSCALL_FLAG_MASK 0x44700
 
+void arch_user_protection_init(void);
+
 void arch_set_kernel_stack(uintptr_t top)
 {
     kernel_tss.rsp[0] = top;
@@ -169,4 +171,5 @@ void arch_cpu_init(void)
     uint64_t cr4 = cpu_read_cr4() | (1u << 9) | (1u << 10);
     __asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
     __asm__ volatile("fninit");
+    arch_user_protection_init();
 }

@@ -23,6 +23,29 @@ static inline bool trap_from_user(const struct trap_frame *frame)
     return (frame->cs & 3) == 3;
 }
 
+/* Copy `size` bytes from user address `user_src` to `dst`. 0, or -EFAULT if
+ * any byte is not in user-readable memory of the current address space: a
+ * kernel address, a non-canonical one, a range that wraps, an unmapped page
+ * or a page without PTE_USER. Never faults the kernel. Kernel context. */
+int copy_from_user(void *dst, uintptr_t user_src, size_t size);
+
+/* Copy `size` bytes from `src` to user address `user_dst`; 0, or -EFAULT if
+ * any byte is not user-writable memory (as copy_from_user, plus read-only
+ * pages). Kernel context. */
+int copy_to_user(uintptr_t user_dst, const void *src, size_t size);
+
+/* Copy a NUL-terminated string from user memory into `dst` (capacity `size`).
+ * Returns its length, -EFAULT for a bad address, or -E2BIG if no NUL comes
+ * within size - 1 bytes. Kernel context. */
+long strncpy_from_user(char *dst, uintptr_t user_src, size_t size);
+
+/* Whether this CPU enforces SMEP (kernel never runs user pages) and SMAP
+ * (kernel touches user pages only inside copy_*_user); Keel turns both on
+ * where the CPU has them. */
+bool user_protection_smep(void);
+/* See user_protection_smep. */
+bool user_protection_smap(void);
+
 /* Leave the kernel: start running user code at `rip` with stack `rsp` and
  * interrupts enabled, in the address space currently loaded (its user pages
  * need PTE_USER). RDI holds `arg`. Traps from user mode come back on the
