@@ -11,6 +11,7 @@
   grade LAB        `make grade LAB=… SOLUTION=1` for every lab, wall time
 
 Each figure is the median of several runs (the count is printed)."""
+import glob
 import os
 import shutil
 import statistics
@@ -131,7 +132,7 @@ def main():
         print(f"  {name:<44} {statistics.median(values):8.0f} {unit}")
 
     for lab in sorted(os.path.basename(os.path.dirname(p))
-                      for p in __import__("glob").glob(os.path.join(ROOT, "lab*/lab.mk"))):
+                      for p in glob.glob(os.path.join(ROOT, "lab*/lab.mk"))):
         def grade():
             start = time.monotonic()
             subprocess.run(["make", "--no-print-directory", "grade", f"LAB={lab}", "SOLUTION=1"],

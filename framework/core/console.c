@@ -26,11 +26,6 @@ void console_early_write_str(const char *s)
     platform_early_console_write(s, strlen(s));
 }
 
-void console_early_set_enabled(bool enabled)
-{
-    early_enabled = enabled;
-}
-
 static bool any_replaces_early(void)
 {
     for (struct console *c = consoles; c; c = c->next)

@@ -78,20 +78,6 @@ bool frame_checks_poison(void)
 #endif
 }
 
-/* "allocated at monitor_exec+0x12 (file:line)" for a report. */
-static const char *site_name(uintptr_t site, char *buf, size_t size)
-{
-    struct symbol_info where;
-    if (!site)
-        ksnprintf(buf, size, "an unknown place");
-    else if (symbol_lookup(site - 1, &where))
-        ksnprintf(buf, size, "%s (%s:%d)", where.function, where.file ? where.file : "?",
-                  where.line);
-    else
-        ksnprintf(buf, size, "%p", (void *)site);
-    return buf;
-}
-
 static void check_poison(phys_addr_t pa, uint64_t pfn, uintptr_t caller)
 {
     const uint8_t *bytes = phys_to_virt(pa);
@@ -102,7 +88,7 @@ static void check_poison(phys_addr_t pa, uint64_t pfn, uintptr_t caller)
                             "frame %#lx was written after it was freed: byte %#x at offset %#zx "
                             "(poison is %#x); it was freed in %s",
                             pa, bytes[offset], offset, FRAME_POISON_BYTE,
-                            site_name(pfn_to_page(pfn)->site, freed, sizeof(freed)));
+                            symbol_describe(pfn_to_page(pfn)->site, freed, sizeof(freed)));
         }
     }
 }
@@ -137,7 +123,7 @@ static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
                             "frame allocator '%s' handed out frame %#lx twice: it is still "
                             "allocated (allocated in %s)",
                             current->name, (pfn + i) << PAGE_SHIFT,
-                            site_name(page->site, where, sizeof(where)));
+                            symbol_describe(page->site, where, sizeof(where)));
         if (page->state != PAGE_FREE)
             keel_report_bug(caller,
                             "frame allocator '%s' handed out frame %#lx, which is not free memory "
@@ -188,7 +174,7 @@ void frame_free(phys_addr_t block, unsigned order)
     bool irq = cpu_irq_save();
     if (head->state == PAGE_FREE)
         keel_report_bug(caller, "double free of frame %#lx (order %u): it was already freed in %s",
-                        block, order, site_name(head->site, where, sizeof(where)));
+                        block, order, symbol_describe(head->site, where, sizeof(where)));
     if (head->state != PAGE_ALLOCATED)
         keel_report_bug(caller, "frame_free of frame %#lx, which was never allocated: it is %s",
                         block, page_state_name((enum page_state)head->state));
@@ -196,7 +182,7 @@ void frame_free(phys_addr_t block, unsigned order)
         keel_report_bug(caller,
                         "frame_free(%#lx): this frame is inside a larger block, not its "
                         "start (allocated in %s)",
-                        block, site_name(head->site, where, sizeof(where)));
+                        block, symbol_describe(head->site, where, sizeof(where)));
     if (head->block_order != order + 1)
         keel_report_bug(caller, "frame %#lx was allocated as order %u but freed as order %u", block,
                         head->block_order - 1u, order);

@@ -40,17 +40,6 @@ static uint8_t *payload(struct header *h)
     return (uint8_t *)(h + 1);
 }
 
-static const char *site_name(uintptr_t site, char *buf, size_t size)
-{
-    struct symbol_info where;
-    if (site && symbol_lookup(site - 1, &where))
-        ksnprintf(buf, size, "%s (%s:%d)", where.function, where.file ? where.file : "?",
-                  where.line);
-    else
-        ksnprintf(buf, size, "%p", (void *)site);
-    return buf;
-}
-
 /* Carve a fresh frame into slots of class `index`. */
 static bool refill(unsigned index)
 {
@@ -125,7 +114,7 @@ static void *allocate(size_t size, uintptr_t caller)
                             "heap block %p was written after it was freed (byte %#x at "
                             "offset %zu); it was freed in %s",
                             (void *)payload(h), payload(h)[i], i,
-                            site_name(h->site, freed, sizeof(freed)));
+                            symbol_describe(h->site, freed, sizeof(freed)));
         }
     }
 #endif
@@ -171,7 +160,7 @@ void kfree(void *ptr)
     char where[160];
     if (h->magic == MAGIC_FREE)
         keel_report_bug(caller, "double kfree of %p: it was already freed in %s", ptr,
-                        site_name(h->site, where, sizeof(where)));
+                        symbol_describe(h->site, where, sizeof(where)));
     if (h->magic != MAGIC_LIVE)
         keel_report_bug(caller,
                         "kfree(%p): not a block kmalloc returned (or its header was "
@@ -183,7 +172,7 @@ void kfree(void *ptr)
                             "heap overflow: something wrote past the end of the %u-byte "
                             "block at %p (byte %zu after its end is %#x); it was allocated in %s",
                             h->size, ptr, i, payload(h)[h->size + i],
-                            site_name(h->site, where, sizeof(where)));
+                            symbol_describe(h->site, where, sizeof(where)));
     if (h->class_index == LARGE) {
         h->magic = MAGIC_FREE;
         frame_free(virt_to_phys(h), h->order);

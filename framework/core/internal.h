@@ -104,8 +104,6 @@ void mm_init(const struct boot_info *info);
 /* Write a NUL-terminated string straight to the early console. */
 void console_early_write_str(const char *s);
 
-/* Called by console.c when the early console stops being used. */
-void console_early_set_enabled(bool enabled);
 
 /* Whether a panic is in progress (console and protocol stop taking locks). */
 extern volatile int panic_in_progress;

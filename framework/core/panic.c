@@ -66,16 +66,6 @@ void backtrace_print(uintptr_t rbp)
                 repeats);
 }
 
-static void print_site(const char *label, uintptr_t site)
-{
-    struct symbol_info where;
-    if (site && symbol_lookup(site - 1, &where))
-        kprintf("    %s %s+%#lx (%s:%d)\n", label, where.function, where.offset + 1,
-                where.file ? where.file : "?", where.line);
-    else if (site)
-        kprintf("    %s %p\n", label, (void *)site);
-}
-
 void keel_report_bug(uintptr_t site, const char *fmt, ...)
 {
     cpu_irq_disable();
@@ -89,7 +79,9 @@ void keel_report_bug(uintptr_t site, const char *fmt, ...)
     kvsnprintf(message, sizeof(message), fmt, args);
     va_end(args);
     kprintf("\n*** BUG CAUGHT BY KEEL: %s\n", message);
-    print_site("called from", site);
+    char caller[160];
+    if (site)
+        kprintf("    called from %s\n", symbol_describe(site, caller, sizeof(caller)));
     kprintf("Backtrace (most recent call first):\n");
     backtrace_print((uintptr_t)__builtin_frame_address(0));
     struct symbol_info where;

@@ -2,6 +2,7 @@
  * <keel/symbols.h>; the format is described at the top of mksyms.py). The
  * table is checked once; a missing or damaged one makes every lookup fail
  * instead of faulting, so a panic report never crashes on it. */
+#include <keel/kprintf.h>
 #include <keel/string.h>
 #include <keel/symbols.h>
 
@@ -122,4 +123,17 @@ uintptr_t symbol_address(const char *name)
         if (strcmp(string_at(h, f[i].name), name) == 0)
             return h->base + f[i].start;
     return 0;
+}
+
+const char *symbol_describe(uintptr_t site, char *buf, size_t size)
+{
+    struct symbol_info where;
+    if (!site)
+        ksnprintf(buf, size, "an unknown place");
+    else if (symbol_lookup(site - 1, &where))
+        ksnprintf(buf, size, "%s (%s:%d)", where.function, where.file ? where.file : "?",
+                  where.line);
+    else
+        ksnprintf(buf, size, "%p", (void *)site);
+    return buf;
 }

@@ -22,6 +22,12 @@ struct symbol_info {
  * strings point into the kernel image and live forever. Any context. */
 bool symbol_lookup(uintptr_t addr, struct symbol_info *out);
 
+/* Write "function (file:line)" for return address `site` into `buf`
+ * (capacity `size`), or the bare address if it is not in a known function,
+ * or "an unknown place" for 0. Returns `buf`. For reports of where something
+ * was allocated, freed or called from. Any context. */
+const char *symbol_describe(uintptr_t site, char *buf, size_t size);
+
 /* Return the address of the function called `name`, or 0 if there is none. */
 uintptr_t symbol_address(const char *name);
 
