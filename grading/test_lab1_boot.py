@@ -5,16 +5,13 @@ kernel with keel.test=NAME and reports what that test found. The last two
 drive the monitor over the serial line the way you would, typing commands at
 the K> prompt. Run with: make grade LAB=lab1-boot"""
 import re
-from collections import namedtuple
 
 import pytest
 
+from keelgrade.table import KTest, in_kernel_tests
+
 LAB = "lab1-boot"
 
-# An in-kernel test: its KTEST name, its points, what it checks (shown in the
-# score), and how much longer than a plain test it may take (timeout
-# multiplier, see keelgrade/calibration.py).
-KTest = namedtuple("KTest", "name points title multiplier", defaults=(1.0,))
 
 IN_KERNEL = [
     KTest("serial_init_programs_uart", 8, "serial_init programs the UART (8N1, divisor, FIFOs, IER, MCR)"),
@@ -41,11 +38,7 @@ COMMANDS = ("help", "mem", "backtrace", "reboot")
 USABLE_KIB = (100 * 1024, 128 * 1024)
 
 
-@pytest.mark.parametrize("test", [
-    pytest.param(t, marks=[pytest.mark.points(t.points), pytest.mark.title(t.title)], id=t.name)
-    for t in IN_KERNEL])
-def test_in_kernel(lab, test, tmp_path):
-    lab.check_ktest(test.name, str(tmp_path), test.multiplier)
+test_in_kernel = in_kernel_tests(IN_KERNEL)
 
 
 def boot_to_prompt(lab, machine):

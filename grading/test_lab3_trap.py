@@ -4,13 +4,13 @@ interrupt-driven serial input and system calls.
 Most checks run inside the kernel (lab3-trap/tests/*.c). The last one types
 into the lab 3 kernel's monitor, whose input arrives only through your serial
 interrupt handler. Run with: make grade LAB=lab3-trap"""
-from collections import namedtuple
 
 import pytest
 
+from keelgrade.table import KTest, in_kernel_tests
+
 LAB = "lab3-trap"
 
-KTest = namedtuple("KTest", "name points title multiplier", defaults=(1.0,))
 
 IN_KERNEL = [
     KTest("describe_page_fault_write_not_present", 8, "page fault: write, not present, kernel"),
@@ -29,11 +29,7 @@ IN_KERNEL = [
 ]
 
 
-@pytest.mark.parametrize("test", [
-    pytest.param(t, marks=[pytest.mark.points(t.points), pytest.mark.title(t.title)], id=t.name)
-    for t in IN_KERNEL])
-def test_in_kernel(lab, test, tmp_path):
-    lab.check_ktest(test.name, str(tmp_path), test.multiplier)
+test_in_kernel = in_kernel_tests(IN_KERNEL)
 
 
 @pytest.mark.points(6)

@@ -104,7 +104,6 @@ void mm_init(const struct boot_info *info);
 /* Write a NUL-terminated string straight to the early console. */
 void console_early_write_str(const char *s);
 
-
 /* Whether a panic is in progress (console and protocol stop taking locks). */
 extern volatile int panic_in_progress;
 

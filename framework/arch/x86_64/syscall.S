@@ -5,7 +5,7 @@
  * from the TSS (rsp0), and builds the same struct trap_frame an interrupt
  * would (vector 0x80), so one handler serves syscall and int $0x80 alike. */
 #include "layout.h"
-#include "trap_frame.h"
+#include "trap_frame.inc"
 
 #define USER_CS 0x23
 #define USER_DS 0x1b

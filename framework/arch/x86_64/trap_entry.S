@@ -3,7 +3,7 @@
  * trap_common, which saves the registers as a struct trap_frame (see
  * <keel/trap.h>) and calls trap_dispatch(frame). */
 
-#include "trap_frame.h"
+#include "trap_frame.inc"
 
     .section .text
     .code64

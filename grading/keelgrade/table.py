@@ -1,0 +1,23 @@
+"""Grader files describe their in-kernel tests as a table; this turns the
+table into one parametrized pytest test per entry, with points and titles."""
+from collections import namedtuple
+
+import pytest
+
+# An in-kernel test: its KTEST name, its points, what it checks (shown in the
+# score), and how much longer than a plain test it may take (timeout
+# multiplier, see calibration.py).
+KTest = namedtuple("KTest", "name points title multiplier", defaults=(1.0,))
+
+
+def in_kernel_tests(table):
+    """A pytest test function running each KTest of `table` in its own boot."""
+
+    @pytest.mark.parametrize("test", [
+        pytest.param(t, marks=[pytest.mark.points(t.points), pytest.mark.title(t.title)],
+                     id=t.name)
+        for t in table])
+    def test_in_kernel(lab, test, tmp_path):
+        lab.check_ktest(test.name, str(tmp_path), test.multiplier)
+
+    return test_in_kernel
