@@ -162,6 +162,18 @@ $(KERNEL): $(KERNEL_DIR)/kernel.pass1.elf $(KERNEL_DIR)/symbols.o
 kernel: deps-build $(KERNEL)
 	@echo "built $(KERNEL)"
 
+# ---- user programs (static, musl) for the tests --------------------------------
+USER_CC := musl-gcc
+USER_PROGRAMS := $(patsubst framework/tests/user/%.c,$(BUILD)/user/%,$(wildcard framework/tests/user/*.c))
+
+$(BUILD)/user/%: framework/tests/user/%.c
+	@mkdir -p $(@D)
+	@echo "  USERCC  $<"
+	$(Q)$(USER_CC) -static -no-pie -O2 -Wall -Wextra -Werror -o $@ $<
+
+.PHONY: user-programs
+user-programs: $(USER_PROGRAMS)
+
 # ---- images ----------------------------------------------------------------------
 CMDLINE ?=
 ISO := $(KERNEL_DIR)/keel.iso
@@ -203,6 +215,7 @@ TEST_KERNELS := selftest:solution complete:solution \
 
 .PHONY: kernels test bench
 kernels: deps-build
+	@$(MAKE) --no-print-directory -s user-programs
 	@set -e; for k in $(TEST_KERNELS); do \
 	  $(MAKE) --no-print-directory -s kernel LAB=$${k%%:*} \
 	    SOLUTION=$$([ $${k##*:} = solution ] && echo 1); done

@@ -9,6 +9,7 @@
 #include <keel/string.h>
 #include <keel/thread.h>
 #include <keel/trap.h>
+#include <keel/user.h>
 
 #include "internal.h"
 
@@ -82,6 +83,7 @@ static void switch_away(void)
     previous->irq_enabled_before = arch_irq_enabled_before();
     current = next;
     arch_set_kernel_stack(next->stack_top);
+    user_set_fs_base(next->fs_base);
     arch_context_switch(previous, next);
     /* Running again: take back our own interrupt-mask state. */
     arch_irq_state_restore(previous->irq_nesting, previous->irq_enabled_before);

@@ -65,3 +65,19 @@ def test_damaged_archive_is_ignored(kernel, archive, tmp_path):
         verdict = judge_test(machine, transcript, TEST)
     assert not verdict.passed and "damaged cpio archive" in transcript.text, transcript.text[-3000:]
     assert "files from the boot modules: got 0" in verdict.message, verdict.explain(transcript)
+
+
+def test_static_musl_program_runs_in_user_mode(kernel, tmp_path):
+    """A printf program built with musl-gcc -static, from the boot archive, in
+    ring 3: C library start-up (FS base, auxiliary vector), writev, exit_group."""
+    subprocess.run(["make", "--no-print-directory", "-s", "user-programs"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    archive = tmp_path / "hello.cpio"
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools/mkprograms.py"), str(archive),
+                    f"hello={os.path.join(ROOT, 'build/user/hello')}"], check=True)
+    with Machine(kernel, "keel.test=needs_musl_hello", str(tmp_path / "run"),
+                 extra_args=["-initrd", str(archive)]) as machine:
+        machine.run_to_end(60)
+        transcript = machine.transcript()
+        verdict = judge_test(machine, transcript, "needs_musl_hello")
+    assert verdict.passed, verdict.explain(transcript)

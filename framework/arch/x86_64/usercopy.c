@@ -7,9 +7,28 @@
 #include <keel/errno.h>
 #include <keel/paging.h>
 #include <keel/safe.h>
+#include <keel/thread.h>
 #include <keel/user.h>
 
+#define MSR_FS_BASE 0xc0000100
+
 static bool smep, smap;
+
+int user_set_fs_base(uintptr_t base)
+{
+    if (base >= USER_SPACE_END)
+        return -EFAULT;
+    cpu_write_msr(MSR_FS_BASE, base);
+    struct thread *thread = thread_current();
+    if (thread)
+        thread->fs_base = base;
+    return 0;
+}
+
+uintptr_t user_fs_base(void)
+{
+    return cpu_read_msr(MSR_FS_BASE);
+}
 
 bool user_protection_smep(void)
 {

@@ -43,6 +43,7 @@ struct thread {
     struct spinlock *last_lock;
     unsigned irq_nesting;
     bool irq_enabled_before;
+    uintptr_t fs_base; /* framework: the thread's FS segment base (user TLS) */
 };
 
 /* What a scheduler provides. All three are called with interrupts disabled. */

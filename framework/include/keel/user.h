@@ -39,6 +39,15 @@ int copy_to_user(uintptr_t user_dst, const void *src, size_t size);
  * within size - 1 bytes. Kernel context. */
 long strncpy_from_user(char *dst, uintptr_t user_src, size_t size);
 
+/* Set the FS segment base of the running thread (what Linux's
+ * arch_prctl(ARCH_SET_FS) does: user programs keep thread-local storage
+ * there). It follows the thread across context switches. -EFAULT if `base`
+ * is not a canonical user address. Kernel context. */
+int user_set_fs_base(uintptr_t base);
+
+/* The running thread's FS segment base. */
+uintptr_t user_fs_base(void);
+
 /* Whether this CPU enforces SMEP (kernel never runs user pages) and SMAP
  * (kernel touches user pages only inside copy_*_user); Keel turns both on
  * where the CPU has them. */
