@@ -46,6 +46,7 @@ Q := $(if $(filter 1,$(V)),,@)
 
 # ---- toolchain -------------------------------------------------------------
 CC := gcc
+USER_CC := musl-gcc
 LD := ld
 AR := ar
 KERNEL_CFLAGS := -std=gnu17 -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
@@ -120,6 +121,20 @@ LAB_OBJECTS := $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(LAB_SOURCES))
 LAB_CFLAGS := -I$(LAB_DIR) -Ilabs/include $(LAB_EXTRA_CFLAGS)
 KERNEL := $(KERNEL_DIR)/kernel.elf
 
+# A lab's user programs (LAB_PROGRAMS, static musl binaries) travel next to
+# its kernel as a boot archive: QEMU -initrd, GRUB module2.
+PROGRAMS_DIR := $(KERNEL_DIR)/programs
+PROGRAM_BINARIES := $(patsubst %.c,$(PROGRAMS_DIR)/%,$(notdir $(LAB_PROGRAMS)))
+PROGRAMS_ARCHIVE := $(if $(LAB_PROGRAMS),$(KERNEL_DIR)/programs.cpio)
+
+$(PROGRAMS_DIR)/%: $(LAB_DIR)/programs/%.c
+	@mkdir -p $(@D)
+	@echo "  USERCC  $<"
+	$(Q)$(USER_CC) -static -no-pie -O1 -Wall -Wextra -Werror -o $@ $<
+
+$(KERNEL_DIR)/programs.cpio: $(PROGRAM_BINARIES) tools/mkprograms.py
+	$(Q)$(HOST_PYTHON) tools/mkprograms.py $@ $(foreach b,$(PROGRAM_BINARIES),$(notdir $(b))=$(b))
+
 $(KERNEL_DIR)/obj/%.c.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
@@ -159,11 +174,10 @@ $(KERNEL): $(KERNEL_DIR)/kernel.pass1.elf $(KERNEL_DIR)/symbols.o
 	  { echo "error: code moved between the two link passes" >&2; rm -f $@; exit 1; }
 
 .PHONY: kernel
-kernel: deps-build $(KERNEL)
+kernel: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@echo "built $(KERNEL)"
 
-# ---- user programs (static, musl) for the tests --------------------------------
-USER_CC := musl-gcc
+# ---- user programs (static, musl) for the framework's tests ---------------------
 USER_PROGRAMS := $(patsubst framework/tests/user/%.c,$(BUILD)/user/%,$(wildcard framework/tests/user/*.c))
 
 $(BUILD)/user/%: framework/tests/user/%.c
@@ -178,8 +192,8 @@ user-programs: $(USER_PROGRAMS)
 CMDLINE ?=
 ISO := $(KERNEL_DIR)/keel.iso
 
-$(ISO): $(KERNEL) tools/mkiso.sh FORCE
-	@tools/mkiso.sh $(KERNEL) $@ "$(CMDLINE)"
+$(ISO): $(KERNEL) $(PROGRAMS_ARCHIVE) tools/mkiso.sh FORCE
+	@tools/mkiso.sh $(KERNEL) $@ "$(CMDLINE)" $(if $(PROGRAMS_ARCHIVE),programs=$(PROGRAMS_ARCHIVE))
 
 .PHONY: iso FORCE
 iso: deps-boot $(ISO)
@@ -197,8 +211,8 @@ qemu: deps-boot $(ISO)
 	@$(QEMU_RUN) -cdrom $(ISO); status=$$?; \
 	  [ $$status -eq 0 -o $$status -eq 1 ] || echo "(QEMU exited with status $$status)"
 
-qemu-direct: deps-boot $(KERNEL)
-	@$(QEMU_RUN) -kernel $(KERNEL) -append "$(CMDLINE)"; true
+qemu-direct: deps-boot $(KERNEL) $(PROGRAMS_ARCHIVE)
+	@$(QEMU_RUN) -kernel $(KERNEL) $(if $(PROGRAMS_ARCHIVE),-initrd $(PROGRAMS_ARCHIVE)) -append "$(CMDLINE)"; true
 
 include tools/tools.mk
 -include grading/grading.mk

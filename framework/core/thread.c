@@ -8,6 +8,7 @@
 #include <keel/panic.h>
 #include <keel/string.h>
 #include <keel/thread.h>
+#include <keel/paging.h>
 #include <keel/trap.h>
 #include <keel/user.h>
 
@@ -84,6 +85,9 @@ static void switch_away(void)
     current = next;
     arch_set_kernel_stack(next->stack_top);
     user_set_fs_base(next->fs_base);
+    phys_addr_t space = next->address_space ? next->address_space : paging_kernel_root();
+    if (paging_current_root() != space)
+        paging_switch(space);
     arch_context_switch(previous, next);
     /* Running again: take back our own interrupt-mask state. */
     arch_irq_state_restore(previous->irq_nesting, previous->irq_enabled_before);

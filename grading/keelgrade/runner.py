@@ -128,6 +128,13 @@ def build_kernel(root, lab, solution=False, checked=False):
     return kernel
 
 
+def programs_archive_args(kernel_elf):
+    """-initrd for the boot archive of user programs the build puts next to
+    a lab's kernel (labs with LAB_PROGRAMS), or nothing."""
+    archive = os.path.join(os.path.dirname(kernel_elf), "programs.cpio")
+    return ["-initrd", archive] if os.path.exists(archive) else []
+
+
 # ---- one QEMU ---------------------------------------------------------------------
 class Machine:
     """A running QEMU. Use as a context manager; the process is always killed."""
@@ -165,7 +172,8 @@ class Machine:
         self.command = [QEMU, *QEMU_MACHINE, "-no-shutdown", "-kernel", kernel_elf,
                         "-append", self.cmdline,
                         "-monitor", f"unix:{self.monitor_path},server=on,wait=off",
-                        "-qmp", f"unix:{self.qmp_path},server=on,wait=on", *extra_args]
+                        "-qmp", f"unix:{self.qmp_path},server=on,wait=on",
+                        *programs_archive_args(kernel_elf), *extra_args]
         if shutil.which(QEMU) is None:
             raise QemuMissing()
         with open(self.stderr_path, "wb") as stderr:

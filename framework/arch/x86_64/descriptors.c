@@ -4,6 +4,7 @@
  * instead of escalating to a triple fault. */
 #include <keel/cpu.h>
 #include <keel/panic.h>
+#include <keel/thread.h>
 #include <keel/trap.h>
 #include <keel/user.h>
 
@@ -146,6 +147,23 @@ void user_enter(uintptr_t rip, uintptr_t rsp, uint64_t arg, uintptr_t kernel_sta
 {
     arch_set_kernel_stack(kernel_stack_top);
     arch_iret_to_user(rip, rsp, arg);
+}
+
+void arch_user_return_frame(struct trap_frame *frame) KEEL_NORETURN;
+
+void user_return(const struct trap_frame *frame)
+{
+    if ((frame->cs & 3) != 3 || (frame->ss & 3) != 3)
+        keel_report_bug((uintptr_t)__builtin_return_address(0),
+                        "user_return with a frame that does not return to user mode (cs %#lx)",
+                        frame->cs);
+    /* Load a copy on our own stack; traps from user mode start again at the
+     * top of this thread's kernel stack. */
+    struct thread *self = thread_current();
+    struct trap_frame local = *frame;
+    local.rflags |= 0x200; /* interrupts on in user mode */
+    arch_set_kernel_stack(self ? self->stack_top : (uintptr_t)boot_stack_top);
+    arch_user_return_frame(&local);
 }
 
 void syscall_bad_return(uint64_t rip)

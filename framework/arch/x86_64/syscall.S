@@ -49,6 +49,16 @@ syscall_entry:
     sysretq
 1:  iretq
 
+/* arch_user_return_frame(frame): load the whole trap frame (a copy on the
+ * kernel stack) and iretq to it. */
+    .global arch_user_return_frame
+arch_user_return_frame:
+    cli
+    movq %rdi, %rsp
+    RESTORE_GENERAL_REGISTERS
+    addq $16, %rsp                  /* vector, error code */
+    iretq
+
 /* arch_iret_to_user(rip, rsp, arg): start user code, interrupts on. */
     .global arch_iret_to_user
 arch_iret_to_user:

@@ -44,6 +44,9 @@ struct thread {
     unsigned irq_nesting;
     bool irq_enabled_before;
     uintptr_t fs_base; /* framework: the thread's FS segment base (user TLS) */
+    /* The address space (top-level table) the thread runs in; 0 for the
+     * kernel's. The framework loads it on every switch to the thread. */
+    phys_addr_t address_space;
 };
 
 /* What a scheduler provides. All three are called with interrupts disabled. */

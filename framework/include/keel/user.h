@@ -23,6 +23,11 @@ static inline bool trap_from_user(const struct trap_frame *frame)
     return (frame->cs & 3) == 3;
 }
 
+/* Return to user mode with every register as in `frame` (which must come
+ * from user mode: ring-3 cs and ss), on the running thread's kernel stack
+ * for later traps. For a forked child's first run. Never returns. */
+KEEL_NORETURN void user_return(const struct trap_frame *frame);
+
 /* Copy `size` bytes from user address `user_src` to `dst`. 0, or -EFAULT if
  * any byte is not in user-readable memory of the current address space: a
  * kernel address, a non-canonical one, a range that wraps, an unmapped page
