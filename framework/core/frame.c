@@ -59,6 +59,11 @@ void frame_allocator_install(const struct frame_allocator *allocator)
     allocator->init();
 }
 
+const struct frame_allocator *frame_boot_allocator(void)
+{
+    return &boot_allocator;
+}
+
 const struct frame_allocator *frame_allocator_current(void)
 {
     return current;

@@ -1,6 +1,7 @@
 /* Physical memory bookkeeping (see <keel/mm.h>): a struct page per frame, the
  * direct map, and the framework's boot-time frame allocator. */
 #include <keel/bootinfo.h>
+#include <keel/frame.h>
 #include <keel/kprintf.h>
 #include <keel/mm.h>
 #include <keel/panic.h>
@@ -97,6 +98,16 @@ static void mark_range(phys_addr_t start, phys_addr_t end, enum page_state state
 
 phys_addr_t mm_early_alloc_frame(void)
 {
+    /* Once a frame allocator owns the free frames, take one from it: a
+     * frame picked from the page array behind its back would later be
+     * handed out twice. */
+    if (frame_allocator_current() != frame_boot_allocator()) {
+        phys_addr_t pa = frame_alloc_zeroed(0);
+        if (!pa)
+            panic("out of memory for framework data (page tables, stacks)");
+        phys_to_page(pa)->state = PAGE_FRAMEWORK;
+        return pa;
+    }
     for (; early_cursor < frame_count; early_cursor++) {
         if (pages[early_cursor].state == PAGE_FREE) {
             pages[early_cursor].state = PAGE_FRAMEWORK;

@@ -5,10 +5,10 @@
 #include <keel/heap.h>
 #include <keel/interrupt.h>
 #include <keel/kprintf.h>
+#include <keel/paging.h>
 #include <keel/panic.h>
 #include <keel/string.h>
 #include <keel/thread.h>
-#include <keel/paging.h>
 #include <keel/trap.h>
 #include <keel/user.h>
 

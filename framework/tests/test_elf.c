@@ -66,14 +66,18 @@ static void poke(uintptr_t va, const void *data, size_t size)
 
 static uintptr_t load(const struct program_file *file, uintptr_t *phdr)
 {
-    const struct elf_header *elf = file->data;
-    KT_ASSERT(file->size >= sizeof(*elf) && memcmp(elf->ident, "\177ELF", 4) == 0 &&
-                  elf->machine == 62,
+    struct elf_header header; /* an aligned copy: the archive aligns files to 4 bytes only */
+    const struct elf_header *elf = &header;
+    KT_ASSERT(file->size >= sizeof(header), "not an ELF file");
+    memcpy(&header, file->data, sizeof(header));
+    KT_ASSERT(memcmp(elf->ident, "\177ELF", 4) == 0 && elf->machine == 62,
               "not an x86_64 ELF file");
     *phdr = 0;
     for (unsigned i = 0; i < elf->phnum; i++) {
-        const struct elf_segment *seg =
-            (const void *)((const uint8_t *)file->data + elf->phoff + i * elf->phentsize);
+        struct elf_segment segment;
+        memcpy(&segment, (const uint8_t *)file->data + elf->phoff + i * elf->phentsize,
+               sizeof(segment));
+        const struct elf_segment *seg = &segment;
         if (seg->type != PT_LOAD)
             continue;
         if (seg->offset == 0)
@@ -167,8 +171,9 @@ KTEST(needs_musl_hello)
     KT_ASSERT(root, "out of memory");
     uintptr_t phdr;
     uintptr_t entry = load(file, &phdr);
-    const struct elf_header *elf = file->data;
-    uintptr_t sp = setup_stack("hello", "world", phdr, elf->phnum, entry);
+    struct elf_header header;
+    memcpy(&header, file->data, sizeof(header));
+    uintptr_t sp = setup_stack("hello", "world", phdr, header.phnum, entry);
     output_length = 0;
     exit_status = -1;
     trap_handler_t previous = trap_set_handler(USER_SYSCALL_VECTOR, serve);

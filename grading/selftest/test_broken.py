@@ -54,6 +54,13 @@ BROKEN = {
         "lab4-sched", "mlfq.c", "    if (++ticks_since_boost >= MLFQ_BOOST_TICKS) {",
         "    if (++ticks_since_boost >= MLFQ_BOOST_TICKS && false) {",
         "mlfq_boost_prevents_starvation", ["boost every MLFQ_BOOST_TICKS"]),
+    "fork_shares_memory": (
+        "lab5-user", "process.c", "ok = vm_map(child->root, va, copy,",
+        "frame_free(copy, 0);\n                    ok = vm_map(child->root, va, pte_address(e1),",
+        "fork_and_wait", ["double free of frame"]),
+    "exit_status_not_encoded": (
+        "lab5-user", "syscall.c", "process_exit((int)((a0 & 0xff) << 8));",
+        "process_exit((int)(a0 & 0xff));", "elf_runs_printf_program", ["expected exit code 3"]),
 }
 
 

@@ -89,6 +89,11 @@ static bool user_range_ok(uintptr_t address, size_t size, uint64_t needed)
     return true;
 }
 
+bool user_access_ok(uintptr_t address, size_t size, bool write)
+{
+    return user_range_ok(address, size, write ? PTE_WRITABLE : 0);
+}
+
 int copy_from_user(void *dst, uintptr_t user_src, size_t size)
 {
     if (!user_range_ok(user_src, size, 0))

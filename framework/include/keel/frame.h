@@ -40,6 +40,9 @@ struct frame_allocator {
  * through the new one (frame_free reports that). Kernel context. */
 void frame_allocator_install(const struct frame_allocator *allocator);
 
+/* The framework's own first-fit allocator, in use until another is installed. */
+const struct frame_allocator *frame_boot_allocator(void);
+
 /* The allocator in use (the framework's boot allocator until one is installed). */
 const struct frame_allocator *frame_allocator_current(void);
 

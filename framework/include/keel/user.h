@@ -28,6 +28,12 @@ static inline bool trap_from_user(const struct trap_frame *frame)
  * for later traps. For a forked child's first run. Never returns. */
 KEEL_NORETURN void user_return(const struct trap_frame *frame);
 
+/* Whether [address, address + size) is user memory of the current address
+ * space that may be read (and written, if `write`): present, PTE_USER,
+ * canonical, below USER_SPACE_END. For checking a buffer before blocking on
+ * the data to put there. Kernel context. */
+bool user_access_ok(uintptr_t address, size_t size, bool write);
+
 /* Copy `size` bytes from user address `user_src` to `dst`. 0, or -EFAULT if
  * any byte is not in user-readable memory of the current address space: a
  * kernel address, a non-canonical one, a range that wraps, an unmapped page

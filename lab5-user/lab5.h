@@ -1,0 +1,138 @@
+/* Lab 5: what you implement, and what the tests expect of it.
+ *   elf.c      loading a static x86_64 ELF program and its first stack
+ *   process.c  the process table: spawn, fork, exec, exit, wait, faults
+ *   syscall.c  system calls with Linux's numbers and meanings
+ * Read lab5-user/README.md first. Processes run as lab 4 threads (reference
+ * solution) in address spaces built with lab 2's page tables (reference),
+ * through the framework's vm_map, copy_from_user and user_enter. */
+#ifndef LAB5_H
+#define LAB5_H
+
+#include <keel/errno.h>
+#include <keel/keel.h>
+#include <lab2.h>
+#include <lab4.h>
+
+/* ---- elf.c ---------------------------------------------------------------- */
+
+/* What elf_load learned about a program. */
+struct elf_info {
+    uintptr_t entry;     /* first instruction */
+    uintptr_t phdr;      /* where the program headers are in user memory (AT_PHDR) */
+    unsigned phnum;      /* how many (AT_PHNUM) */
+    uintptr_t image_end; /* end of the highest segment, page aligned: the heap starts here */
+};
+
+/* Load the static ELF image (image, size) into the address space `root`:
+ * check it is a 64-bit little-endian x86_64 executable (ET_EXEC) whose
+ * segments lie inside the image and below USER_SPACE_END; for each PT_LOAD
+ * segment map zeroed user pages (frame_alloc_zeroed, vm_map) covering
+ * [vaddr, vaddr + memsz), writable only if PF_W, executable only if PF_X,
+ * and copy the filesz bytes from the image. 0, or -ENOEXEC for a file that
+ * is not such an executable, -ENOMEM. */
+int elf_load(phys_addr_t root, const void *image, size_t size, struct elf_info *info);
+
+#define USER_STACK_TOP   0x00007ffffffff000ul
+#define USER_STACK_PAGES 16
+
+/* Map the stack (USER_STACK_PAGES below USER_STACK_TOP, writable, not
+ * executable) and lay out what a Linux program finds at start, from the top
+ * down: the argument and environment strings, 16 random bytes, then (16-byte
+ * aligned) argc, argv[0..argc-1], NULL, envp[..], NULL, and the auxiliary
+ * vector AT_PHDR, AT_PHENT (56), AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM,
+ * AT_NULL. `argv` and `envp` end with NULL. Returns the initial stack
+ * pointer (pointing at argc), or 0 if it does not fit / no memory. */
+uintptr_t stack_setup(phys_addr_t root, const char *const argv[], const char *const envp[],
+                      const struct elf_info *info);
+
+/* ---- process.c ------------------------------------------------------------ */
+
+#define PROCESS_MAX      32
+#define PROCESS_NAME_MAX 32
+
+enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ZOMBIE };
+
+struct process {
+    int pid; /* 1, 2, …; never reused while the kernel runs */
+    enum process_state state;
+    char name[PROCESS_NAME_MAX];
+    struct process *parent;
+    phys_addr_t root;               /* the address space */
+    struct thread *thread;          /* the kernel thread that runs it */
+    int wait_status;                /* for wait4: exit code << 8, or the killing signal */
+    uintptr_t heap_start, heap_end; /* brk */
+    uintptr_t mmap_next;            /* where the next anonymous mapping goes */
+    struct wait_queue child_exits;  /* the process waits here for its children */
+};
+
+/* Start the program `path` from the boot archive (programs_find) as a new
+ * process (parent: the calling process, or none) with arguments `argv`
+ * (NULL-terminated; argv[0] is the name). NULL if there is no such program,
+ * it does not load, or the table is full. */
+struct process *process_spawn(const char *path, const char *const argv[]);
+
+/* Wait until `process` has ended, reap it (free its address space, thread
+ * and table entry), and return its wait status. Kernel context. */
+int process_wait(struct process *process);
+
+/* The process the calling thread runs, or NULL for kernel threads. */
+struct process *process_current(void);
+
+/* End the calling process with `wait_status` (Linux encoding: exit code << 8,
+ * or the signal number); wakes the parent; never returns. */
+KEEL_NORETURN void process_exit(int wait_status);
+
+/* A copy of the calling process (fork): a new address space with a copy of
+ * every user page, and a thread that returns to user mode from `frame` with
+ * RAX = 0. Returns the child's pid, or -ENOMEM / -EAGAIN. */
+long process_fork(const struct trap_frame *frame);
+
+/* Replace the calling process's program (execve): `path` from the boot
+ * archive, new arguments; on success `frame` is rewritten to start it
+ * (returns 0). -ENOENT, -ENOEXEC, -ENOMEM; the old program keeps running on
+ * failure. */
+long process_exec(struct trap_frame *frame, const char *path, const char *const argv[]);
+
+/* wait4: wait for child `pid` (or any child if pid is -1), store its status
+ * at user address `status_address` (if not 0), reap it, return its pid;
+ * -ECHILD if there is no such child. */
+long process_wait_child(int pid, uintptr_t status_address);
+
+/* An exception in user mode: kill the process with the signal Linux would
+ * send (SIGSEGV 11 for page faults and protection faults, SIGILL 4 for an
+ * invalid instruction, SIGFPE 8 for a divide error, SIGTRAP 5 for int3,
+ * SIGSEGV otherwise), printing one line that says so. Returns false for
+ * exceptions in kernel mode (the framework reports those). */
+bool process_user_fault(struct trap_frame *frame);
+
+/* ---- syscall.c ------------------------------------------------------------ */
+
+/* Linux x86_64 system call numbers this kernel serves. */
+#define SYS_read            0
+#define SYS_write           1
+#define SYS_mmap            9
+#define SYS_munmap          11
+#define SYS_brk             12
+#define SYS_ioctl           16
+#define SYS_writev          20
+#define SYS_getpid          39
+#define SYS_fork            57
+#define SYS_execve          59
+#define SYS_exit            60
+#define SYS_wait4           61
+#define SYS_arch_prctl      158
+#define SYS_set_tid_address 218
+#define SYS_exit_group      231
+
+/* Serve the system call in `frame` (number in RAX, arguments in RDI, RSI,
+ * RDX, R10, R8, R9) and put the result in RAX: Linux's meaning for each
+ * number above, -ENOSYS for any other. User pointers only through
+ * copy_from_user / copy_to_user / strncpy_from_user. */
+void syscall_handle(struct trap_frame *frame);
+
+/* Install syscall_handle for USER_SYSCALL_VECTOR and process_user_fault for
+ * the exception vectors; install the reference page tables, frame allocator
+ * and round-robin scheduler and start it. Called once. */
+void lab5_start(void);
+
+#endif

@@ -1,0 +1,6 @@
+/* Never gives the CPU up. */
+int main(void)
+{
+    for (;;)
+        __asm__ volatile("" ::: "memory");
+}

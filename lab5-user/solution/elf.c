@@ -1,0 +1,155 @@
+/* Lab 5, part 1: loading programs. (Reference solution.) */
+#include "lab5.h"
+
+struct elf_header {
+    uint8_t ident[16];
+    uint16_t type, machine;
+    uint32_t version;
+    uint64_t entry, phoff, shoff;
+    uint32_t flags;
+    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf_segment {
+    uint32_t type, flags;
+    uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define ET_EXEC   2
+#define EM_X86_64 62
+#define PT_LOAD   1
+#define PF_X      1
+#define PF_W      2
+
+/* Map zeroed pages over [start, end) that are not mapped yet. */
+static int map_zeroed(phys_addr_t root, uintptr_t start, uintptr_t end, uint64_t flags)
+{
+    for (uintptr_t page = start & ~(PAGE_SIZE - 1); page < end; page += PAGE_SIZE) {
+        phys_addr_t existing;
+        if (pt_translate(root, page, &existing))
+            continue; /* two segments sharing a page */
+        phys_addr_t frame = frame_alloc_zeroed(0);
+        if (!frame)
+            return -ENOMEM;
+        int result = vm_map(root, page, frame, flags | PTE_USER);
+        if (result < 0) {
+            frame_free(frame, 0);
+            return result;
+        }
+    }
+    return 0;
+}
+
+/* Copy kernel bytes into user memory of `root` (not necessarily the active
+ * address space) through the direct map. */
+static void copy_into(phys_addr_t root, uintptr_t va, const void *data, size_t size)
+{
+    for (size_t done = 0; done < size;) {
+        uintptr_t at = va + done;
+        phys_addr_t pa = 0;
+        pt_translate(root, at, &pa);
+        size_t chunk = PAGE_SIZE - (at & (PAGE_SIZE - 1));
+        if (chunk > size - done)
+            chunk = size - done;
+        memcpy(phys_to_virt(pa), (const uint8_t *)data + done, chunk);
+        done += chunk;
+    }
+}
+
+int elf_load(phys_addr_t root, const void *image, size_t size, struct elf_info *info)
+{
+    /* The file's bytes in the boot archive are only 4-byte aligned: read
+     * the headers through aligned copies (a direct struct access would be
+     * undefined behaviour, which CHECKED=1 reports). */
+    struct elf_header header;
+    const struct elf_header *elf = &header;
+    if (size < sizeof(header))
+        return -ENOEXEC;
+    memcpy(&header, image, sizeof(header));
+    if (memcmp(elf->ident, "\177ELF", 4) != 0 || elf->ident[4] != 2 || elf->ident[5] != 1 ||
+        elf->type != ET_EXEC || elf->machine != EM_X86_64 ||
+        elf->phentsize != sizeof(struct elf_segment) || elf->phoff > size ||
+        elf->phnum > (size - elf->phoff) / sizeof(struct elf_segment))
+        return -ENOEXEC;
+    const uint8_t *segments = (const uint8_t *)image + elf->phoff;
+    info->entry = elf->entry;
+    info->phnum = elf->phnum;
+    info->phdr = 0;
+    info->image_end = 0;
+    for (unsigned i = 0; i < elf->phnum; i++) {
+        struct elf_segment segment;
+        memcpy(&segment, segments + i * sizeof(segment), sizeof(segment));
+        const struct elf_segment *seg = &segment;
+        if (seg->type != PT_LOAD)
+            continue;
+        if (seg->filesz > seg->memsz || seg->offset > size || seg->filesz > size - seg->offset ||
+            seg->vaddr >= USER_SPACE_END || seg->memsz > USER_SPACE_END - seg->vaddr)
+            return -ENOEXEC;
+        if (seg->offset <= elf->phoff && elf->phoff < seg->offset + seg->filesz)
+            info->phdr = seg->vaddr + (elf->phoff - seg->offset);
+        uint64_t flags =
+            ((seg->flags & PF_W) ? PTE_WRITABLE : 0) | ((seg->flags & PF_X) ? 0 : PTE_NO_EXECUTE);
+        int result = map_zeroed(root, seg->vaddr, seg->vaddr + seg->memsz, flags);
+        if (result < 0)
+            return result;
+        copy_into(root, seg->vaddr, (const uint8_t *)image + seg->offset, seg->filesz);
+        uintptr_t end = KEEL_ALIGN_UP(seg->vaddr + seg->memsz, PAGE_SIZE);
+        if (end > info->image_end)
+            info->image_end = end;
+    }
+    return info->image_end ? 0 : -ENOEXEC;
+}
+
+uintptr_t stack_setup(phys_addr_t root, const char *const argv[], const char *const envp[],
+                      const struct elf_info *info)
+{
+    const uintptr_t bottom = USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE;
+    if (map_zeroed(root, bottom, USER_STACK_TOP, PTE_WRITABLE | PTE_NO_EXECUTE) < 0)
+        return 0;
+    enum { MAX_STRINGS = 64 };
+    uintptr_t argv_at[MAX_STRINGS], envp_at[MAX_STRINGS];
+    size_t argc = 0, envc = 0;
+    uintptr_t sp = USER_STACK_TOP;
+    /* Strings first, at the top. */
+    for (; argv[argc]; argc++) {
+        size_t length = strlen(argv[argc]) + 1;
+        if (argc == MAX_STRINGS || sp - bottom < length + 1024)
+            return 0;
+        sp -= length;
+        copy_into(root, sp, argv[argc], length);
+        argv_at[argc] = sp;
+    }
+    for (; envp && envp[envc]; envc++) {
+        size_t length = strlen(envp[envc]) + 1;
+        if (envc == MAX_STRINGS || sp - bottom < length + 1024)
+            return 0;
+        sp -= length;
+        copy_into(root, sp, envp[envc], length);
+        envp_at[envc] = sp;
+    }
+    uint8_t random[16];
+    for (int i = 0; i < 16; i++)
+        random[i] = (uint8_t)(cpu_rdtsc() >> (i % 8));
+    sp -= sizeof(random);
+    copy_into(root, sp, random, sizeof(random));
+    uintptr_t random_at = sp;
+    /* Then the vectors, argc on a 16-byte boundary. */
+    uint64_t words[1 + MAX_STRINGS + 1 + MAX_STRINGS + 1 + 14];
+    size_t n = 0;
+    words[n++] = argc;
+    for (size_t i = 0; i < argc; i++)
+        words[n++] = argv_at[i];
+    words[n++] = 0;
+    for (size_t i = 0; i < envc; i++)
+        words[n++] = envp_at[i];
+    words[n++] = 0;
+    const uint64_t auxv[] = {3,         info->phdr, 4,           56, 5,         info->phnum, 6,
+                             PAGE_SIZE, 9,          info->entry, 25, random_at, 0,           0};
+    for (size_t i = 0; i < KEEL_ARRAY_SIZE(auxv); i++)
+        words[n++] = auxv[i];
+    sp = (sp - n * sizeof(uint64_t)) & ~15ul;
+    if (sp < bottom)
+        return 0;
+    copy_into(root, sp, words, n * sizeof(uint64_t));
+    return sp;
+}
