@@ -3,6 +3,7 @@
 #   make qemu [LAB=lab1-boot]        boot the complete kernel (or a lab kernel) from a GRUB ISO
 #   make bochs [LAB=…]               the same under Bochs
 #   make qemu-gdb / make gdb [LAB=…] debug with gdb (two terminals)
+#   make run PROG=prog [ARGS="…"]   run a static x86_64 program on the complete kernel
 #   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1]
 #   make handout LAB=lab1-boot       dist/lab1-boot-handout.tar.gz
 #   make test                        everything (pytest)
@@ -127,13 +128,18 @@ PROGRAMS_DIR := $(KERNEL_DIR)/programs
 PROGRAM_BINARIES := $(patsubst %.c,$(PROGRAMS_DIR)/%,$(notdir $(LAB_PROGRAMS)))
 PROGRAMS_ARCHIVE := $(if $(LAB_PROGRAMS),$(KERNEL_DIR)/programs.cpio)
 
-$(PROGRAMS_DIR)/%: $(LAB_DIR)/programs/%.c
-	@mkdir -p $(@D)
-	@echo "  USERCC  $<"
-	$(Q)$(USER_CC) -static -no-pie -O1 -Wall -Wextra -Werror -o $@ $<
+define program_rule
+$(PROGRAMS_DIR)/%: $(1)%.c
+	@mkdir -p $$(@D)
+	@echo "  USERCC  $$<"
+	$(Q)$(USER_CC) -static -no-pie -O1 -Wall -Wextra -Werror -o $$@ $$<
+endef
+$(foreach d,$(sort $(dir $(LAB_PROGRAMS))),$(eval $(call program_rule,$(d))))
 
-$(KERNEL_DIR)/programs.cpio: $(PROGRAM_BINARIES) tools/mkprograms.py
-	$(Q)$(HOST_PYTHON) tools/mkprograms.py $@ $(foreach b,$(PROGRAM_BINARIES),$(notdir $(b))=$(b))
+# LAB_FILES: data files for the archive, under their own names.
+$(KERNEL_DIR)/programs.cpio: $(PROGRAM_BINARIES) $(LAB_FILES) tools/mkprograms.py
+	$(Q)$(HOST_PYTHON) tools/mkprograms.py $@ $(foreach b,$(PROGRAM_BINARIES),$(notdir $(b))=$(b)) \
+	  $(foreach f,$(LAB_FILES),$(notdir $(f))=$(f))
 
 $(KERNEL_DIR)/obj/%.c.o: %.c
 	@mkdir -p $(@D)
@@ -213,6 +219,16 @@ qemu: deps-boot $(ISO)
 
 qemu-direct: deps-boot $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@$(QEMU_RUN) -kernel $(KERNEL) $(if $(PROGRAMS_ARCHIVE),-initrd $(PROGRAMS_ARCHIVE)) -append "$(CMDLINE)"; true
+
+# make run PROG=/path/to/static-elf [ARGS="a b"]: the complete kernel runs it
+# as its first process and prints its output; a nonzero exit status (128 +
+# signal if killed) is printed, and is the exit code of
+# tools/run-program.sh (make itself reports any failure as 2).
+.PHONY: run
+run: deps-boot
+	@[ -n "$(PROG)" ] || { echo 'make run needs PROG=/path/to/a/static/program' >&2; exit 2; }
+	@$(MAKE) --no-print-directory -s kernel LAB=complete SOLUTION=1 >/dev/null
+	@tools/run-program.sh $(BUILD)/complete/solution "$(PROG)" "$(ARGS)"
 
 include tools/tools.mk
 -include grading/grading.mk

@@ -75,6 +75,9 @@ struct process *process_spawn(const char *path, const char *const argv[]);
  * and table entry), and return its wait status. Kernel context. */
 int process_wait(struct process *process);
 
+/* The process table and its size, for tools such as ps. */
+struct process *process_table(size_t *count);
+
 /* The process the calling thread runs, or NULL for kernel threads. */
 struct process *process_current(void);
 

@@ -1,6 +1,13 @@
 /* Lab 5, part 2: the process table. Read "Part 2" of lab5-user/README.md. */
 #include "lab5.h"
 
+struct process *process_table(size_t *count)
+{
+    /* TODO(lab5): your table and its size (ps shows it). */
+    *count = 0;
+    return NULL;
+}
+
 struct process *process_current(void)
 {
     /* TODO(lab5): the process whose thread is thread_current(). */

@@ -5,7 +5,7 @@
   boot to READY    emulator start to the framework's READY line (C entry plus
                    early set-up), direct boot (-kernel) and GRUB ISO, QEMU TCG
                    and Bochs
-  boot to prompt   emulator start to lab 1's monitor prompt "K> "
+  boot to prompt   emulator start to the complete kernel's shell prompt "$ "
   in-kernel        ns per operation for frame and heap allocation, mapping,
                    trap round trips and timer interrupts (complete kernel)
   grade LAB        `make grade LAB=… SOLUTION=1` for every lab, wall time
@@ -103,15 +103,15 @@ def main():
     complete_iso = os.path.join(ROOT, "build/complete/solution/keel.iso")
     iso = lambda image, marker: time_until(QEMU + ["-serial", "stdio", "-cdrom", image], marker)
     report("QEMU GRUB ISO to READY", median(lambda: iso(selftest_iso, b":READY:"), runs))
-    report("QEMU direct boot to lab 1 monitor prompt", median(lambda: direct(complete, "", b"K> "), runs))
-    report("QEMU GRUB ISO to lab 1 monitor prompt", median(lambda: iso(complete_iso, b"K> "), runs))
+    report("QEMU direct boot to the shell prompt", median(lambda: direct(complete, "", b"$ "), runs))
+    report("QEMU GRUB ISO to the shell prompt", median(lambda: iso(complete_iso, b"$ "), runs))
 
     if shutil.which("bochs"):
         def bochs(image, marker):
             with tempfile.TemporaryDirectory() as work:
                 return time_until(bochs_command(image, work), marker, timeout=300)
         report("Bochs GRUB ISO to READY", median(lambda: bochs(selftest_iso, b":READY:"), 3), unit="s")
-        report("Bochs GRUB ISO to lab 1 monitor prompt", median(lambda: bochs(complete_iso, b"K> "), 3),
+        report("Bochs GRUB ISO to the shell prompt", median(lambda: bochs(complete_iso, b"$ "), 3),
                unit="s")
     else:
         print("  Bochs not installed: skipped")

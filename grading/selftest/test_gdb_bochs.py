@@ -96,7 +96,7 @@ def gdb_session(tmp_path, kernel, boot_args, commands):
 
 def test_gdb_memory_helpers(tmp_path):
     make("kernel", "LAB=complete", "SOLUTION=1")
-    out = gdb_session(tmp_path, COMPLETE, ["-kernel", COMPLETE], ["hbreak monitor_run", "continue",
+    out = gdb_session(tmp_path, COMPLETE, ["-kernel", COMPLETE], ["hbreak process_spawn", "continue",
                                                "keel-pt (long)&kmain", "keel-pt 0", "keel-frames",
                                                "keel-idt"])
     assert "level 1 PT" in out and "physical address 0x" in out, out

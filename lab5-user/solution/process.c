@@ -11,6 +11,12 @@ static struct process table[PROCESS_MAX];
 static struct spinlock table_lock = SPINLOCK_INIT("process table");
 static int next_pid = 1;
 
+struct process *process_table(size_t *count)
+{
+    *count = PROCESS_MAX;
+    return table;
+}
+
 struct process *process_current(void)
 {
     struct thread *self = thread_current();

@@ -17,6 +17,8 @@
 #define EFAULT  14
 #define EBUSY   16
 #define EEXIST  17
+#define ENOTDIR 20
+#define EISDIR  21
 #define EINVAL  22
 #define ENOTTY  25
 #define ERANGE  34

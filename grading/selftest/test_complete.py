@@ -1,0 +1,76 @@
+"""The complete kernel: the shell answers commands typed over serial, and
+`make run` runs a host program and hands back its output and exit status."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from keelgrade.lab import Lab  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def complete():
+    return Lab(ROOT, "complete", solution=True, checked=False)
+
+
+def command(complete, machine, line, expected):
+    mark = machine.mark()
+    machine.send(line + "\r")
+    complete.expect(machine, lambda: expected in machine.since(mark) and
+                    "$ " in machine.since(mark)[len(line):],
+                    f"'{line}' should print {expected!r} and a new prompt", multiplier=3)
+
+
+def test_shell_over_serial(complete, tmp_path):
+    with complete.start(str(tmp_path)) as machine:
+        complete.expect_text(machine, "$ ", "the shell prompt after boot", multiplier=3)
+        command(complete, machine, "echo hi there", "hi there")
+        command(complete, machine, "ls", "motd.txt")
+        command(complete, machine, "cat motd.txt", "every lab's reference solution")
+        command(complete, machine, "ps", "sh")
+        command(complete, machine, "nullptr", "was killed by signal 11")
+        command(complete, machine, "hello a b", "Hello from hello with 3 arguments")
+        command(complete, machine, "forker", "my copy is still 10")
+        command(complete, machine, "nosuch", "no such program")
+
+
+def compile_program(tmp_path, name, source):
+    path = tmp_path / f"{name}.c"
+    path.write_text(source)
+    binary = tmp_path / name
+    subprocess.run(["musl-gcc", "-static", "-O1", "-o", str(binary), str(path)], check=True)
+    return binary
+
+
+def run(binary, args=""):
+    subprocess.run(["make", "--no-print-directory", "-s", "kernel", "LAB=complete", "SOLUTION=1"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return subprocess.run([os.path.join(ROOT, "tools/run-program.sh"),
+                           os.path.join(ROOT, "build/complete/solution"), str(binary), args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_make_run_printf_program(complete, tmp_path):
+    binary = compile_program(tmp_path, "greet", '#include <stdio.h>\n'
+                             'int main(int c, char **v) { printf("%d %s!\\n", c, v[1]); return 42; }\n')
+    result = run(binary, "world")
+    assert result.stdout == "2 world!\n", result.stdout + result.stderr
+    assert result.returncode == 42
+
+
+def test_make_run_reports_the_killing_signal(complete, tmp_path):
+    binary = compile_program(tmp_path, "crash", "int main(void) { *(volatile int *)8 = 1; }\n")
+    result = run(binary)
+    assert result.returncode == 128 + 11, result.stdout + result.stderr
+    assert "killed by signal 11" in result.stdout
+
+
+def test_make_run_refuses_what_is_not_a_program(tmp_path):
+    (tmp_path / "text").write_text("not a program\n")
+    result = run(tmp_path / "text")
+    assert result.returncode == 2 and "not a static x86_64 ELF program" in result.stderr

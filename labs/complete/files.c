@@ -1,0 +1,158 @@
+/* The complete kernel's files: the boot archive as a read-only root
+ * directory (open, read, close, getdents64) and a process listing (Keel's
+ * system call 500, for ps), on top of lab 5's system calls. */
+#include <keel/keel.h>
+#include <lab5.h>
+
+#include "complete.h"
+
+#define SYS_open       2
+#define SYS_close      3
+#define SYS_getdents64 217
+#define SYS_keel_ps    500
+#define O_ACCMODE      3
+#define MAX_OPEN       32
+#define FIRST_FD       3
+
+struct open_file {
+    int pid;                         /* 0: free */
+    const struct program_file *file; /* NULL: the root directory */
+    size_t position;
+};
+
+static struct open_file open_files[MAX_OPEN];
+
+static struct open_file *lookup(int fd)
+{
+    struct process *self = process_current();
+    if (!self || fd < FIRST_FD || fd >= FIRST_FD + MAX_OPEN)
+        return NULL;
+    struct open_file *open = &open_files[fd - FIRST_FD];
+    return open->pid == self->pid ? open : NULL;
+}
+
+static long sys_open(uintptr_t path_address, int flags)
+{
+    char path[PROGRAM_NAME_MAX + 1];
+    long length = strncpy_from_user(path, path_address, sizeof(path));
+    if (length < 0)
+        return length == -E2BIG ? -ENOENT : length;
+    if ((flags & O_ACCMODE) != 0)
+        return -EPERM; /* read-only */
+    const char *name = path[0] == '/' ? path + 1 : path;
+    const struct program_file *file = NULL;
+    if (name[0] && strcmp(name, ".") != 0 && !(file = programs_find(name)))
+        return -ENOENT;
+    for (int i = 0; i < MAX_OPEN; i++) {
+        if (open_files[i].pid == 0) {
+            open_files[i] = (struct open_file){process_current()->pid, file, 0};
+            return FIRST_FD + i;
+        }
+    }
+    return -EAGAIN;
+}
+
+static long sys_read_file(struct open_file *open, uintptr_t buffer, size_t count)
+{
+    if (!open->file)
+        return -EISDIR;
+    size_t left = open->file->size - open->position;
+    size_t n = count < left ? count : left;
+    if (copy_to_user(buffer, (const uint8_t *)open->file->data + open->position, n) < 0)
+        return -EFAULT;
+    open->position += n;
+    return (long)n;
+}
+
+/* One struct linux_dirent64 per file: inode, offset, record length, type,
+ * name. */
+static long sys_getdents64(struct open_file *open, uintptr_t buffer, size_t count)
+{
+    if (open->file)
+        return -ENOTDIR;
+    size_t written = 0;
+    for (; open->position < programs_count(); open->position++) {
+        const struct program_file *file = programs_get(open->position);
+        size_t name_length = strlen(file->name);
+        size_t record = KEEL_ALIGN_UP(19 + name_length + 1, 8);
+        if (written + record > count)
+            break;
+        uint8_t entry[19 + PROGRAM_NAME_MAX + 8] = {0};
+        uint64_t inode = open->position + 1, next = open->position + 1;
+        uint16_t length = (uint16_t)record;
+        memcpy(entry, &inode, 8);
+        memcpy(entry + 8, &next, 8);
+        memcpy(entry + 16, &length, 2);
+        entry[18] = 8; /* DT_REG */
+        memcpy(entry + 19, file->name, name_length + 1);
+        if (copy_to_user(buffer + written, entry, record) < 0)
+            return -EFAULT;
+        written += record;
+    }
+    return (long)written;
+}
+
+static long sys_keel_ps(uintptr_t buffer, size_t size)
+{
+    static char text[2048];
+    size_t count, used = 0;
+    struct process *table = process_table(&count);
+    used += (size_t)ksnprintf(text, sizeof(text), "  PID  PPID  STATE    NAME\n");
+    for (size_t i = 0; table && i < count && used < sizeof(text); i++) {
+        struct process *p = &table[i];
+        if (p->state == PROCESS_FREE)
+            continue;
+        used += (size_t)ksnprintf(text + used, sizeof(text) - used, "%5d %5d  %-8s %s\n", p->pid,
+                                  p->parent ? p->parent->pid : 0,
+                                  p->state == PROCESS_ZOMBIE ? "zombie" : "running", p->name);
+    }
+    if (used > sizeof(text))
+        used = sizeof(text);
+    if (used > size)
+        used = size;
+    return copy_to_user(buffer, text, used) < 0 ? -EFAULT : (long)used;
+}
+
+static bool on_syscall(struct trap_frame *frame)
+{
+    if (!trap_from_user(frame))
+        return false;
+    cpu_irq_enable();
+    long result;
+    struct open_file *open;
+    switch (frame->rax) {
+    case SYS_open:
+        result = sys_open(frame->rdi, (int)frame->rsi);
+        break;
+    case SYS_close:
+        open = lookup((int)frame->rdi);
+        result = open ? (open->pid = 0) : -EBADF;
+        break;
+    case SYS_getdents64:
+        open = lookup((int)frame->rdi);
+        result = open ? sys_getdents64(open, frame->rsi, frame->rdx) : -EBADF;
+        break;
+    case SYS_keel_ps:
+        result = sys_keel_ps(frame->rdi, frame->rsi);
+        break;
+    case SYS_read:
+        if ((int)frame->rdi >= FIRST_FD) {
+            open = lookup((int)frame->rdi);
+            result = open ? sys_read_file(open, frame->rsi, frame->rdx) : -EBADF;
+            break;
+        }
+        __attribute__((fallthrough)); /* the console: lab 5's */
+    default:
+        syscall_handle(frame);
+        cpu_irq_disable();
+        return true;
+    }
+    frame->rax = (uint64_t)result;
+    cpu_irq_disable();
+    return true;
+}
+
+void files_install(void)
+{
+    trap_set_handler(USER_SYSCALL_VECTOR, on_syscall);
+}
