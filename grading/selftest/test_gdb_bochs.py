@@ -121,3 +121,16 @@ def test_gdb_threads(tmp_path):
                       ["hbreak take_turns", "continue", "keel-threads"])
     assert "Scheduler: round robin" in out and "(running)" in out, out
     assert "Ready queue" in out and re.search(r"3  b +ready", out), out
+
+
+def test_gdb_syscall_tour_processes_and_user_symbols(tmp_path):
+    make("kernel", "LAB=complete", "SOLUTION=1")
+    archive = os.path.join(ROOT, "build/complete/solution/programs.cpio")
+    out = gdb_session(tmp_path, COMPLETE, ["-kernel", COMPLETE, "-initrd", archive,
+                                           "-append", "keel.run=hello"],
+                      ["keel-guide syscall --batch", "keel-ps", "keel-user", "info symbol $rcx"])
+    for stage in range(1, 5):
+        assert f"=== Stage {stage} of 4" in out, out
+    assert "RAX (number) = 158" in out, out  # musl's first call: arch_prctl
+    assert re.search(r"\*\s+1\s+0\s+running\s+running\s+hello", out), out
+    assert "Loaded the symbols of 'hello'" in out and "__set_thread_area" in out, out

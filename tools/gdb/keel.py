@@ -9,6 +9,9 @@ Commands:
   keel-tf [EXPR]            the trap frame being handled
   keel-idt                  the interrupt vectors and their handlers
   keel-threads              the running thread and the scheduler's view
+  keel-ps                   the processes (lab 5) and their states
+  keel-user                 load the symbols of the running user program
+  keel-guide syscall        a guided tour of one system call, user to kernel and back
 
 Each command is a class below registered with the table COMMANDS, so later
 labs add theirs (keel-pt, keel-frames, ...) the same way."""
@@ -137,13 +140,57 @@ STAGES = [
 ]
 
 
+def show_syscall_entry():
+    say("A user program executed `syscall`. The CPU switched to ring 0 and jumped to the")
+    say("address in the LSTAR register, syscall_entry, without changing the stack: RSP is")
+    say("still the user's. It saved the user's RIP in RCX and RFLAGS in R11; the number of")
+    say("the system call is in RAX, its arguments in RDI, RSI, RDX, R10, R8, R9.")
+    say(f"  RAX (number) = {register('rax')}   RDI = {register('rdi') or 0:#x}   RSI = {register('rsi') or 0:#x}")
+    say(f"  RCX (user RIP) = {register('rcx') or 0:#x}   RSP (user stack) = {register('rsp') or 0:#x}")
+    say("Next, syscall_entry moves to the thread's kernel stack and saves every register")
+    say("as a struct trap_frame.")
+
+
+def show_syscall_dispatch():
+    frame = gdb.parse_and_eval("frame")
+    say("trap_dispatch received the trap frame (vector 0x80 for system calls) and looks up")
+    say("the handler installed for that vector. keel-tf prints the whole frame.")
+    say(f"  frame->rax = {int(frame['rax'])} (the number), frame->rip = {int(frame['rip']):#x} "
+        f"(where user code continues)")
+
+
+def show_syscall_handler():
+    say("The kernel's system-call code (lab 5's syscall_handle) reads the number and the")
+    say("arguments from the frame and will leave the result in frame->rax.")
+    say(f"  number {int(gdb.parse_and_eval('frame->rax'))}")
+
+
+def show_syscall_return():
+    say("Back on the way out: the registers were restored from the frame, RSP is the user's")
+    say("stack again, RCX holds the return address and R11 the flags. sysretq returns to")
+    say("ring 3 at RCX. (Keel checked RCX is a canonical address first: sysret with a bad")
+    say("one would fault in kernel mode on the user's stack.)")
+    say(f"  RAX (result) = {register('rax')}   RCX = {register('rcx') or 0:#x}   "
+        f"RSP = {register('rsp') or 0:#x}")
+
+
+SYSCALL_STAGES = [
+    ("the syscall instruction arrives", ["syscall_entry"], show_syscall_entry),
+    ("the trap frame is dispatched", ["trap_dispatch"], show_syscall_dispatch),
+    ("the system-call handler", ["syscall_handle"], show_syscall_handler),
+    ("the return to user mode", ["syscall_return_to_user"], show_syscall_return),
+]
+
+
 class Guide:
     stage = 0
     batch = False
+    stages = STAGES
 
     @classmethod
     def run_stage(cls):
-        title, symbols, show = STAGES[cls.stage]
+        STAGES_NOW = cls.stages
+        title, symbols, show = STAGES_NOW[cls.stage]
         breakpoints = [gdb.Breakpoint(f"*(long)&{s}", type=gdb.BP_HARDWARE_BREAKPOINT, internal=True)
                        for s in symbols]
         try:
@@ -152,40 +199,41 @@ class Guide:
             for b in breakpoints:
                 b.delete()
         say("")
-        say(f"=== Stage {cls.stage + 1} of {len(STAGES)}: {title} ===")
+        say(f"=== Stage {cls.stage + 1} of {len(STAGES_NOW)}: {title} ===")
         show()
         cls.stage += 1
-        if cls.stage < len(STAGES):
-            say(f"Next: {STAGES[cls.stage][0]}." + ("" if cls.batch else " Type `keel-guide next` to go on."))
+        if cls.stage < len(STAGES_NOW):
+            say(f"Next: {STAGES_NOW[cls.stage][0]}." + ("" if cls.batch else " Type `keel-guide next` to go on."))
         else:
-            say("That was the whole boot. `continue` lets the kernel run on.")
+            say("That was the whole tour. `continue` lets the kernel run on.")
 
 
 @command
 class KeelGuide(gdb.Command):
-    """keel-guide boot [--batch] | keel-guide next: a guided tour of the boot."""
+    """keel-guide boot|syscall [--batch] | keel-guide next: guided tours of the boot and of a system call."""
 
     def __init__(self):
         super().__init__("keel-guide", gdb.COMMAND_USER)
 
     def invoke(self, argument, from_tty):
         words = argument.split()
-        if words[:1] == ["boot"]:
+        if words[:1] in (["boot"], ["syscall"]):
             Guide.stage = 0
             Guide.batch = "--batch" in words
-            say("The boot tour: the machine stops at each stage and this explains what just happened.")
+            Guide.stages = STAGES if words[0] == "boot" else SYSCALL_STAGES
+            say(f"The {words[0]} tour: the machine stops at each stage and this explains what just happened.")
             if Guide.batch:
-                while Guide.stage < len(STAGES):
+                while Guide.stage < len(Guide.stages):
                     Guide.run_stage()
             else:
                 Guide.run_stage()
         elif words[:1] == ["next"]:
-            if Guide.stage >= len(STAGES):
+            if Guide.stage >= len(Guide.stages):
                 say("The tour is over; `keel-guide boot` starts again (after restarting QEMU).")
             else:
                 Guide.run_stage()
         else:
-            say("usage: keel-guide boot [--batch] | keel-guide next")
+            say("usage: keel-guide boot|syscall [--batch] | keel-guide next")
 
 
 @command
@@ -403,6 +451,78 @@ class KeelThreads(gdb.Command):
                 seen += 1
             if seen == 0:
                 say("   (empty)")
+
+
+PROCESS_STATES = ["free", "running", "zombie"]
+
+
+def process_table():
+    try:
+        table = gdb.parse_and_eval("'process.c'::table")
+    except gdb.error:
+        return None
+    return [table[i] for i in range(int(table.type.range()[1]) + 1)]
+
+
+def current_process():
+    table = process_table()
+    if table is None:
+        return None
+    current = int(gdb.parse_and_eval("'thread.c'::current"))
+    for p in table:
+        if int(p["state"]) != 0 and int(p["thread"]) == current and current:
+            return p
+    return None
+
+
+@command
+class KeelPs(gdb.Command):
+    """keel-ps: the processes (lab 5), their states, parents and threads."""
+
+    def __init__(self):
+        super().__init__("keel-ps", gdb.COMMAND_USER)
+
+    def invoke(self, argument, from_tty):
+        table = process_table()
+        if table is None:
+            say("this kernel has no process table (lab 5)")
+            return
+        running = current_process()
+        say("  PID  PPID  STATE    THREAD    NAME")
+        for p in table:
+            state = int(p["state"])
+            if state == 0:
+                continue
+            parent = int(p["parent"]["pid"]) if int(p["parent"]) else 0
+            thread = p["thread"]
+            thread_state = THREAD_STATES[int(thread["state"])] if int(thread) else "-"
+            mark = "*" if running is not None and int(running.address) == int(p.address) else " "
+            say(f"{mark}{int(p['pid']):4} {parent:5}  {PROCESS_STATES[state]:<8} {thread_state:<9} "
+                f"{p['name'].string()}")
+
+
+@command
+class KeelUser(gdb.Command):
+    """keel-user: load the symbols of the user program the CPU is running, to step through it."""
+
+    def __init__(self):
+        super().__init__("keel-user", gdb.COMMAND_USER)
+
+    def invoke(self, argument, from_tty):
+        import os
+        process = current_process()
+        if process is None:
+            say("no user process is running on this CPU right now")
+            return
+        name = process["name"].string()
+        kernel = gdb.current_progspace().filename or ""
+        path = os.path.join(os.path.dirname(kernel), "programs", name)
+        if not os.path.exists(path):
+            say(f"no program file {path}: build the lab first")
+            return
+        gdb.execute(f"add-symbol-file {path}", to_string=True)
+        say(f"Loaded the symbols of '{name}' ({path}). Its functions and lines are known now:")
+        say("try `bt` in user code, `break main`, or `info symbol $pc`.")
 
 
 say("Keel GDB helpers loaded: type keel-help for the list, keel-guide boot for a tour of the boot.")

@@ -46,6 +46,8 @@ syscall_entry:
     call syscall_bad_return         /* does not return */
 2:  movq 16(%rsp), %r11             /* rflags */
     movq 24(%rsp), %rsp             /* user stack */
+    .global syscall_return_to_user  /* for the gdb tour (keel-guide syscall) */
+syscall_return_to_user:
     sysretq
 1:  iretq
 
