@@ -255,12 +255,13 @@ test: deps
 	$(PYTHON) -m pytest -p no:cacheprovider grading/selftest -n $(JOBS)
 
 bench: deps
+	@tools/install-deps.sh deps-bench
 	@$(MAKE) --no-print-directory kernels
 	$(HOST_PYTHON) tools/bench.py
 
 # ---- set-up ---------------------------------------------------------------------
-.PHONY: deps deps-build deps-boot
-deps deps-build deps-boot:
+.PHONY: deps deps-build deps-boot deps-bench
+deps deps-build deps-boot deps-bench:
 	@tools/install-deps.sh $@
 
 # ---- housekeeping ---------------------------------------------------------------

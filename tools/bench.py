@@ -93,8 +93,11 @@ def main():
 
     selftest = os.path.join(ROOT, "build/selftest/solution/kernel.elf")
     complete = os.path.join(ROOT, "build/complete/solution/kernel.elf")
-    direct = lambda kernel, cmdline, marker: time_until(
-        QEMU + ["-serial", "stdio", "-kernel", kernel, "-append", cmdline], marker)
+    def direct(kernel, cmdline, marker):
+        archive = os.path.join(os.path.dirname(kernel), "programs.cpio")
+        initrd = ["-initrd", archive] if os.path.exists(archive) else []
+        return time_until(QEMU + ["-serial", "stdio", "-kernel", kernel, *initrd, "-append", cmdline],
+                          marker)
     report("QEMU direct boot to READY", median(lambda: direct(selftest, "keel.test=none keel.nonce=bench", b":READY:"), runs))
 
     make("iso", "LAB=selftest", "SOLUTION=1", "CMDLINE=keel.test=none keel.nonce=bench")
@@ -130,6 +133,40 @@ def main():
                     figures.setdefault((name, unit), []).append(int(value))
     for (name, unit), values in figures.items():
         print(f"  {name:<44} {statistics.median(values):8.0f} {unit}")
+
+    print("The same static program on Keel and on a Linux guest (QEMU TCG, same machine settings;")
+    print("time stamp counter ticks per operation, median of the runs; Keel / Linux < 1 means Keel is faster):")
+    program = os.path.join(tempfile.mkdtemp(), "syscalls")
+    subprocess.run(["musl-gcc", "-static", "-O2", "-o", program,
+                    os.path.join(ROOT, "tools/bench/syscalls.c")], check=True)
+
+    def parse(text):
+        values = {}
+        for line in text.splitlines():
+            if line.startswith("BENCH "):
+                _, name, value = line.split()
+                values[name] = int(value)
+        return values
+
+    keel_runs = [parse(subprocess.run([os.path.join(ROOT, "tools/run-program.sh"),
+                                       os.path.join(ROOT, "build/complete/solution"), program],
+                                      capture_output=True, text=True, timeout=120).stdout)
+                 for _ in range(runs)]
+    linux_runs = []
+    for _ in range(3):
+        result = subprocess.run([os.path.join(ROOT, "tools/bench/linux-guest.sh"), program],
+                                capture_output=True, text=True, timeout=400)
+        if result.returncode != 0 or "BENCH" not in result.stdout:
+            print("  Linux guest not available: " + (result.stderr.strip().splitlines() or ["?"])[-1])
+            break
+        linux_runs.append(parse(result.stdout))
+    for name in ("null_syscall_ticks", "fork_exit_wait_ticks"):
+        keel = statistics.median(r[name] for r in keel_runs if name in r)
+        line = f"  {name:<28} Keel {keel:10.0f}"
+        if linux_runs:
+            linux = statistics.median(r[name] for r in linux_runs)
+            line += f"   Linux {linux:10.0f}   Keel/Linux {keel / linux:5.2f}"
+        print(line, flush=True)
 
     for lab in sorted(os.path.basename(os.path.dirname(p))
                       for p in glob.glob(os.path.join(ROOT, "lab*/lab.mk"))):

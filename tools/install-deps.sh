@@ -4,6 +4,7 @@
 #   install-deps.sh deps-build   compiler and binutils
 #   install-deps.sh deps-boot    + QEMU and GRUB
 #   install-deps.sh deps         + Bochs, gdb, pytest (everything `make test` uses)
+#   install-deps.sh deps-bench   + a Linux kernel and busybox (make bench's Linux guest)
 set -euo pipefail
 want=${1:-deps}
 
@@ -26,7 +27,7 @@ if [[ $want != deps-build ]]; then
     need xorriso xorriso
     need mformat mtools
 fi
-if [[ $want == deps ]]; then
+if [[ $want == deps || $want == deps-bench ]]; then
     need bochs bochs
     need /usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so bochs-term
     need /usr/share/bochs/BIOS-bochs-latest bochsbios
@@ -36,6 +37,11 @@ if [[ $want == deps ]]; then
     /usr/bin/python3 -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
     /usr/bin/python3 -c 'import xdist' 2>/dev/null || missing+=(python3-pytest-xdist)
     /usr/bin/python3 -c 'import pexpect' 2>/dev/null || missing+=(python3-pexpect)
+fi
+
+if [[ $want == deps-bench ]]; then
+    compgen -G '/boot/vmlinuz-*' >/dev/null || missing+=(linux-image-amd64)
+    need busybox busybox-static
 fi
 
 ((${#missing[@]} == 0)) && exit 0

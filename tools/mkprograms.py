@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Pack files into a cpio "newc" archive for Keel's boot modules.
 
-    mkprograms.py OUT.cpio NAME=PATH [NAME=PATH ...]
+    mkprograms.py OUT.cpio [--keep-mode] NAME=PATH [NAME=PATH ...]
 
 NAME is the file's name inside the archive (what programs_find looks up),
-PATH the file on this machine. Python standard library only."""
+PATH the file on this machine. --keep-mode records each file's permission
+bits (a Linux initramfs needs an executable /init); otherwise 0644.
+Python standard library only."""
+import os
 import sys
 
 
@@ -23,12 +26,16 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     archive = b""
-    for inode, spec in enumerate(sys.argv[2:], start=1):
+    specs = sys.argv[2:]
+    keep_mode = "--keep-mode" in specs
+    specs = [spec for spec in specs if spec != "--keep-mode"]
+    for inode, spec in enumerate(specs, start=1):
         name, sep, path = spec.partition("=")
         if not sep or not name:
             sys.exit(f"mkprograms: '{spec}' is not NAME=PATH")
+        mode = 0o100000 | (os.stat(path).st_mode & 0o777) if keep_mode else 0o100644
         with open(path, "rb") as f:
-            archive += entry(name, f.read(), inode)
+            archive += entry(name, f.read(), inode, mode)
     archive += entry("TRAILER!!!", b"", 0, mode=0)
     with open(sys.argv[1], "wb") as f:
         f.write(archive)
