@@ -10,23 +10,9 @@
 
 #include "../core/internal.h"
 
-struct elf_header {
-    uint8_t ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf_segment {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define PT_LOAD     1
-#define PF_X        1
-#define PF_W        2
+#define PT_LOAD     ELF_SEGMENT_LOAD
+#define PF_X        ELF_SEGMENT_EXECUTE
+#define PF_W        ELF_SEGMENT_WRITE
 #define STACK_TOP   0x7ffffff000ul
 #define STACK_PAGES 4
 

@@ -1,25 +1,11 @@
 /* Lab 5, part 1: loading programs. (Reference solution.) */
 #include "lab5.h"
 
-struct elf_header {
-    uint8_t ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf_segment {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define ET_EXEC   2
-#define EM_X86_64 62
-#define PT_LOAD   1
-#define PF_X      1
-#define PF_W      2
+#define ET_EXEC   ELF_TYPE_EXEC
+#define EM_X86_64 ELF_MACHINE_X86_64
+#define PT_LOAD   ELF_SEGMENT_LOAD
+#define PF_X      ELF_SEGMENT_EXECUTE
+#define PF_W      ELF_SEGMENT_WRITE
 
 /* Map zeroed pages over [start, end) that are not mapped yet. */
 static int map_zeroed(phys_addr_t root, uintptr_t start, uintptr_t end, uint64_t flags)

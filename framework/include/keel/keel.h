@@ -6,6 +6,7 @@
 #include <keel/cmdline.h>
 #include <keel/console.h>
 #include <keel/cpu.h>
+#include <keel/elf.h>
 #include <keel/errno.h>
 #include <keel/frame.h>
 #include <keel/heap.h>

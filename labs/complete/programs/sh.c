@@ -5,7 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_LINE 128
+#define MAX_LINE  128
 #define MAX_WORDS 16
 
 static int read_line(char *line, int size)
