@@ -184,11 +184,9 @@ static bool preempt_tick(struct trap_frame *frame)
     bool preempt = current == idle || (scheduler && scheduler->tick && scheduler->tick(current));
     if (preempt) {
         irq_push_off();
-        if (current != idle) {
-            current->state = THREAD_READY;
+        current->state = THREAD_READY; /* idle is never queued: it runs when nothing else can */
+        if (current != idle)
             scheduler->enqueue(current);
-        }
-        current->state = current == idle ? THREAD_READY : current->state;
         switch_away();
         irq_pop_off();
     }
