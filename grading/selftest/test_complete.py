@@ -47,12 +47,14 @@ def compile_program(tmp_path, name, source):
     return binary
 
 
-def run(binary, args=""):
-    subprocess.run(["make", "--no-print-directory", "-s", "kernel", "LAB=complete", "SOLUTION=1"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return subprocess.run([os.path.join(ROOT, "tools/run-program.sh"),
-                           os.path.join(ROOT, "build/complete/solution"), str(binary), args],
+def run(binary, *args):
+    return subprocess.run([os.path.join(ROOT, "tools/keel-run"), str(binary), *args],
                           capture_output=True, text=True, timeout=120)
+
+
+def make_run(binary, args):
+    return subprocess.run(["make", "--no-print-directory", "-s", "run", f"PROG={binary}",
+                           f"ARGS={args}"], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_make_run_printf_program(complete, tmp_path):
@@ -61,6 +63,17 @@ def test_make_run_printf_program(complete, tmp_path):
     result = run(binary, "world")
     assert result.stdout == "2 world!\n", result.stdout + result.stderr
     assert result.returncode == 42
+
+
+def test_make_run_prints_the_status_it_cannot_return(complete, tmp_path):
+    """make exits with 2 for any failing recipe, so `make run` says the status."""
+    binary = compile_program(tmp_path, "greet", '#include <stdio.h>\n'
+                             'int main(int c, char **v) { printf("%s\\n", v[c - 1]); return c - 1; }\n')
+    result = make_run(binary, "one two")
+    assert result.stdout == "two\n", result.stdout + result.stderr
+    assert result.returncode == 2 and "[greet exited with status 2]" in result.stderr
+    result = make_run(binary, "")
+    assert result.returncode == 0 and result.stdout == "greet\n", result.stdout + result.stderr
 
 
 def test_make_run_reports_the_killing_signal(complete, tmp_path):
