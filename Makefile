@@ -25,9 +25,17 @@ HOST_PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
 -include config.mk
 LAB ?= complete
 SOLUTION ?=
+# PLATFORM=linux: the kernel as a Linux process (always with AddressSanitizer
+# and the undefined-behaviour sanitizer); pc (the default): a bootable kernel.
+PLATFORM ?= pc
+ifeq ($(filter pc linux,$(PLATFORM)),)
+$(error PLATFORM=$(PLATFORM): Keel runs on PLATFORM=pc (QEMU, Bochs, real PCs) or PLATFORM=linux)
+endif
+ON_LINUX := $(filter linux,$(PLATFORM))
+PLATFORM_SUFFIX := $(if $(ON_LINUX),-linux,)
 # CHECKED=1: build with the undefined-behaviour sanitizer (framework and lab).
 CHECKED ?=
-CHECKED_SUFFIX := $(if $(filter 1 yes true,$(CHECKED)),-checked,)
+CHECKED_SUFFIX := $(if $(ON_LINUX),,$(if $(filter 1 yes true,$(CHECKED)),-checked,))
 SOURCES_FROM := $(if $(filter 1 yes true,$(SOLUTION)),solution,student)
 # SOLUTION_DIR=/abs/dir builds the reference from other sources (the test
 # suite's deliberately broken implementations); VARIANT_TAG names the build.
@@ -39,7 +47,7 @@ USE_MINE ?=
 comma := ,
 space := $(eval) $(eval)
 MINE_LABS := $(subst $(comma),$(space),$(USE_MINE))
-VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))$(if $(MINE_LABS),-mine-$(subst $(space),-,$(MINE_LABS)))
+VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))$(if $(MINE_LABS),-mine-$(subst $(space),-,$(MINE_LABS)))
 HAVE_FRAMEWORK_SOURCES := $(if $(wildcard framework/core/start.c),1,)
 
 # V=1 shows the full commands.
@@ -59,14 +67,46 @@ KERNEL_CFLAGS += $(if $(CHECKED_SUFFIX),-fsanitize=undefined -fno-sanitize-recov
 KERNEL_ASFLAGS := -g -MMD -MP -Iframework/include
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
+# The Linux platform: the same code as an ordinary (non-PIE) program, with
+# AddressSanitizer and UBSan (whose runtime is the framework's own ubsan.c).
+# platform/linux itself is hosted code: it includes the C library's headers.
+SANITIZE_LINUX := -fsanitize=address,undefined -fno-sanitize-recover=all
+LINUX_COMMON_CFLAGS := -std=gnu17 -fno-pie -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-strict-aliasing -fno-common -fno-optimize-sibling-calls -g -O1 -Wall -Wextra -Werror \
+	-MMD -MP -Iframework/include -DKEEL_PLATFORM_LINUX=1 -DKEEL_HOSTED=1 -DKEEL_CHECKED=1
+LINUX_KERNEL_CFLAGS := $(LINUX_COMMON_CFLAGS) -ffreestanding -mno-sse -mno-sse2 -mno-mmx \
+	-mno-80387 -fno-stack-protector $(SANITIZE_LINUX)
+LINUX_HOSTED_CFLAGS := $(LINUX_COMMON_CFLAGS) -D_GNU_SOURCE $(SANITIZE_LINUX)
+# What mm.c and the backtraces expect from a linker script, from the program's
+# own layout: the image "occupies" physical memory from 1 MiB as on a PC.
+LINUX_LDFLAGS := -no-pie -fsanitize=address -Wl,-z,noexecstack \
+	-Wl,--defsym=__text_start=__executable_start -Wl,--defsym=__text_end=etext \
+	-Wl,--defsym=__kernel_end=_end -Wl,--defsym=__kernel_phys_start=0x100000 \
+	-Wl,--defsym=__kernel_virtual_offset=__executable_start-0x100000 \
+	-Wl,--defsym=__kernel_phys_end=_end-__executable_start+0x100000 \
+	-Wl,--defsym=__ktests_start=__start_keel_tests -Wl,--defsym=__ktests_end=__stop_keel_tests
+ifeq ($(ON_LINUX),linux)
+KERNEL_CFLAGS := $(LINUX_KERNEL_CFLAGS)
+endif
+
 # ---- the framework library ---------------------------------------------------
 ifeq ($(HAVE_FRAMEWORK_SOURCES),1)
 KEEL_LIB_DIR := $(BUILD)/framework
+ifeq ($(ON_LINUX),linux)
+# x86_64 code that runs unchanged in a Linux process; the rest of arch/
+# (descriptors, APIC, boot, paging set-up, privileged instructions) has a
+# platform/linux counterpart.
+FRAMEWORK_SOURCES := $(wildcard framework/core/*.c framework/platform/linux/*.c \
+	framework/platform/linux/*.S) $(addprefix framework/arch/x86_64/,trap.c vm.c threads.c \
+	pagemap.c safe.S setjmp.S switch.S)
+else
 FRAMEWORK_SOURCES := $(wildcard framework/core/*.c framework/arch/x86_64/*.c \
 	framework/arch/x86_64/*.S framework/platform/pc/*.c framework/platform/pc/*.S)
-FRAMEWORK_OBJECTS := $(patsubst %,$(KEEL_LIB_DIR)/obj$(CHECKED_SUFFIX)/%.o,$(FRAMEWORK_SOURCES))
+endif
+OBJ_DIR := $(KEEL_LIB_DIR)/obj$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX)
+FRAMEWORK_OBJECTS := $(patsubst %,$(OBJ_DIR)/%.o,$(FRAMEWORK_SOURCES))
 
-$(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX).a: $(FRAMEWORK_OBJECTS)
+$(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX).a: $(FRAMEWORK_OBJECTS)
 	@rm -f $@
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
@@ -77,13 +117,19 @@ $(KEEL_LIB_DIR)/keel.ld: framework/arch/x86_64/kernel.ld
 
 # The sanitizer's own runtime must not be instrumented.
 $(KEEL_LIB_DIR)/obj-checked/framework/core/ubsan.c.o: KERNEL_CFLAGS += -fno-sanitize=all
+$(KEEL_LIB_DIR)/obj-linux/framework/core/ubsan.c.o: KERNEL_CFLAGS += -fno-sanitize=undefined
+$(KEEL_LIB_DIR)/obj-linux/framework/platform/linux/%.c.o: KERNEL_CFLAGS = $(LINUX_HOSTED_CFLAGS)
+# The signal handlers that build trap frames must not be instrumented either:
+# they run on whatever stack the interrupted code had.
+$(KEEL_LIB_DIR)/obj-linux/framework/platform/linux/signals.c.o: KERNEL_CFLAGS = \
+	$(LINUX_COMMON_CFLAGS) -D_GNU_SOURCE
 
-$(KEEL_LIB_DIR)/obj$(CHECKED_SUFFIX)/%.c.o: %.c
+$(OBJ_DIR)/%.c.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
-$(KEEL_LIB_DIR)/obj$(CHECKED_SUFFIX)/%.S.o: %.S
+$(OBJ_DIR)/%.S.o: %.S
 	@mkdir -p $(@D)
 	@echo "  AS      $<"
 	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
@@ -92,12 +138,13 @@ $(KEEL_LIB_DIR)/obj$(CHECKED_SUFFIX)/%.S.o: %.S
 else
 KEEL_LIB_DIR := lib
 endif
-KEEL_LIB := $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX).a $(KEEL_LIB_DIR)/keel.ld
+KEEL_LIB := $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX).a $(if $(ON_LINUX),,$(KEEL_LIB_DIR)/keel.ld)
 
 .PHONY: lib
 lib: $(KEEL_LIB)
 ifeq ($(HAVE_FRAMEWORK_SOURCES),1)
-	@$(MAKE) --no-print-directory $(KEEL_LIB_DIR)/libkeel-checked.a CHECKED=1
+	@$(MAKE) --no-print-directory $(KEEL_LIB_DIR)/libkeel-checked.a CHECKED=1 PLATFORM=pc
+	@$(MAKE) --no-print-directory $(KEEL_LIB_DIR)/libkeel-linux.a PLATFORM=linux
 endif
 
 # ---- one kernel: LAB × VARIANT -----------------------------------------------
@@ -150,9 +197,14 @@ $(KERNEL_DIR)/obj/%.c.o: %.c
 
 # In a handout, other labs' reference solutions come prebuilt.
 REFERENCE_LIB := $(if $(HAVE_FRAMEWORK_SOURCES),,$(filter-out $(patsubst %,lib/libref-$(LAB)-%.a,$(MINE_LABS)),$(wildcard lib/libref-$(LAB)-*.a)))
+ifeq ($(ON_LINUX),linux)
+LINK_KERNEL = $(CC) $(LINUX_LDFLAGS) -o $@ -Wl,--whole-archive \
+	$(KEEL_LIB_DIR)/libkeel$(PLATFORM_SUFFIX).a $(REFERENCE_LIB) -Wl,--no-whole-archive $(LAB_OBJECTS)
+else
 LINK_KERNEL = $(LD) $(KERNEL_LDFLAGS) -T $(KEEL_LIB_DIR)/keel.ld -o $@ \
 	--whole-archive $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX).a $(REFERENCE_LIB) --no-whole-archive \
 	$(LAB_OBJECTS)
+endif
 
 # The objects of LAB_REFERENCE_SOURCES by lab ("lab:object" words), for the
 # handout builder.
@@ -160,18 +212,31 @@ LINK_KERNEL = $(LD) $(KERNEL_LDFLAGS) -T $(KEEL_LIB_DIR)/keel.ld -o $@ \
 reference-objects:
 	@echo $(foreach p,$(call in_lab,$(LAB_REFERENCE_SOURCES)),$(firstword $(subst /, ,$(p))):$(KERNEL_DIR)/obj/$(p).o)
 
+ifeq ($(ON_LINUX),linux)
+# No linker script on Linux: the table object brings its own bounds, and pass
+# 1 links an empty one.
+symbols_object = printf '.section .rodata.keel_symbols,"a"\n.globl __keel_symbols_start, __keel_symbols_end\n__keel_symbols_start:\n%s\n__keel_symbols_end:\n' $(1) | $(CC) -c -x assembler - -o $(2)
+PASS1_EXTRA := $(KERNEL_DIR)/symbols.empty.o
+$(KERNEL_DIR)/symbols.empty.o:
+	@mkdir -p $(@D)
+	$(Q)$(call symbols_object,,$@)
+else
+symbols_object = printf '.section .keel_symbols,"a"\n%s\n' $(1) | $(CC) -c -x assembler - -o $(2)
+PASS1_EXTRA :=
+endif
+
 # Two passes: the symbol table for backtraces is made from pass 1 and linked
 # in after the code, so no code address moves between the passes.
-$(KERNEL_DIR)/kernel.pass1.elf: $(LAB_OBJECTS) $(KEEL_LIB) $(REFERENCE_LIB)
+$(KERNEL_DIR)/kernel.pass1.elf: $(LAB_OBJECTS) $(KEEL_LIB) $(REFERENCE_LIB) $(PASS1_EXTRA)
 	@echo "  LD      $@"
-	$(Q)$(LINK_KERNEL)
+	$(Q)$(LINK_KERNEL) $(PASS1_EXTRA)
 
 $(KERNEL_DIR)/symbols.bin: $(KERNEL_DIR)/kernel.pass1.elf tools/mksyms.py
 	@echo "  SYMS    $@"
 	$(Q)$(HOST_PYTHON) tools/mksyms.py $< $@ --strip-prefix $(ROOT)/
 
 $(KERNEL_DIR)/symbols.o: $(KERNEL_DIR)/symbols.bin
-	$(Q)printf '.section .keel_symbols,"a"\n.incbin "%s"\n' $< | $(CC) -c -x assembler - -o $@
+	$(Q)$(call symbols_object,'.incbin "$<"',$@)
 
 $(KERNEL): $(KERNEL_DIR)/kernel.pass1.elf $(KERNEL_DIR)/symbols.o
 	@echo "  LD      $@"

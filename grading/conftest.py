@@ -19,6 +19,9 @@ def pytest_addoption(parser):
                     help="grade the reference solution instead of the student's code")
     group.addoption("--checked", action="store_true", default=os.environ.get("KEEL_CHECKED") == "1",
                     help="build with the undefined-behaviour sanitizer")
+    group.addoption("--platform", default=os.environ.get("KEEL_PLATFORM", "pc"),
+                    choices=("pc", "linux"),
+                    help="pc: boot the kernel in QEMU; linux: run it as a Linux process")
     group.addoption("--keel-root", default=os.path.dirname(HERE), help="the Keel tree (or handout)")
     group.addoption("--results", default=None, help="where to write results.json")
 
@@ -39,7 +42,7 @@ def lab(request, keel_root):
     if not name:
         pytest.skip("no lab selected (--lab)")
     return Lab(keel_root, name, request.config.getoption("--solution"),
-               request.config.getoption("--checked"))
+               request.config.getoption("--checked"), request.config.getoption("--platform"))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -78,7 +81,9 @@ def pytest_terminal_summary(terminalreporter, config):
         return
     lab = config.getoption("--lab") or "lab"
     graded = "the reference solution" if config.getoption("--solution") else f"your code in {lab}/"
-    if config.getoption("--checked"):
+    if config.getoption("--platform") == "linux":
+        graded += " (Linux platform: AddressSanitizer and UBSan on)"
+    elif config.getoption("--checked"):
         graded += " (checked build: undefined-behaviour sanitizer on)"
     results.print_summary(terminalreporter.write_line, lab, graded, rows)
     path = config.getoption("--results") or os.path.join(HERE, "results", f"{lab}.json")

@@ -1,7 +1,7 @@
 # Grading targets, included by the root Makefile (which defines PYTHON, LAB,
 # SOLUTION, CHECKED, JOBS, BUILD, HOST_PYTHON).
 #
-#   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [JOBS=n]
+#   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux] [JOBS=n]
 #       build the lab's kernel, run its graders (grading/test_<lab>.py) with n
 #       parallel workers, print one line per test and "Score: X/Y", and write
 #       grading/results/<lab>.json (Gradescope's format). Exits non-zero unless
@@ -15,7 +15,7 @@ JOBS ?= $(shell nproc)
 HOST_PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
 GRADE_FILE = grading/test_$(subst -,_,$(LAB)).py
 GRADE_OPTIONS = --lab=$(LAB) $(if $(filter 1 yes true,$(SOLUTION)),--solution) \
-	$(if $(filter 1 yes true,$(CHECKED)),--checked)
+	$(if $(filter 1 yes true,$(CHECKED)),--checked) --platform=$(PLATFORM)
 GRADE_BUILD_LOG = $(BUILD)/.grade-build.log
 
 .PHONY: grade doctor
@@ -25,7 +25,7 @@ grade: deps-boot
 	@[ -z "$(filter 1 yes true,$(SOLUTION))" ] || [ -d "$(LAB)/solution" ] || \
 	  { echo "There is no reference solution in this tree (a student handout): grade your own code with make grade" >&2; exit 2; }
 	@mkdir -p $(BUILD); tb=; \
-	if ! $(MAKE) --no-print-directory -s kernel LAB=$(LAB) SOLUTION=$(SOLUTION) CHECKED=$(CHECKED) \
+	if ! $(MAKE) --no-print-directory -s kernel LAB=$(LAB) SOLUTION=$(SOLUTION) CHECKED=$(CHECKED) PLATFORM=$(PLATFORM) \
 	    >$(GRADE_BUILD_LOG) 2>&1; then \
 	  grep -v '^  [A-Z]\+ \+' $(GRADE_BUILD_LOG) >&2; \
 	  echo "" >&2; \

@@ -26,6 +26,10 @@ void *arch_map_mmio(phys_addr_t pa, size_t size);
  * the timers. After arch_paging_init. */
 void arch_interrupts_init(void);
 
+/* Time stamp counter ticks per millisecond and its value at boot, set by
+ * arch_interrupts_init; time_ns counts from there. */
+extern uint64_t arch_tsc_per_ms, arch_tsc_at_boot;
+
 /* The stack the CPU switches to on a trap or system call from user mode. */
 void arch_set_kernel_stack(uintptr_t top);
 
@@ -40,6 +44,15 @@ int arch_map_page(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags
 /* Remove the 4 KiB mapping of `va` made by arch_map_page and flush it;
  * returns the frame it mapped, 0 if none. */
 phys_addr_t arch_unmap_page(phys_addr_t root, uintptr_t va);
+
+/* The kernel's top-level page table, and PTE_NO_EXECUTE if the CPU has it
+ * (else 0); both set by arch_paging_init. */
+extern phys_addr_t arch_kernel_root;
+extern uint64_t arch_no_execute;
+
+/* The entry at `level` (4 = PML4 … 1 = page table) for `va` in the kernel's
+ * page table, creating the tables above it. */
+uint64_t *arch_kernel_entry(uintptr_t va, int level);
 
 /* A kernel stack of THREAD_STACK_SIZE with an unmapped guard page below. */
 bool arch_stack_create(uintptr_t *bottom, uintptr_t *top);
@@ -67,6 +80,12 @@ void arch_print_registers(const struct trap_frame *frame);
 
 /* ---- provided by platform/ ---- */
 
+/* A port read or write (`width` 1, 2 or 4 bytes) that no test mock covers:
+ * the hardware on a PC, the device models on the Linux platform. */
+uint32_t platform_port_read(uint16_t port, int width);
+/* See platform_port_read. */
+void platform_port_write(uint16_t port, int width, uint32_t value);
+
 /* Set up and write to the platform's early console (polled, no interrupts). */
 void platform_early_console_init(void);
 /* See platform_early_console_init. */
@@ -89,6 +108,21 @@ KEEL_NORETURN void platform_reboot(void);
 
 /* Parse a Multiboot2 block (reachable through the direct map) into `info`. */
 void bootinfo_from_multiboot2(const struct mb2_info *mbi, struct boot_info *info);
+
+/* The kernel's copy of the Multiboot2 block (core/mb2_builder.c): either
+ * mb2_builder_copy(block GRUB left), or mb2_builder_begin, tags, then
+ * mb2_builder_finish. mb2_builder_block() is the result. */
+void mb2_builder_begin(void);
+/* Append a tag of `size` bytes (header included) and return it zeroed. */
+void *mb2_add_tag(uint32_t type, uint32_t size);
+/* Append a string tag (command line, boot loader name). */
+void mb2_add_string(uint32_t type, const char *text);
+/* See mb2_builder_begin. */
+void mb2_builder_finish(void);
+/* See mb2_builder_begin. */
+void mb2_builder_copy(const struct mb2_info *original);
+/* See mb2_builder_begin. */
+const struct mb2_info *mb2_builder_block(void);
 
 /* Index the boot modules (see <keel/programs.h>). After mm_init. */
 void programs_init(const struct boot_info *info);

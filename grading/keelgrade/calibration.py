@@ -44,12 +44,13 @@ last_problem = None
 _measured = {}   # (root, lab) -> seconds, in this process
 
 
-def known_good_kernel(root, lab):
+def known_good_kernel(root, lab, platform="pc"):
     """The framework's self-test kernel; inside a handout (no framework
-    sources) the lab kernel itself: with keel.test=none no lab code runs."""
-    if os.path.exists(os.path.join(root, "framework", "core")):
+    sources), and on the Linux platform, the lab kernel itself: with
+    keel.test=none no lab code runs."""
+    if platform == "pc" and os.path.exists(os.path.join(root, "framework", "core")):
         return build_kernel(root, "selftest", solution=True).elf
-    return build_kernel(root, lab).elf
+    return build_kernel(root, lab, platform=platform).elf
 
 
 def measure(kernel_elf, runs=CALIBRATION_RUNS):
@@ -79,21 +80,22 @@ def _key(kernel_elf):
     return f"{socket.gethostname()}|{os.cpu_count()}|{qemu}@{qemu_stamp}|{kernel_elf}@{stamp}"
 
 
-def boot_seconds(root, lab):
+def boot_seconds(root, lab, platform="pc"):
     """The calibrated boot time, measured once and shared through build/."""
-    if (root, lab) not in _measured:
-        _measured[(root, lab)] = _shared_measurement(root, lab)
-    return _measured[(root, lab)]
+    if (root, lab, platform) not in _measured:
+        _measured[(root, lab, platform)] = _shared_measurement(root, lab, platform)
+    return _measured[(root, lab, platform)]
 
 
-def _shared_measurement(root, lab):
+def _shared_measurement(root, lab, platform="pc"):
     global last_problem
-    path = os.path.join(root, "build", ".calibration.json")
+    name = ".calibration.json" if platform == "pc" else f".calibration-{platform}-{lab}.json"
+    path = os.path.join(root, "build", name)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            kernel = known_good_kernel(root, lab)
+            kernel = known_good_kernel(root, lab, platform)
             key = _key(kernel)
             try:
                 with open(path) as f:

@@ -2,15 +2,16 @@
 import pytest
 
 from . import calibration
-from .runner import BuildError, Machine, QemuMissing, boot, build_kernel
+from .runner import BuildError, QemuMissing, boot, build_kernel, start_machine
 from .verdict import judge_interaction, judge_test
 
 
 class Lab:
     """The lab being graded: builds its kernel once and boots it per test."""
 
-    def __init__(self, root, name, solution, checked):
+    def __init__(self, root, name, solution, checked, platform="pc"):
         self.root, self.name, self.solution, self.checked = root, name, solution, checked
+        self.platform = platform
         self._kernel = None
         self._build_error = None
 
@@ -18,7 +19,8 @@ class Lab:
     def kernel(self):
         if self._kernel is None and self._build_error is None:
             try:
-                self._kernel = build_kernel(self.root, self.name, self.solution, self.checked)
+                self._kernel = build_kernel(self.root, self.name, self.solution, self.checked,
+                                            self.platform)
             except BuildError as error:
                 self._build_error = str(error)
         if self._build_error:
@@ -26,7 +28,8 @@ class Lab:
         return self._kernel
 
     def timeout(self, multiplier=1.0):
-        return calibration.timeout_for(calibration.boot_seconds(self.root, self.name), multiplier)
+        return calibration.timeout_for(
+            calibration.boot_seconds(self.root, self.name, self.platform), multiplier)
 
     def run_ktest(self, name, workdir, multiplier=1.0):
         """Boot with keel.test=name; return (verdict, transcript, machine)."""
@@ -44,8 +47,11 @@ class Lab:
 
     def rerun_hint(self, cmdline=""):
         """The command that boots the same kernel for a student to watch."""
-        options = f"LAB={self.name}" + (" SOLUTION=1" if self.solution else "") + \
-            (" CHECKED=1" if self.checked else "")
+        options = f"LAB={self.name}" + (" SOLUTION=1" if self.solution else "")
+        if self.platform == "linux":
+            return f"make linux {options}" + (f" CMDLINE='{cmdline}'" if cmdline else "") + \
+                " (quit with Ctrl-C)"
+        options += " CHECKED=1" if self.checked else ""
         return f"make qemu-direct {options}" + (f" CMDLINE='{cmdline}'" if cmdline else "") + \
             " (quit QEMU with Ctrl-A then X)"
 
@@ -61,7 +67,7 @@ class Lab:
         """Boot the lab kernel normally; returns a Machine (a context manager)."""
         elf = self.kernel.elf
         try:
-            return Machine(elf, cmdline, workdir)
+            return start_machine(elf, cmdline, workdir)
         except QemuMissing as error:
             missing = str(error)
         pytest.fail(missing, pytrace=False)

@@ -32,6 +32,7 @@ import re
 import secrets
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -96,11 +97,13 @@ def format_build_error(output, command):
     return "\n".join(parts)
 
 
-def variant_name(solution=False, checked=False):
+def variant_name(solution=False, checked=False, platform="pc"):
+    if platform == "linux":  # always sanitized there
+        return ("solution" if solution else "student") + "-linux"
     return ("solution" if solution else "student") + ("-checked" if checked else "")
 
 
-def build_kernel(root, lab, solution=False, checked=False):
+def build_kernel(root, lab, solution=False, checked=False, platform="pc"):
     """Build the kernel of `lab` with make (serialised between parallel test
     workers by a lock file under build/) and return it. Raises BuildError with
     the compiler's messages."""
@@ -108,6 +111,7 @@ def build_kernel(root, lab, solution=False, checked=False):
     args = ["make", "--no-print-directory", "-s", "kernel", f"LAB={lab}"]
     args += ["SOLUTION=1"] if solution else ["SOLUTION="]
     args += ["CHECKED=1"] if checked else ["CHECKED="]
+    args += [f"PLATFORM={platform}"]
     with open(os.path.join(root, "build", ".grading.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -117,13 +121,13 @@ def build_kernel(root, lab, solution=False, checked=False):
             raise BuildError(f"Could not run make to build the kernel ({error}). Install the "
                              "build tools with `sudo apt-get install make gcc binutils` (or "
                              "`make deps`); `make doctor` checks everything Keel needs.")
-    kernel = Kernel(root, lab, variant_name(solution, checked))
+    kernel = Kernel(root, lab, variant_name(solution, checked, platform))
     # make names what it built (variants such as USE_MINE=… have other paths).
     for line in result.stdout.splitlines():
         if line.startswith("built ") and line.endswith("/kernel.elf"):
             kernel = Kernel(root, lab, os.path.basename(os.path.dirname(line[6:].strip())))
     if result.returncode != 0 or not os.path.exists(kernel.elf):
-        shown = " ".join(a for a in args[3:] if not a.endswith("="))
+        shown = " ".join(a for a in args[3:] if not a.endswith("=") and a != "PLATFORM=pc")
         raise BuildError(format_build_error(result.stdout + result.stderr, f"make {shown}"))
     return kernel
 
@@ -718,10 +722,23 @@ def parse_addr2line(output, count, root=None):
     return [e or [("??", "?")] for e in entries]
 
 
+def on_linux(kernel_elf):
+    """Whether `kernel_elf` was built for the Linux platform (a program)."""
+    return os.path.basename(os.path.dirname(kernel_elf)).endswith("-linux")
+
+
+def start_machine(kernel_elf, cmdline, workdir):
+    """A running kernel: QEMU for a PC kernel, the process itself for a
+    Linux-platform one."""
+    if on_linux(kernel_elf):
+        return LinuxMachine(kernel_elf, cmdline, workdir)
+    return Machine(kernel_elf, cmdline, workdir)
+
+
 def boot(kernel_elf, cmdline, workdir, timeout, send=None):
     """Boot, optionally type `send`, and read until the run ends (see
     Machine.run_to_end). Returns the finished Machine."""
-    machine = Machine(kernel_elf, cmdline, workdir)
+    machine = start_machine(kernel_elf, cmdline, workdir)
     try:
         if send:
             machine.send(send)
@@ -729,3 +746,66 @@ def boot(kernel_elf, cmdline, workdir, timeout, send=None):
     finally:
         machine.kill()
     return machine
+
+
+# ---- one Linux-platform kernel ------------------------------------------------------
+class LinuxMachine(Machine):
+    """A kernel built with PLATFORM=linux, running as a process: its serial
+    port is the process's stdin/stdout (AddressSanitizer's reports, on
+    stderr, are folded into the same stream, in order). It exits with
+    QEMU's isa-debug-exit codes, or LINUX_EXIT_RESET when it rebooted. A hang
+    is stopped with SIGUSR2, on which the kernel prints its registers and
+    backtrace itself."""
+
+    EXIT_RESET = 64
+    HANG_SIGNAL = signal.SIGUSR2
+
+    def __init__(self, kernel_elf, cmdline, workdir, nonce=None, extra_args=()):
+        self.kernel_elf = kernel_elf
+        self.nonce = nonce or secrets.token_hex(8)
+        self.cmdline = f"{cmdline} keel.nonce={self.nonce}".strip()
+        self.workdir = str(workdir)
+        os.makedirs(self.workdir, exist_ok=True)
+        self.raw = b""
+        self.exit_code = None
+        self.ended = None
+        self.stop_report = ""
+        self.shutdown_reason = None
+        self.final_frame = None
+        self._final_at = None
+        self._scanner = FrameScanner(self.nonce)
+        self._cache = (None, None)
+        self._qmp = None
+        self._socket_dir = None
+        self._stdout_open = True
+        self.stderr_path = os.path.join(self.workdir, "kernel.stderr")
+        archive = os.path.join(os.path.dirname(kernel_elf), "programs.cpio")
+        self.command = [kernel_elf, *([f"--initrd={archive}"] if os.path.exists(archive) else []),
+                        *self.cmdline.split(), *extra_args]
+        self.start_time = time.monotonic()
+        self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        cwd=self.workdir)
+        self._stdout_fd = self.process.stdout.fileno()
+
+    def stderr_text(self):
+        return ""  # folded into the output
+
+    def _pump(self, timeout):
+        super()._pump(timeout)
+        if self.ended == "exit" and self.exit_code == self.EXIT_RESET:
+            self.ended = "reset"
+            self.stop_report = "(the kernel asked for a reset; it printed where above)"
+
+    def capture_state(self):
+        """Have the kernel print where it is, and return what it printed."""
+        mark = self.mark()
+        try:
+            self.process.send_signal(self.HANG_SIGNAL)
+        except OSError as error:
+            return f"(could not signal the kernel: {error})"
+        deadline = time.monotonic() + 3
+        while self._stdout_open and time.monotonic() < deadline:
+            self._pump(0.1)
+        report = self.since(mark).strip()
+        return report or "(the kernel printed nothing when asked where it was)"

@@ -29,8 +29,6 @@
 static volatile uint32_t *lapic;
 static volatile uint32_t *ioapic;
 static uint64_t lapic_ticks_per_ms;
-static uint64_t tsc_per_ms;
-static uint64_t tsc_at_boot;
 static unsigned current_hz;
 
 static uint32_t lapic_read(uint32_t reg)
@@ -91,10 +89,10 @@ static void calibrate(void)
     uint32_t elapsed = 0xffffffffu - lapic_read(LAPIC_TIMER_CURRENT);
     lapic_write(LAPIC_TIMER_INITIAL, 0);
     lapic_ticks_per_ms = elapsed / CALIBRATION_MS;
-    tsc_per_ms = (tsc_end - tsc_start) / CALIBRATION_MS;
-    if (lapic_ticks_per_ms == 0 || tsc_per_ms == 0)
+    arch_tsc_per_ms = (tsc_end - tsc_start) / CALIBRATION_MS;
+    if (lapic_ticks_per_ms == 0 || arch_tsc_per_ms == 0)
         panic("could not calibrate the timers against the PIT (APIC %lu, TSC %lu per ms)",
-              lapic_ticks_per_ms, tsc_per_ms);
+              lapic_ticks_per_ms, arch_tsc_per_ms);
 }
 
 static bool ignore_spurious(struct trap_frame *frame)
@@ -105,7 +103,7 @@ static bool ignore_spurious(struct trap_frame *frame)
 
 void arch_interrupts_init(void)
 {
-    tsc_at_boot = cpu_rdtsc();
+    arch_tsc_at_boot = cpu_rdtsc();
     pic_mask_all();
     uint64_t base = cpu_read_msr(APIC_BASE_MSR);
     cpu_write_msr(APIC_BASE_MSR, base | APIC_BASE_ENABLE);
@@ -165,58 +163,4 @@ void timer_stop(void)
 unsigned timer_hz(void)
 {
     return current_hz;
-}
-
-static unsigned nesting;
-static bool enabled_before;
-
-void irq_push_off(void)
-{
-    bool was_enabled = cpu_irq_save();
-    if (nesting++ == 0)
-        enabled_before = was_enabled;
-}
-
-void irq_pop_off(void)
-{
-    if (cpu_irq_enabled())
-        panic("irq_pop_off with interrupts enabled: something enabled them inside an "
-              "irq_push_off section");
-    if (nesting == 0)
-        panic("irq_pop_off without a matching irq_push_off");
-    if (--nesting == 0 && enabled_before)
-        cpu_irq_enable();
-}
-
-unsigned irq_nesting(void)
-{
-    return nesting;
-}
-
-bool arch_irq_enabled_before(void)
-{
-    return enabled_before;
-}
-
-void arch_irq_state_restore(unsigned saved_nesting, bool saved_enabled_before)
-{
-    nesting = saved_nesting;
-    enabled_before = saved_enabled_before;
-}
-
-uint64_t time_ns(void)
-{
-    if (!tsc_per_ms)
-        return 0;
-    uint64_t ticks = cpu_rdtsc() - tsc_at_boot;
-    return ticks / tsc_per_ms * 1000000 + (ticks % tsc_per_ms) * 1000000 / tsc_per_ms;
-}
-
-void time_delay_us(uint64_t microseconds)
-{
-    uint64_t end = time_ns() + microseconds * 1000;
-    /* Spin rather than halt: a halted CPU whose interrupts stopped coming
-     * (a handler that never acknowledges them) would never wake up. */
-    while (time_ns() < end)
-        cpu_relax();
 }

@@ -18,83 +18,32 @@
 
 #define HUGE_PAGE_SIZE (2ull << 20)
 
-static uint64_t no_execute;   /* PTE_NO_EXECUTE if the CPU supports it, else 0 */
-phys_addr_t arch_kernel_root; /* the kernel's PML4 */
-
-static uint64_t *table_at(phys_addr_t pa)
-{
-    return (uint64_t *)phys_to_virt(pa);
-}
-
-/* The entry at `level` (4 = PML4 … 1 = page table) for `va` in `root`,
- * creating the intermediate tables down to `level` (user-accessible below
- * USER_SPACE_END, so the last level alone decides). */
-static uint64_t *entry_in(phys_addr_t root, uintptr_t va, int level)
-{
-    uint64_t *table = table_at(root);
-    uint64_t upper = PTE_PRESENT | PTE_WRITABLE | (va < USER_SPACE_END ? PTE_USER : 0);
-    for (int current = 4; current > level; current--) {
-        unsigned index = (va >> (12 + 9 * (current - 1))) & 511;
-        if (!(table[index] & PTE_PRESENT))
-            table[index] = mm_early_alloc_frame() | upper;
-        table = table_at(table[index] & PTE_ADDRESS_MASK);
-    }
-    return &table[(va >> (12 + 9 * (level - 1))) & 511];
-}
-
-static uint64_t *entry_for(uintptr_t va, int level)
-{
-    return entry_in(arch_kernel_root, va, level);
-}
-
-phys_addr_t arch_unmap_page(phys_addr_t root, uintptr_t va)
-{
-    int level;
-    if (paging_lookup(root, va, &level) == 0 || level != 1)
-        return 0;
-    uint64_t *entry = entry_in(root, va, 1); /* exists: creates nothing */
-    phys_addr_t pa = *entry & PTE_ADDRESS_MASK;
-    *entry = 0;
-    cpu_invlpg(va);
-    return pa;
-}
-
-int arch_map_page(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags)
-{
-    uint64_t *entry = entry_in(root, va, 1);
-    if (*entry & PTE_PRESENT)
-        return -17; /* -EEXIST */
-    *entry =
-        pa | (flags & ~PTE_NO_EXECUTE) | PTE_PRESENT | (flags & PTE_NO_EXECUTE ? no_execute : 0);
-    return 0;
-}
-
 static void map_kernel_range(const char *start, const char *end, uint64_t flags)
 {
     for (uintptr_t va = (uintptr_t)start; va < (uintptr_t)end; va += PAGE_SIZE)
-        *entry_for(va, 1) = (va - KERNEL_VMA) | flags | PTE_PRESENT | PTE_GLOBAL;
+        *arch_kernel_entry(va, 1) = (va - KERNEL_VMA) | flags | PTE_PRESENT | PTE_GLOBAL;
 }
 
 void arch_paging_init(phys_addr_t max_phys)
 {
     uint32_t edx = 0;
     cpu_cpuid(0x80000001, 0, NULL, NULL, NULL, &edx);
-    no_execute = (edx & (1u << 20)) ? PTE_NO_EXECUTE : 0;
+    arch_no_execute = (edx & (1u << 20)) ? PTE_NO_EXECUTE : 0;
 
     arch_kernel_root = mm_early_alloc_frame();
 
     map_kernel_range(__text_start, __text_end, 0);
     map_kernel_range((char *)KEEL_ALIGN_UP((uintptr_t)__text_end, PAGE_SIZE), __rodata_end,
-                     no_execute);
+                     arch_no_execute);
     map_kernel_range((char *)KEEL_ALIGN_UP((uintptr_t)__rodata_end, PAGE_SIZE), boot_stack_guard,
-                     PTE_WRITABLE | no_execute);
+                     PTE_WRITABLE | arch_no_execute);
     /* boot_stack_guard stays unmapped. */
-    map_kernel_range(boot_stack_bottom, __kernel_end, PTE_WRITABLE | no_execute);
+    map_kernel_range(boot_stack_bottom, __kernel_end, PTE_WRITABLE | arch_no_execute);
 
     phys_addr_t direct_end = KEEL_ALIGN_UP(max_phys, HUGE_PAGE_SIZE);
     for (phys_addr_t pa = 0; pa < direct_end; pa += HUGE_PAGE_SIZE)
-        *entry_for(KEEL_DIRECT_MAP_BASE + pa, 2) =
-            pa | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_GLOBAL | no_execute;
+        *arch_kernel_entry(KEEL_DIRECT_MAP_BASE + pa, 2) =
+            pa | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_GLOBAL | arch_no_execute;
 
     cpu_write_cr3(arch_kernel_root);
 }
@@ -134,8 +83,8 @@ void *arch_map_mmio(phys_addr_t pa, size_t size)
     uintptr_t va = mmio_next;
     mmio_next += length;
     for (size_t offset = 0; offset < length; offset += PAGE_SIZE)
-        *entry_for(va + offset, 1) = (start + offset) | PTE_PRESENT | PTE_WRITABLE |
+        *arch_kernel_entry(va + offset, 1) = (start + offset) | PTE_PRESENT | PTE_WRITABLE |
                                      PTE_CACHE_DISABLE | PTE_WRITE_THROUGH | PTE_GLOBAL |
-                                     no_execute;
+                                     arch_no_execute;
     return (void *)(va + (pa - start));
 }

@@ -1,5 +1,5 @@
-/* The machine-specific side of threads: stacks with guard pages, the first
- * frame of a new thread, the FPU/SSE state. */
+/* The machine-specific side of threads: the first frame of a new thread and
+ * the FPU/SSE state. */
 #include <keel/cpu.h>
 #include <keel/frame.h>
 #include <keel/paging.h>
@@ -8,43 +8,7 @@
 
 #include "../../core/internal.h"
 
-/* Thread stacks live here, each below an unmapped guard page; addresses are
- * not reused, so a stale pointer into a freed stack faults. */
-#define STACK_AREA  0xffffffff90000000ul
-#define STACK_ORDER 2 /* 16 KiB */
-
-_Static_assert(THREAD_STACK_SIZE == (PAGE_SIZE << STACK_ORDER), "stack size");
-
-static uintptr_t next_stack = STACK_AREA;
-extern phys_addr_t arch_kernel_root;
 extern void thread_trampoline(void);
-
-bool arch_stack_create(uintptr_t *bottom, uintptr_t *top)
-{
-    phys_addr_t frames = frame_alloc(STACK_ORDER);
-    if (!frames)
-        return false;
-    uintptr_t base = next_stack + PAGE_SIZE; /* the page below stays unmapped */
-    next_stack = base + THREAD_STACK_SIZE;
-    for (unsigned i = 0; i < (1u << STACK_ORDER); i++)
-        arch_map_page(arch_kernel_root, base + i * PAGE_SIZE, frames + i * PAGE_SIZE,
-                      PTE_WRITABLE | PTE_NO_EXECUTE | PTE_GLOBAL);
-    *bottom = base;
-    *top = base + THREAD_STACK_SIZE;
-    return true;
-}
-
-void arch_stack_destroy(uintptr_t bottom, uintptr_t top)
-{
-    phys_addr_t frames = 0;
-    for (uintptr_t va = bottom; va < top; va += PAGE_SIZE) {
-        phys_addr_t pa = arch_unmap_page(arch_kernel_root, va);
-        if (va == bottom)
-            frames = pa;
-    }
-    if (frames)
-        frame_free(frames, STACK_ORDER);
-}
 
 uintptr_t arch_context_init(uintptr_t stack_top, uintptr_t entry, uintptr_t arg)
 {

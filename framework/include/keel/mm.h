@@ -12,8 +12,16 @@
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  (1ul << PAGE_SHIFT)
 
-/* Where the direct map of physical memory starts in virtual memory. */
-#define KEEL_DIRECT_MAP_BASE 0xffff800000000000ul
+/* Where the direct map of physical memory starts in virtual memory. On the
+ * Linux platform "physical memory" is a file mapped into the kernel process,
+ * which can only use the lower half; its page tables still describe the PC's
+ * layout (KEEL_PC_DIRECT_MAP_BASE), as they would on a PC. */
+#define KEEL_PC_DIRECT_MAP_BASE 0xffff800000000000ul
+#ifdef KEEL_PLATFORM_LINUX
+#define KEEL_DIRECT_MAP_BASE 0x500000000000ul
+#else
+#define KEEL_DIRECT_MAP_BASE KEEL_PC_DIRECT_MAP_BASE
+#endif
 
 /* What a frame is used for. */
 enum page_state {

@@ -13,8 +13,6 @@
 #include "../../arch/x86_64/layout.h"
 #include "../../core/internal.h"
 
-#define MB2_COPY_SIZE (16 * 1024)
-
 /* PVH start info (Xen's hvm_start_info, version 1). */
 struct pvh_start_info {
     uint32_t magic;
@@ -43,30 +41,6 @@ struct pvh_memmap_entry {
     uint32_t reserved;
 };
 
-static uint8_t mb2_copy[MB2_COPY_SIZE] __attribute__((aligned(8)));
-static size_t mb2_used;
-
-/* Append a tag of `size` bytes (header included) and return it zeroed. */
-static void *mb2_add_tag(uint32_t type, uint32_t size)
-{
-    size_t aligned = KEEL_ALIGN_UP(size, 8);
-    if (mb2_used + aligned + 8 > sizeof(mb2_copy))
-        panic("boot information does not fit in %zu bytes", sizeof(mb2_copy));
-    struct mb2_tag *tag = (struct mb2_tag *)(mb2_copy + mb2_used);
-    memset(tag, 0, aligned);
-    tag->type = type;
-    tag->size = size;
-    mb2_used += aligned;
-    return tag;
-}
-
-static void mb2_add_string(uint32_t type, const char *text)
-{
-    size_t len = strlen(text);
-    struct mb2_tag_string *tag = mb2_add_tag(type, (uint32_t)(8 + len + 1));
-    memcpy(tag->string, text, len + 1);
-}
-
 static const char *physical_string(uint64_t address)
 {
     return address ? (const char *)phys_to_virt(address) : "";
@@ -80,7 +54,7 @@ static void synthesise_from_pvh(const struct pvh_start_info *start)
         panic("the PVH boot gave no memory map (start info version %u); use QEMU 4.0 or newer",
               start->version);
 
-    mb2_used = sizeof(struct mb2_info);
+    mb2_builder_begin();
     mb2_add_string(MB2_TAG_CMDLINE, physical_string(start->cmdline));
     mb2_add_string(MB2_TAG_BOOTLOADER_NAME, "QEMU direct boot (PVH)");
 
@@ -121,31 +95,18 @@ static void synthesise_from_pvh(const struct pvh_start_info *start)
         entry->type = map[i].type;
     }
 
-    mb2_add_tag(MB2_TAG_END, 8);
-    struct mb2_info *header = (struct mb2_info *)mb2_copy;
-    header->total_size = (uint32_t)mb2_used;
-    header->reserved = 0;
-}
-
-static void copy_multiboot2(uint32_t address)
-{
-    const struct mb2_info *original = phys_to_virt(address);
-    if (original->total_size > sizeof(mb2_copy))
-        panic("the Multiboot2 information block is %u bytes; Keel keeps at most %zu",
-              original->total_size, sizeof(mb2_copy));
-    memcpy(mb2_copy, original, original->total_size);
-    mb2_used = original->total_size;
+    mb2_builder_finish();
 }
 
 void platform_parse_boot_info(uint32_t magic, uint32_t address, struct boot_info *info)
 {
     if (magic == MB2_BOOTLOADER_MAGIC)
-        copy_multiboot2(address);
+        mb2_builder_copy(phys_to_virt(address));
     else if (magic == BOOT_MAGIC_PVH)
         synthesise_from_pvh(phys_to_virt(address));
     else
         panic("started by an unknown boot loader (magic %#x): boot Keel with GRUB "
               "(multiboot2) or QEMU -kernel",
               magic);
-    bootinfo_from_multiboot2((const struct mb2_info *)mb2_copy, info);
+    bootinfo_from_multiboot2(mb2_builder_block(), info);
 }

@@ -1,0 +1,65 @@
+/* The portable side of interrupt control and time: nesting of
+ * irq_push_off/irq_pop_off (see <keel/interrupt.h>) and time from the time
+ * stamp counter, which the platform calibrates at boot. */
+#include <keel/cpu.h>
+#include <keel/interrupt.h>
+#include <keel/panic.h>
+
+#include "internal.h"
+
+uint64_t arch_tsc_per_ms;
+uint64_t arch_tsc_at_boot;
+
+static unsigned nesting;
+static bool enabled_before;
+
+void irq_push_off(void)
+{
+    bool was_enabled = cpu_irq_save();
+    if (nesting++ == 0)
+        enabled_before = was_enabled;
+}
+
+void irq_pop_off(void)
+{
+    if (cpu_irq_enabled())
+        panic("irq_pop_off with interrupts enabled: something enabled them inside an "
+              "irq_push_off section");
+    if (nesting == 0)
+        panic("irq_pop_off without a matching irq_push_off");
+    if (--nesting == 0 && enabled_before)
+        cpu_irq_enable();
+}
+
+unsigned irq_nesting(void)
+{
+    return nesting;
+}
+
+bool arch_irq_enabled_before(void)
+{
+    return enabled_before;
+}
+
+void arch_irq_state_restore(unsigned saved_nesting, bool saved_enabled_before)
+{
+    nesting = saved_nesting;
+    enabled_before = saved_enabled_before;
+}
+
+uint64_t time_ns(void)
+{
+    if (!arch_tsc_per_ms)
+        return 0;
+    uint64_t ticks = cpu_rdtsc() - arch_tsc_at_boot;
+    return ticks / arch_tsc_per_ms * 1000000 + (ticks % arch_tsc_per_ms) * 1000000 / arch_tsc_per_ms;
+}
+
+void time_delay_us(uint64_t microseconds)
+{
+    uint64_t end = time_ns() + microseconds * 1000;
+    /* Spin rather than halt: a halted CPU whose interrupts stopped coming
+     * (a handler that never acknowledges them) would never wake up. */
+    while (time_ns() < end)
+        cpu_relax();
+}

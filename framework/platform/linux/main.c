@@ -1,0 +1,199 @@
+/* The Linux platform's boot: the kernel is an ordinary program.
+ *
+ *   kernel.elf [--memory=MIB] [--initrd=FILE] [WORD...]
+ *
+ * The words are the kernel command line (keel.test=NAME, ...). Physical
+ * memory is a memfd of MIB MiB (128 by default, as the PC's QEMU gets),
+ * mapped at KEEL_DIRECT_MAP_BASE; the Multiboot2 block GRUB would give is
+ * built here with a PC's memory map (low memory, a hole below 1 MiB, the
+ * rest usable), the command line and FILE as a boot module. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <keel/mm.h>
+#include <keel/multiboot2.h>
+#include <keel/power.h>
+#include <keel/kprintf.h>
+#include <keel/panic.h>
+#include <keel/protocol.h>
+#include <keel/symbols.h>
+
+#include "../../core/internal.h"
+#include "linux.h"
+
+int linux_memfd = -1;
+uint64_t linux_ram_bytes;
+
+#define LOW_MEMORY_END 0x9f000ul
+#define HIGH_MEMORY    0x100000ul
+
+/* AddressSanitizer: the kernel handles its own faults; a report ends the run
+ * with the kernel's panic status and a PANIC frame for the graders. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "detect_leaks=0:handle_segv=0:handle_sigbus=0:handle_sigill=0:handle_sigfpe=0:"
+           "handle_abort=0:allow_user_segv_handler=1:use_sigaltstack=0:exitcode=5:"
+           "print_legend=0:detect_stack_use_after_return=0";
+}
+
+static const char *sanitizer_report;
+
+static void remember_report(const char *report)
+{
+    sanitizer_report = report;
+}
+
+static void sanitizer_died(void)
+{
+    char summary[200] = "AddressSanitizer found a memory error (its report is above)";
+    const char *line = sanitizer_report ? strstr(sanitizer_report, "ERROR: AddressSanitizer: ")
+                                        : NULL;
+    if (line) {
+        line += strlen("ERROR: ");
+        size_t length = strcspn(line, "\n");
+        snprintf(summary, sizeof(summary), "%.*s", (int)(length < 150 ? length : 150), line);
+    }
+    protocol_emit("PANIC", "%s", summary);
+    linux_terminal_restore();
+}
+
+static void usage(const char *program, const char *problem)
+{
+    fprintf(stderr,
+            "%s\nusage: %s [--memory=MIB] [--initrd=FILE] [KERNEL COMMAND LINE WORD...]\n",
+            problem, program);
+    exit(2);
+}
+
+static phys_addr_t load_initrd(const char *path, phys_addr_t at, struct mb2_tag_module **tag)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat status;
+    if (fd < 0 || fstat(fd, &status) != 0) {
+        fprintf(stderr, "cannot read the boot archive %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    if (at + (uint64_t)status.st_size > linux_ram_bytes / 2) {
+        fprintf(stderr, "the boot archive %s does not fit in memory; use --memory\n", path);
+        exit(2);
+    }
+    char *dst = phys_to_virt(at);
+    for (off_t done = 0; done < status.st_size;) {
+        ssize_t n = read(fd, dst + done, (size_t)(status.st_size - done));
+        if (n <= 0) {
+            fprintf(stderr, "cannot read the boot archive %s\n", path);
+            exit(2);
+        }
+        done += n;
+    }
+    close(fd);
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    *tag = mb2_add_tag(MB2_TAG_MODULE, (uint32_t)(sizeof(**tag) + strlen(name) + 1));
+    (*tag)->mod_start = (uint32_t)at;
+    (*tag)->mod_end = (uint32_t)(at + (uint64_t)status.st_size);
+    memcpy((*tag)->cmdline, name, strlen(name) + 1);
+    return at + (uint64_t)status.st_size;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t mib = 128;
+    const char *initrd = NULL;
+    char cmdline[4096] = "";
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--memory=", 9) == 0) {
+            mib = strtoull(argv[i] + 9, NULL, 10);
+            if (mib < 8 || mib > 4096)
+                usage(argv[0], "--memory: 8 to 4096 MiB");
+        } else if (strncmp(argv[i], "--initrd=", 9) == 0) {
+            initrd = argv[i] + 9;
+        } else if (strncmp(argv[i], "--", 2) == 0) {
+            usage(argv[0], "unknown option");
+        } else {
+            if (strlen(cmdline) + strlen(argv[i]) + 2 > sizeof(cmdline))
+                usage(argv[0], "the kernel command line is too long");
+            if (cmdline[0])
+                strcat(cmdline, " ");
+            strcat(cmdline, argv[i]);
+        }
+    }
+
+    linux_ram_bytes = mib << 20;
+    linux_memfd = memfd_create("keel-physical-memory", 0);
+    if (linux_memfd < 0 || ftruncate(linux_memfd, (off_t)linux_ram_bytes) != 0 ||
+        mmap((void *)KEEL_DIRECT_MAP_BASE, linux_ram_bytes, PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_FIXED_NOREPLACE, linux_memfd, 0) != (void *)KEEL_DIRECT_MAP_BASE) {
+        fprintf(stderr, "cannot set up %lu MiB of physical memory: %s\n", mib, strerror(errno));
+        return 2;
+    }
+
+    mb2_builder_begin();
+    mb2_add_string(MB2_TAG_CMDLINE, cmdline);
+    mb2_add_string(MB2_TAG_BOOTLOADER_NAME, "Linux user mode");
+    struct mb2_tag_basic_meminfo *meminfo = mb2_add_tag(MB2_TAG_BASIC_MEMINFO, sizeof(*meminfo));
+    meminfo->mem_lower = LOW_MEMORY_END / 1024;
+    meminfo->mem_upper = (uint32_t)((linux_ram_bytes - HIGH_MEMORY) / 1024);
+    const struct {
+        uint64_t base, length;
+        uint32_t type;
+    } map[] = {
+        {0, LOW_MEMORY_END, MB2_MEMORY_AVAILABLE},
+        {LOW_MEMORY_END, HIGH_MEMORY - LOW_MEMORY_END, MB2_MEMORY_RESERVED},
+        {HIGH_MEMORY, linux_ram_bytes - HIGH_MEMORY, MB2_MEMORY_AVAILABLE},
+    };
+    uint32_t entry_size = sizeof(struct mb2_mmap_entry);
+    struct mb2_tag_mmap *mmap_tag =
+        mb2_add_tag(MB2_TAG_MMAP, sizeof(*mmap_tag) + entry_size * KEEL_ARRAY_SIZE(map));
+    mmap_tag->entry_size = entry_size;
+    for (size_t i = 0; i < KEEL_ARRAY_SIZE(map); i++) {
+        struct mb2_mmap_entry *entry =
+            (struct mb2_mmap_entry *)(mmap_tag->entries + i * entry_size);
+        entry->base_addr = map[i].base;
+        entry->length = map[i].length;
+        entry->type = map[i].type;
+    }
+    if (initrd) {
+        /* Where GRUB would put it: after the kernel image. */
+        struct mb2_tag_module *module;
+        load_initrd(initrd, KEEL_ALIGN_UP(mm_kernel_end(), PAGE_SIZE), &module);
+    }
+    mb2_builder_finish();
+
+    __asan_set_error_report_callback(remember_report);
+    __sanitizer_set_death_callback(sanitizer_died);
+    mprotect(boot_stack_guard, PAGE_SIZE, PROT_NONE);
+    linux_terminal_raw();
+    linux_boot(MB2_BOOTLOADER_MAGIC, 0, (uintptr_t)boot_stack_top);
+}
+
+void platform_parse_boot_info(uint32_t magic, uint32_t address, struct boot_info *info)
+{
+    (void)magic, (void)address;
+    bootinfo_from_multiboot2(mb2_builder_block(), info);
+}
+
+void arch_cpu_init(void)
+{
+    linux_signals_init();
+}
+
+void linux_print_hang_report(const struct trap_frame *frame)
+{
+    kprintf("\n*** Keel was stopped from outside while running (a hang?). It was here:\n");
+    arch_print_registers(frame);
+    kprintf("Backtrace (most recent call first):\n");
+    struct symbol_info where;
+    if (symbol_lookup(frame->rip, &where))
+        kprintf("  #0  %p %s+%#lx (%s:%d)\n", (void *)frame->rip, where.function, where.offset,
+                where.file ? where.file : "?", where.line);
+    backtrace_print(frame->rbp);
+}
