@@ -13,8 +13,10 @@ extern void thread_trampoline(void);
 uintptr_t arch_context_init(uintptr_t stack_top, uintptr_t entry, uintptr_t arg)
 {
     uint64_t *sp = (uint64_t *)stack_top;
-    *--sp = 0;                           /* alignment: the trampoline's call sees rsp % 16 == 8 */
-    *--sp = (uint64_t)thread_trampoline; /* "return" address of the first switch */
+    /* The first switch "returns" into thread_trampoline with rsp == stack_top,
+     * 16-aligned as the ABI wants it at each call the trampoline makes (the
+     * Linux platform's C library relies on it). */
+    *--sp = (uint64_t)thread_trampoline;
     *--sp = 0;                           /* rbp: backtraces stop here */
     *--sp = 0;                           /* rbx */
     *--sp = entry;                       /* r12 */

@@ -18,9 +18,9 @@
  * emulated CR3 by a software TLB (memory.c): what a lab maps there with its
  * own page tables really appears at that address once the kernel touches
  * it, with the permissions of the entry. Chosen to be free in a Linux
- * process with AddressSanitizer (whose shadow ends at 0x10007fff8000 and
+ * process with AddressSanitizer (whose shadow ends at 0x10007fff8000, just below, and
  * whose heap starts at 0x600000000000). */
-#define LINUX_TLB_WINDOW_START 0x100000000000ul
+#define LINUX_TLB_WINDOW_START 0x110000000000ul
 #define LINUX_TLB_WINDOW_END   0x400000000000ul
 
 /* The RFLAGS interrupt flag. */

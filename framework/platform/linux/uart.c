@@ -62,9 +62,12 @@ static void update_line(void)
     bool asserted = (uart.mcr & MCR_OUT2) &&
                     (((uart.ier & IER_RECEIVED) && uart.rx_count > 0) ||
                      ((uart.ier & IER_TRANSMIT_EMPTY) && uart.transmit_interrupt_pending));
-    if (asserted && !uart.line_asserted && linux_irq_line_unmasked(ISA_IRQ_COM1))
-        linux_irq_raise(irq_vector(ISA_IRQ_COM1));
+    bool edge = asserted && !uart.line_asserted;
     uart.line_asserted = asserted;
+    if (edge && linux_irq_line_unmasked(ISA_IRQ_COM1)) {
+        linux_irq_raise(irq_vector(ISA_IRQ_COM1));
+        linux_irq_check();
+    }
 }
 
 static void receive(uint8_t byte)
