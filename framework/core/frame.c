@@ -8,6 +8,8 @@
 #include <keel/string.h>
 #include <keel/symbols.h>
 
+#include "internal.h"
+
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 /* block_order of a free frame that frame_free poisoned (free frames that
  * were never allocated hold whatever the firmware left there). */
@@ -135,6 +137,7 @@ static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
                             "but %s",
                             current->name, (pfn + i) << PAGE_SHIFT,
                             page_state_name((enum page_state)page->state));
+        platform_memory_unpoison(phys_to_virt((pfn + i) << PAGE_SHIFT), PAGE_SIZE);
         if (frame_checks_poison() && page->block_order == POISONED)
             check_poison((pfn + i) << PAGE_SHIFT, pfn + i, caller);
     }
@@ -192,6 +195,7 @@ void frame_free(phys_addr_t block, unsigned order)
         keel_report_bug(caller, "frame %#lx was allocated as order %u but freed as order %u", block,
                         head->block_order - 1u, order);
     memset(phys_to_virt(block), FRAME_POISON_BYTE, PAGE_SIZE << order);
+    platform_memory_poison(phys_to_virt(block), PAGE_SIZE << order);
     for (uint64_t i = 0; i < (1ull << order); i++) {
         struct page *page = head + i;
         page->state = PAGE_FREE;

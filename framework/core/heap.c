@@ -13,6 +13,8 @@
 #include <keel/string.h>
 #include <keel/symbols.h>
 
+#include "internal.h"
+
 #define CALLER      ((uintptr_t)__builtin_return_address(0))
 #define MAGIC_LIVE  0x4b48454cu /* "LEHK" */
 #define MAGIC_FREE  0x4b46524bu
@@ -55,19 +57,23 @@ static bool refill(unsigned index)
         h->magic = MAGIC_FREE;
         h->class_index = (uint16_t)index;
         memset(payload(h), HEAP_POISON_BYTE, class_sizes[index]);
+        platform_memory_poison(payload(h), slot - sizeof(*h));
         h->next_free = free_lists[index];
         free_lists[index] = h;
     }
     return true;
 }
 
-static void finish(struct header *h, size_t size, uintptr_t caller)
+/* The caller's bytes are live; the guard and any slack after it are not. */
+static void finish(struct header *h, size_t size, size_t room, uintptr_t caller)
 {
     h->magic = MAGIC_LIVE;
     h->size = (uint32_t)size;
     h->site = caller;
     h->next_free = NULL;
+    platform_memory_unpoison(payload(h), size + GUARD_SIZE);
     memset(payload(h) + size, HEAP_GUARD_BYTE, GUARD_SIZE);
+    platform_memory_poison(payload(h) + size, room - size);
 }
 
 static void *allocate(size_t size, uintptr_t caller)
@@ -90,7 +96,7 @@ static void *allocate(size_t size, uintptr_t caller)
         struct header *h = phys_to_virt(pa);
         h->class_index = LARGE;
         h->order = (uint16_t)order;
-        finish(h, size, caller);
+        finish(h, size, (PAGE_SIZE << order) - sizeof(*h), caller);
         return payload(h);
     }
     bool irq = cpu_irq_save();
@@ -106,6 +112,7 @@ static void *allocate(size_t size, uintptr_t caller)
                         "the kernel heap's free list is corrupt at %p (a write after "
                         "free, or an overflow from the block before it)",
                         (void *)payload(h));
+    platform_memory_unpoison(payload(h), class_sizes[index]);
 #ifdef KEEL_CHECKED
     for (size_t i = 0; i < class_sizes[index]; i++) {
         if (payload(h)[i] != HEAP_POISON_BYTE) {
@@ -118,7 +125,7 @@ static void *allocate(size_t size, uintptr_t caller)
         }
     }
 #endif
-    finish(h, size, caller);
+    finish(h, size, class_sizes[index] + GUARD_SIZE, caller);
     return payload(h);
 }
 
@@ -166,6 +173,7 @@ void kfree(void *ptr)
                         "kfree(%p): not a block kmalloc returned (or its header was "
                         "overwritten by the block before it)",
                         ptr);
+    platform_memory_unpoison(payload(h) + h->size, GUARD_SIZE);
     for (size_t i = 0; i < GUARD_SIZE; i++)
         if (payload(h)[h->size + i] != HEAP_GUARD_BYTE)
             keel_report_bug(caller,
@@ -175,10 +183,13 @@ void kfree(void *ptr)
                             symbol_describe(h->site, where, sizeof(where)));
     if (h->class_index == LARGE) {
         h->magic = MAGIC_FREE;
+        platform_memory_unpoison(h, PAGE_SIZE << h->order);
         frame_free(virt_to_phys(h), h->order);
         return;
     }
+    platform_memory_unpoison(payload(h), class_sizes[h->class_index]);
     memset(payload(h), HEAP_POISON_BYTE, class_sizes[h->class_index]);
+    platform_memory_poison(payload(h), class_sizes[h->class_index] + GUARD_SIZE);
     h->magic = MAGIC_FREE;
     h->site = caller;
     bool irq = cpu_irq_save();

@@ -86,6 +86,15 @@ uint32_t platform_port_read(uint16_t port, int width);
 /* See platform_port_read. */
 void platform_port_write(uint16_t port, int width, uint32_t value);
 
+/* Tell the platform's memory checker (AddressSanitizer on the Linux
+ * platform; nothing on a PC, where the heap's guards and the frame poison
+ * are the checks) that [addr, addr + size) is dead: any access to it is a
+ * bug to report, with both stacks. The heap and the frame allocator call
+ * these as blocks come and go. */
+void platform_memory_poison(const void *addr, size_t size);
+/* The memory is live again. See platform_memory_poison. */
+void platform_memory_unpoison(const void *addr, size_t size);
+
 /* Set up and write to the platform's early console (polled, no interrupts). */
 void platform_early_console_init(void);
 /* See platform_early_console_init. */

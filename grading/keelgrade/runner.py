@@ -724,7 +724,7 @@ def parse_addr2line(output, count, root=None):
 
 def on_linux(kernel_elf):
     """Whether `kernel_elf` was built for the Linux platform (a program)."""
-    return os.path.basename(os.path.dirname(kernel_elf)).endswith("-linux")
+    return "linux" in os.path.basename(os.path.dirname(kernel_elf)).split("-")
 
 
 def start_machine(kernel_elf, cmdline, workdir):

@@ -16,8 +16,13 @@ from keelgrade.verdict import judge_test  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # name: (lab, file, text in the reference, broken text, test that must fail,
-#        words the verdict must contain)
+#        words the verdict must contain: a list, or one list per platform)
 BROKEN = {
+    "heap_overflow": (
+        "lab4-sched", "thread.c", "kzalloc(sizeof(*join))", "kzalloc(sizeof(join))",
+        "threads_run_and_join",
+        {"pc": ["BUG CAUGHT BY KEEL", "overwritten by the block before it"],
+         "linux": ["AddressSanitizer: use-after-poison", "outside a kmalloc", "thread_create"]}),
     "buddy_double_handout": (
         "lab2-mm", "buddy.c", "    unlink_block(block, found);\n", "",
         "buddy_blocks_are_aligned_and_distinct", ["handed out frame", "twice"]),
@@ -64,7 +69,13 @@ BROKEN = {
 }
 
 
-def build_broken(name, tmp_path):
+# Lab 5 runs user programs, which the Linux platform cannot do yet.
+LINUX_LABS = ("lab2-mm", "lab3-trap", "lab4-sched")
+CASES = [(name, "pc") for name in sorted(BROKEN)] + \
+    [(name, "linux") for name in sorted(BROKEN) if BROKEN[name][0] in LINUX_LABS]
+
+
+def build_broken(name, tmp_path, platform="pc"):
     lab, filename, good, bad, _, _ = BROKEN[name]
     sources = tmp_path / "solution"
     shutil.copytree(os.path.join(ROOT, lab, "solution"), sources)
@@ -73,15 +84,18 @@ def build_broken(name, tmp_path):
     assert good in text, f"{name}: the reference {filename} changed; update this variant"
     path.write_text(text.replace(good, bad, 1))
     subprocess.run(["make", "--no-print-directory", "-s", "kernel", f"LAB={lab}", "SOLUTION=1",
-                    f"SOLUTION_DIR={sources}", f"VARIANT_TAG=broken-{name}"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    return os.path.join(ROOT, "build", lab, f"solution-broken-{name}", "kernel.elf")
+                    f"SOLUTION_DIR={sources}", f"VARIANT_TAG=broken-{name}",
+                    f"PLATFORM={platform}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    variant = "solution" + ("-linux" if platform == "linux" else "") + f"-broken-{name}"
+    return os.path.join(ROOT, "build", lab, variant, "kernel.elf")
 
 
-@pytest.mark.parametrize("name", sorted(BROKEN))
-def test_broken_implementation_is_caught(name, tmp_path):
+@pytest.mark.parametrize("name,platform", CASES)
+def test_broken_implementation_is_caught(name, platform, tmp_path):
     _, _, _, _, test, words = BROKEN[name]
-    kernel = build_broken(name, tmp_path)
+    if isinstance(words, dict):
+        words = words[platform]
+    kernel = build_broken(name, tmp_path, platform)
     machine = boot(kernel, f"keel.test={test}", str(tmp_path / "run"), timeout=60)
     transcript = machine.transcript()
     verdict = judge_test(machine, transcript, test)

@@ -18,11 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <keel/kprintf.h>
 #include <keel/mm.h>
 #include <keel/multiboot2.h>
-#include <keel/power.h>
-#include <keel/kprintf.h>
 #include <keel/panic.h>
+#include <keel/power.h>
 #include <keel/protocol.h>
 #include <keel/symbols.h>
 
@@ -54,13 +54,20 @@ static void remember_report(const char *report)
 
 static void sanitizer_died(void)
 {
-    char summary[200] = "AddressSanitizer found a memory error (its report is above)";
-    const char *line = sanitizer_report ? strstr(sanitizer_report, "ERROR: AddressSanitizer: ")
-                                        : NULL;
+    char summary[240] = "AddressSanitizer found a memory error (its report is above)";
+    const char *line =
+        sanitizer_report ? strstr(sanitizer_report, "ERROR: AddressSanitizer: ") : NULL;
     if (line) {
         line += strlen("ERROR: ");
         size_t length = strcspn(line, "\n");
-        snprintf(summary, sizeof(summary), "%.*s", (int)(length < 150 ? length : 150), line);
+        int shown = (int)(length < 100 ? length : 100);
+        if (strncmp(line, "AddressSanitizer: use-after-poison", 34) == 0)
+            snprintf(summary, sizeof(summary),
+                     "%.*s (memory the kernel heap or frame allocator says is not in use: "
+                     "outside a kmalloc block, or freed)",
+                     shown, line);
+        else
+            snprintf(summary, sizeof(summary), "%.*s", shown, line);
     }
     protocol_emit("PANIC", "%s", summary);
     linux_terminal_restore();
@@ -68,8 +75,7 @@ static void sanitizer_died(void)
 
 static void usage(const char *program, const char *problem)
 {
-    fprintf(stderr,
-            "%s\nusage: %s [--memory=MIB] [--initrd=FILE] [KERNEL COMMAND LINE WORD...]\n",
+    fprintf(stderr, "%s\nusage: %s [--memory=MIB] [--initrd=FILE] [KERNEL COMMAND LINE WORD...]\n",
             problem, program);
     exit(2);
 }

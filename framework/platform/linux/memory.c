@@ -144,3 +144,13 @@ bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top)
     }
     return false;
 }
+
+void platform_memory_poison(const void *addr, size_t size)
+{
+    ASAN_POISON_MEMORY_REGION(addr, size);
+}
+
+void platform_memory_unpoison(const void *addr, size_t size)
+{
+    ASAN_UNPOISON_MEMORY_REGION(addr, size);
+}

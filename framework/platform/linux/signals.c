@@ -18,9 +18,9 @@
  * This file is not instrumented by the sanitizers: it runs on any stack. */
 #include <errno.h>
 #include <linux/audit.h>
-#include <sanitizer/asan_interface.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sanitizer/asan_interface.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -134,14 +134,15 @@ static void exception_signal(int signal, siginfo_t *info, void *context)
 /* Called by sanitized code before a function that does not return (panic,
  * thread_exit, the test runner's longjmp). AddressSanitizer's own version
  * wants the stack it knows, and kernel threads have stacks of their own:
- * this one clears the poison of the frames being abandoned on whichever
- * kernel stack is in use, so a later frame there is not taken for one. */
+ * this one clears the poison of whichever kernel stack is in use, as
+ * AddressSanitizer does for its own, so the frames being abandoned are not
+ * taken for live ones later. */
 void __asan_handle_no_return(void);
 void __asan_handle_no_return(void)
 {
     uintptr_t rsp = (uintptr_t)__builtin_frame_address(0), bottom, top;
     if (arch_stack_bounds(rsp, &bottom, &top))
-        __asan_unpoison_memory_region((void *)bottom, rsp - bottom);
+        __asan_unpoison_memory_region((void *)bottom, top - bottom);
 }
 
 /* ---- interrupts ----------------------------------------------------------------- */

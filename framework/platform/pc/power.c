@@ -43,3 +43,14 @@ void platform_reboot(void)
     __asm__ volatile("lidt %0; int3" ::"m"(empty));
     cpu_halt_forever();
 }
+
+/* A PC has no memory checker beyond the framework's own guards and poison. */
+void platform_memory_poison(const void *addr, size_t size)
+{
+    (void)addr, (void)size;
+}
+
+void platform_memory_unpoison(const void *addr, size_t size)
+{
+    (void)addr, (void)size;
+}
