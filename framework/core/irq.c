@@ -52,7 +52,8 @@ uint64_t time_ns(void)
     if (!arch_tsc_per_ms)
         return 0;
     uint64_t ticks = cpu_rdtsc() - arch_tsc_at_boot;
-    return ticks / arch_tsc_per_ms * 1000000 + (ticks % arch_tsc_per_ms) * 1000000 / arch_tsc_per_ms;
+    return ticks / arch_tsc_per_ms * 1000000 +
+           (ticks % arch_tsc_per_ms) * 1000000 / arch_tsc_per_ms;
 }
 
 void time_delay_us(uint64_t microseconds)

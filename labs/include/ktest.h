@@ -32,7 +32,7 @@ struct ktest {
 #define KTEST(test_name)                                                                           \
     static void ktest_fn_##test_name(void);                                                        \
     static const struct ktest ktest_desc_##test_name                                               \
-        __attribute__((used, section("keel_tests"), aligned(8))) = {                              \
+        __attribute__((used, section("keel_tests"), aligned(8))) = {                               \
             #test_name, ktest_fn_##test_name, __FILE__, __LINE__};                                 \
     static void ktest_fn_##test_name(void)
 

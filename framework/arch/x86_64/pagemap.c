@@ -7,7 +7,7 @@
 
 #include "../../core/internal.h"
 
-uint64_t arch_no_execute; /* PTE_NO_EXECUTE if the CPU supports it, else 0 */
+uint64_t arch_no_execute;     /* PTE_NO_EXECUTE if the CPU supports it, else 0 */
 phys_addr_t arch_kernel_root; /* the kernel's PML4 */
 
 static uint64_t *table_at(phys_addr_t pa)
@@ -53,7 +53,7 @@ int arch_map_page(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags
     uint64_t *entry = entry_in(root, va, 1);
     if (*entry & PTE_PRESENT)
         return -17; /* -EEXIST */
-    *entry =
-        pa | (flags & ~PTE_NO_EXECUTE) | PTE_PRESENT | (flags & PTE_NO_EXECUTE ? arch_no_execute : 0);
+    *entry = pa | (flags & ~PTE_NO_EXECUTE) | PTE_PRESENT |
+             (flags & PTE_NO_EXECUTE ? arch_no_execute : 0);
     return 0;
 }

@@ -84,7 +84,7 @@ void *arch_map_mmio(phys_addr_t pa, size_t size)
     mmio_next += length;
     for (size_t offset = 0; offset < length; offset += PAGE_SIZE)
         *arch_kernel_entry(va + offset, 1) = (start + offset) | PTE_PRESENT | PTE_WRITABLE |
-                                     PTE_CACHE_DISABLE | PTE_WRITE_THROUGH | PTE_GLOBAL |
-                                     arch_no_execute;
+                                             PTE_CACHE_DISABLE | PTE_WRITE_THROUGH | PTE_GLOBAL |
+                                             arch_no_execute;
     return (void *)(va + (pa - start));
 }

@@ -17,12 +17,12 @@ uintptr_t arch_context_init(uintptr_t stack_top, uintptr_t entry, uintptr_t arg)
      * 16-aligned as the ABI wants it at each call the trampoline makes (the
      * Linux platform's C library relies on it). */
     *--sp = (uint64_t)thread_trampoline;
-    *--sp = 0;                           /* rbp: backtraces stop here */
-    *--sp = 0;                           /* rbx */
-    *--sp = entry;                       /* r12 */
-    *--sp = arg;                         /* r13 */
-    *--sp = 0;                           /* r14 */
-    *--sp = 0;                           /* r15 */
+    *--sp = 0;     /* rbp: backtraces stop here */
+    *--sp = 0;     /* rbx */
+    *--sp = entry; /* r12 */
+    *--sp = arg;   /* r13 */
+    *--sp = 0;     /* r14 */
+    *--sp = 0;     /* r15 */
     return (uintptr_t)sp;
 }
 

@@ -14,10 +14,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <keel/cpu.h>
 #include <keel/interrupt.h>
 #include <keel/io.h>
 #include <keel/power.h>
-#include <keel/cpu.h>
 
 #include "../../core/internal.h"
 #include "linux.h"

@@ -130,6 +130,5 @@ void user_enter(uintptr_t rip, uintptr_t rsp, uint64_t arg, uintptr_t kernel_sta
 
 void user_return(const struct trap_frame *frame)
 {
-    panic("user_return(rip %#lx): user programs do not run on the Linux platform yet",
-          frame->rip);
+    panic("user_return(rip %#lx): user programs do not run on the Linux platform yet", frame->rip);
 }
