@@ -2,9 +2,10 @@
 #
 #   make qemu [LAB=lab1-boot]        boot the complete kernel (or a lab kernel) from a GRUB ISO
 #   make bochs [LAB=…]               the same under Bochs
+#   make linux [LAB=…]               the same kernel as a Linux process (AddressSanitizer on)
 #   make qemu-gdb / make gdb [LAB=…] debug with gdb (two terminals)
 #   make run PROG=prog [ARGS="…"]   run a static x86_64 program on the complete kernel
-#   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1]
+#   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux]
 #   make handout LAB=lab1-boot       dist/lab1-boot-handout.tar.gz
 #   make test                        everything (pytest)
 #   make bench                       benchmarks
@@ -28,6 +29,9 @@ SOLUTION ?=
 # PLATFORM=linux: the kernel as a Linux process (always with AddressSanitizer
 # and the undefined-behaviour sanitizer); pc (the default): a bootable kernel.
 PLATFORM ?= pc
+ifneq ($(filter linux,$(MAKECMDGOALS)),)
+override PLATFORM := linux
+endif
 ifeq ($(filter pc linux,$(PLATFORM)),)
 $(error PLATFORM=$(PLATFORM): Keel runs on PLATFORM=pc (QEMU, Bochs, real PCs) or PLATFORM=linux)
 endif
@@ -284,6 +288,15 @@ qemu: deps-boot $(ISO)
 
 qemu-direct: deps-boot $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@$(QEMU_RUN) -kernel $(KERNEL) $(if $(PROGRAMS_ARCHIVE),-initrd $(PROGRAMS_ARCHIVE)) -append "$(CMDLINE)"; true
+
+# make linux [LAB=…] [CMDLINE=…]: the same kernel as a Linux process, the
+# serial console on the terminal (quit with Ctrl-C).
+LINUX_RUN_ARGS = $(if $(PROGRAMS_ARCHIVE),--initrd=$(PROGRAMS_ARCHIVE)) $(CMDLINE)
+.PHONY: linux
+linux: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
+	@echo "Running $(KERNEL) as a Linux process. Serial console below; quit with Ctrl-C."
+	@$(KERNEL) $(LINUX_RUN_ARGS); status=$$?; \
+	  [ $$status -eq 1 -o $$status -eq 130 ] || echo "(the kernel exited with status $$status)"
 
 # make run PROG=/path/to/static-elf [ARGS="a b"]: the complete kernel runs it
 # as its first process and prints its output; a nonzero exit status (128 +

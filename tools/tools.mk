@@ -30,8 +30,18 @@ $(GDB_INIT): FORCE
 	  'target remote $(if $(GDB_SOCKET),$(GDB_SOCKET),127.0.0.1:$(GDB_PORT))' \
 	  'echo Connected. The CPU has not run yet. Try: keel-guide boot, or hbreak kmain then continue.\n' >$@
 
+ifeq ($(ON_LINUX),linux)
+# On the Linux platform the kernel is a program: gdb runs it directly. The
+# signals that carry its interrupts and fill its software TLB are passed on
+# quietly; the kernel itself reports real faults.
+gdb: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
+	@gdb -q -ex 'handle SIGSEGV SIGALRM SIGUSR1 SIGSYS nostop noprint pass' \
+	  -ex 'set startup-with-shell off' \
+	  --args $(KERNEL) $(LINUX_RUN_ARGS)
+else
 gdb: deps $(KERNEL) $(GDB_INIT)
 	@gdb -q -x $(GDB_INIT)
+endif
 
 bochs: deps $(ISO)
 	@tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs interactive
