@@ -200,7 +200,7 @@ $(KERNEL_DIR)/obj/%.c.o: %.c
 -include $(LAB_OBJECTS:.o=.d)
 
 # In a handout, other labs' reference solutions come prebuilt.
-REFERENCE_LIB := $(if $(HAVE_FRAMEWORK_SOURCES),,$(filter-out $(patsubst %,lib/libref-$(LAB)-%.a,$(MINE_LABS)),$(wildcard lib/libref-$(LAB)-*.a)))
+REFERENCE_LIB := $(if $(HAVE_FRAMEWORK_SOURCES),,$(filter-out $(patsubst %,lib/libref-$(PLATFORM)-$(LAB)-%.a,$(MINE_LABS)),$(wildcard lib/libref-$(PLATFORM)-$(LAB)-*.a)))
 ifeq ($(ON_LINUX),linux)
 LINK_KERNEL = $(CC) $(LINUX_LDFLAGS) -o $@ -Wl,--whole-archive \
 	$(KEEL_LIB_DIR)/libkeel$(PLATFORM_SUFFIX).a $(REFERENCE_LIB) -Wl,--no-whole-archive $(LAB_OBJECTS)

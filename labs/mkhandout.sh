@@ -15,7 +15,8 @@ trap 'rm -rf "$staging"' EXIT
 dest="$staging/$name"
 mkdir -p "$dest/lib" "$dest/framework" "$dest/labs" "$dest/grading"
 
-cp build/framework/libkeel.a build/framework/libkeel-checked.a build/framework/keel.ld "$dest/lib/"
+cp build/framework/libkeel.a build/framework/libkeel-checked.a build/framework/libkeel-linux.a \
+    build/framework/keel.ld "$dest/lib/"
 cp -r framework/include "$dest/framework/"
 cp -r labs/include labs/kernel_main.c labs/ktest.c "$dest/labs/"
 cp Makefile .clang-format "$dest/"
@@ -26,12 +27,14 @@ tar -C . --exclude="$lab/solution" -cf - "$lab" | tar -C "$dest" -xf -
 
 # Other labs this kernel runs on: their reference solutions prebuilt, their
 # headers as source.
-make --no-print-directory -s kernel LAB="$lab" >/dev/null
-reference=$(make --no-print-directory -s reference-objects LAB="$lab")
-if [[ -n $reference ]]; then
+for platform in pc linux; do
+    make --no-print-directory -s kernel LAB="$lab" PLATFORM=$platform >/dev/null
+    reference=$(make --no-print-directory -s reference-objects LAB="$lab" PLATFORM=$platform)
     for word in $reference; do
-        ar rcs "$dest/lib/libref-$lab-${word%%:*}.a" "${word#*:}"
+        ar rcs "$dest/lib/libref-$platform-$lab-${word%%:*}.a" "${word#*:}"
     done
+done
+if [[ -n $reference ]]; then
     for header in lab*/lab[0-9].h; do
         [[ $header == "$lab"/* ]] && continue
         mkdir -p "$dest/$(dirname "$header")"

@@ -39,9 +39,9 @@ def test_no_framework_or_solution_source(handout):
     assert not other_sources, f"other labs' sources in the {lab} handout: {other_sources}"
 
 
-def run_grade(tree):
+def run_grade(tree, *options):
     # One QEMU at a time: the suite itself already runs in parallel.
-    return subprocess.run(["make", "--no-print-directory", "grade", "JOBS=1"], cwd=tree,
+    return subprocess.run(["make", "--no-print-directory", "grade", "JOBS=1", *options], cwd=tree,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -62,6 +62,9 @@ def test_handout_grades_a_finished_lab(handout, tmp_path):
         shutil.copy(os.path.join(ROOT, lab, "solution", name), finished / lab / name)
     run = run_grade(finished)
     assert "Score: 100/100" in run.stdout, run.stdout[-4000:] + run.stderr[-2000:]
+    if lab != "lab5-user":  # user programs do not run on the Linux platform yet
+        run = run_grade(finished, "PLATFORM=linux")
+        assert "Score: 100/100" in run.stdout, run.stdout[-4000:] + run.stderr[-2000:]
 
 
 def test_handout_refuses_to_grade_a_missing_solution(handout):
