@@ -102,7 +102,7 @@ ifeq ($(ON_LINUX),linux)
 # platform/linux counterpart.
 FRAMEWORK_SOURCES := $(wildcard framework/core/*.c framework/platform/linux/*.c \
 	framework/platform/linux/*.S) $(addprefix framework/arch/x86_64/,trap.c vm.c threads.c \
-	pagemap.c safe.S setjmp.S switch.S)
+	pagemap.c unprivileged.c safe.S setjmp.S switch.S)
 else
 FRAMEWORK_SOURCES := $(wildcard framework/core/*.c framework/arch/x86_64/*.c \
 	framework/arch/x86_64/*.S framework/platform/pc/*.c framework/platform/pc/*.S)

@@ -144,23 +144,7 @@ class Machine:
     """A running QEMU. Use as a context manager; the process is always killed."""
 
     def __init__(self, kernel_elf, cmdline, workdir, nonce=None, extra_args=()):
-        self.kernel_elf = kernel_elf
-        self.nonce = nonce or secrets.token_hex(8)
-        self.cmdline = f"{cmdline} keel.nonce={self.nonce}".strip()
-        self.workdir = str(workdir)
-        os.makedirs(self.workdir, exist_ok=True)
-        self.raw = b""
-        self.exit_code = None
-        self.ended = None
-        self.stop_report = ""
-        self.shutdown_reason = None
-        self.final_frame = None          # (kind, text) of the first frame ending the run
-        self._final_at = None
-        self._scanner = FrameScanner(self.nonce)
-        self._cache = (None, None)
-        self._qmp = None
-        self._qmp_buffer = b""
-        self._stdout_open = True
+        self._init_run(kernel_elf, cmdline, workdir, nonce)
         sockets = self.workdir
         if len(os.path.join(sockets, "monitor.sock")) > 100:  # unix socket paths are short
             sockets = tempfile.mkdtemp(prefix="keel-")
@@ -187,6 +171,27 @@ class Machine:
                                             cwd=self.workdir)
         self._stdout_fd = self.process.stdout.fileno()
         self._connect_qmp()
+
+    def _init_run(self, kernel_elf, cmdline, workdir, nonce):
+        """The state of one run, whatever runs the kernel."""
+        self.kernel_elf = kernel_elf
+        self.nonce = nonce or secrets.token_hex(8)
+        self.cmdline = f"{cmdline} keel.nonce={self.nonce}".strip()
+        self.workdir = str(workdir)
+        os.makedirs(self.workdir, exist_ok=True)
+        self.raw = b""
+        self.exit_code = None
+        self.ended = None
+        self.stop_report = ""
+        self.shutdown_reason = None
+        self.final_frame = None          # (kind, text) of the first frame ending the run
+        self._final_at = None
+        self._scanner = FrameScanner(self.nonce)
+        self._cache = (None, None)
+        self._qmp = None
+        self._qmp_buffer = b""
+        self._socket_dir = None
+        self._stdout_open = True
 
     # ---- life cycle --------------------------------------------------------------
     def __enter__(self):
@@ -761,23 +766,7 @@ class LinuxMachine(Machine):
     HANG_SIGNAL = signal.SIGUSR2
 
     def __init__(self, kernel_elf, cmdline, workdir, nonce=None, extra_args=()):
-        self.kernel_elf = kernel_elf
-        self.nonce = nonce or secrets.token_hex(8)
-        self.cmdline = f"{cmdline} keel.nonce={self.nonce}".strip()
-        self.workdir = str(workdir)
-        os.makedirs(self.workdir, exist_ok=True)
-        self.raw = b""
-        self.exit_code = None
-        self.ended = None
-        self.stop_report = ""
-        self.shutdown_reason = None
-        self.final_frame = None
-        self._final_at = None
-        self._scanner = FrameScanner(self.nonce)
-        self._cache = (None, None)
-        self._qmp = None
-        self._socket_dir = None
-        self._stdout_open = True
+        self._init_run(kernel_elf, cmdline, workdir, nonce)
         self.stderr_path = os.path.join(self.workdir, "kernel.stderr")
         archive = os.path.join(os.path.dirname(kernel_elf), "programs.cpio")
         self.command = [kernel_elf, *([f"--initrd={archive}"] if os.path.exists(archive) else []),

@@ -47,18 +47,6 @@ void cpu_halt_forever(void)
         __asm__ volatile("cli; hlt" ::: "memory");
 }
 
-void cpu_relax(void)
-{
-    __asm__ volatile("pause" ::: "memory");
-}
-
-uint64_t cpu_rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 #define READ_CR(n)                                                                                 \
     uint64_t cpu_read_cr##n(void)                                                                  \
     {                                                                                              \
@@ -74,21 +62,6 @@ READ_CR(4)
 void cpu_write_cr3(uint64_t value)
 {
     __asm__ volatile("mov %0, %%cr3" ::"r"(value) : "memory");
-}
-
-void cpu_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
-               uint32_t *edx)
-{
-    uint32_t a, b, c, d;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
-    if (eax)
-        *eax = a;
-    if (ebx)
-        *ebx = b;
-    if (ecx)
-        *ecx = c;
-    if (edx)
-        *edx = d;
 }
 
 uint64_t cpu_read_msr(uint32_t msr)

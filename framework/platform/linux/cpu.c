@@ -2,7 +2,7 @@
  * a variable: masking and unmasking interrupts costs no system call, and a
  * signal that arrives while it is clear is remembered and delivered when it
  * is set again (see signals.c). Control registers and MSRs are emulated;
- * cpuid and rdtsc are the real instructions. */
+ * cpuid, rdtsc and pause are the real instructions (arch/x86_64/unprivileged.c). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -86,18 +86,6 @@ void cpu_halt_forever(void)
         pause();
 }
 
-void cpu_relax(void)
-{
-    __asm__ volatile("pause");
-}
-
-uint64_t cpu_rdtsc(void)
-{
-    uint32_t low, high;
-    __asm__ volatile("rdtsc" : "=a"(low), "=d"(high));
-    return ((uint64_t)high << 32) | low;
-}
-
 /* CR0 as a PC has it in long mode: PE, MP, ET, NE, WP, AM, PG. */
 uint64_t cpu_read_cr0(void)
 {
@@ -137,21 +125,6 @@ void cpu_write_cr3(uint64_t value)
 void cpu_invlpg(uintptr_t va)
 {
     linux_tlb_flush_page(va);
-}
-
-void cpu_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
-               uint32_t *edx)
-{
-    uint32_t a, b, c, d;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
-    if (eax)
-        *eax = a;
-    if (ebx)
-        *ebx = b;
-    if (ecx)
-        *ecx = c;
-    if (edx)
-        *edx = d;
 }
 
 /* MSRs are kept in a small table: what is written reads back. */
