@@ -312,10 +312,13 @@ include tools/tools.mk
 -include grading/grading.mk
 
 # ---- handouts ----------------------------------------------------------------
+# HANDOUT=path: where the archive goes (the test suite's parallel workers
+# each use their own).
+HANDOUT ?= dist/$(LAB)-handout.tar.gz
 .PHONY: handout
 handout: deps-build lib
 	@[ "$(LAB)" != complete ] || { echo "make handout needs LAB=labN-…" >&2; exit 1; }
-	@labs/mkhandout.sh $(LAB) dist/$(LAB)-handout.tar.gz
+	@labs/mkhandout.sh $(LAB) $(HANDOUT)
 
 # ---- everything ------------------------------------------------------------------
 TEST_KERNELS := selftest:solution complete:solution \

@@ -110,7 +110,7 @@ def test_timeouts_scale_and_have_a_floor():
 
 
 def test_failed_calibration_falls_back(tmp_path, monkeypatch):
-    def broken(root, lab):
+    def broken(root, lab, platform="pc"):
         raise runner.BuildError("no compiler")
     monkeypatch.setattr(calibration, "known_good_kernel", broken)
     monkeypatch.setattr(calibration, "_measured", {})
@@ -122,7 +122,7 @@ def test_calibration_is_shared_through_a_file(tmp_path, monkeypatch):
     kernel = tmp_path / "kernel.elf"
     kernel.write_text("x")
     calls = []
-    monkeypatch.setattr(calibration, "known_good_kernel", lambda root, lab: str(kernel))
+    monkeypatch.setattr(calibration, "known_good_kernel", lambda root, lab, platform="pc": str(kernel))
     monkeypatch.setattr(calibration, "measure", lambda elf: calls.append(elf) or 0.25)
     monkeypatch.setattr(calibration, "_measured", {})
     assert calibration.boot_seconds(str(tmp_path), "lab") == 0.25

@@ -1,6 +1,7 @@
 """make handout: what a student receives builds and grades on its own, with
 the prebuilt framework (and other labs' prebuilt reference solutions) and
 without any framework or solution source."""
+import fcntl
 import glob
 import os
 import re
@@ -17,10 +18,15 @@ LABS = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.jo
 @pytest.fixture(scope="module", params=LABS)
 def handout(request, tmp_path_factory):
     lab = request.param
-    subprocess.run(["make", "--no-print-directory", "-s", "handout", f"LAB={lab}"], cwd=ROOT,
-                   check=True, stdout=subprocess.DEVNULL)
-    archive = os.path.join(ROOT, "dist", f"{lab}-handout.tar.gz")
     where = tmp_path_factory.mktemp(f"handout-{lab}")
+    archive = str(where / f"{lab}-handout.tar.gz")
+    # Parallel workers may build the same lab's handout: its kernels are built
+    # in the shared build/ tree, one make at a time (the graders' lock).
+    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
+    with open(os.path.join(ROOT, "build", ".grading.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["make", "--no-print-directory", "-s", "handout", f"LAB={lab}",
+                        f"HANDOUT={archive}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     with tarfile.open(archive) as tar:
         names = tar.getnames()
         tar.extractall(where)
