@@ -203,5 +203,6 @@ void frame_free(phys_addr_t block, unsigned order)
         page->site = caller;
     }
     current->free(block, order);
+    platform_frames_freed(block, order);
     cpu_irq_restore(irq);
 }

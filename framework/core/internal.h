@@ -95,6 +95,15 @@ void platform_memory_poison(const void *addr, size_t size);
 /* The memory is live again. See platform_memory_poison. */
 void platform_memory_unpoison(const void *addr, size_t size);
 
+/* Frames [block, block + 2^order pages) were just freed (frame_free). On
+ * the Linux platform a freed top-level table ends the child process that
+ * held that address space; nothing on a PC. */
+void platform_frames_freed(phys_addr_t block, unsigned order);
+
+/* Report a system-call handler that set a non-canonical return address
+ * (sysret would fault in kernel mode on the user's stack). */
+KEEL_NORETURN void syscall_bad_return(uint64_t rip);
+
 /* Set up and write to the platform's early console (polled, no interrupts). */
 void platform_early_console_init(void);
 /* See platform_early_console_init. */

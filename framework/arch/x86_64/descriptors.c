@@ -114,7 +114,6 @@ static void idt_init(void)
 extern uint64_t kernel_tss_rsp0; /* syscall.S reads the kernel stack here */
 extern char syscall_entry[];
 void arch_iret_to_user(uintptr_t rip, uintptr_t rsp, uint64_t arg) KEEL_NORETURN;
-void syscall_bad_return(uint64_t rip) KEEL_NORETURN;
 
 #define MSR_EFER     0xc0000080
 #define MSR_STAR     0xc0000081
@@ -164,14 +163,6 @@ void user_return(const struct trap_frame *frame)
     local.rflags |= 0x200; /* interrupts on in user mode */
     arch_set_kernel_stack(self ? self->stack_top : (uintptr_t)boot_stack_top);
     arch_user_return_frame(&local);
-}
-
-void syscall_bad_return(uint64_t rip)
-{
-    keel_report_bug(0,
-                    "a system call handler set the return address to %#lx, which is not "
-                    "canonical: sysret would fault in kernel mode on the user's stack",
-                    rip);
 }
 
 void arch_cpu_init(void)

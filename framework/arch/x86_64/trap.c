@@ -3,6 +3,7 @@
 #include <keel/cpu.h>
 #include <keel/kprintf.h>
 #include <keel/mm.h>
+#include <keel/panic.h>
 #include <keel/power.h>
 #include <keel/protocol.h>
 #include <keel/symbols.h>
@@ -127,6 +128,14 @@ void trap_print_report(const struct trap_frame *frame)
 }
 
 void trap_dispatch(struct trap_frame *frame);
+
+void syscall_bad_return(uint64_t rip)
+{
+    keel_report_bug(0,
+                    "a system call handler set the return address to %#lx, which is not "
+                    "canonical: sysret would fault in kernel mode on the user's stack",
+                    rip);
+}
 
 /* (faulting instruction, where to resume) pairs from safe.S. */
 struct fixup {

@@ -56,6 +56,10 @@ int linux_irq_next(void);
  * ourselves). Called when the interrupt flag or the in-service set changes. */
 void linux_irq_check(void);
 
+/* Take the interrupt linux_irq_next() names for delivery: no longer
+ * pending, now in service. Its vector, or -1 if none can be delivered. */
+int linux_irq_take(void);
+
 /* Whether ISA interrupt line `isa_irq` is unmasked (irq_unmask). */
 bool linux_irq_line_unmasked(unsigned isa_irq);
 
@@ -64,6 +68,14 @@ bool linux_irq_line_unmasked(unsigned isa_irq);
 void linux_signals_init(void);
 /* Block / unblock the interrupt signals (around a wait for one). */
 void linux_interrupt_signals(int how, sigset_t *old);
+
+/* What `va` means in the page tables at `root`: the 4 KiB frame through
+ * `pa`, and the flags that hold at every level (PTE_WRITABLE and PTE_USER
+ * only if every level has them, PTE_NO_EXECUTE if any has it) through
+ * `flags`. False if some level is not present or a table lies outside
+ * physical memory. The walk never leaves physical memory, since it may run
+ * in a signal handler on a lab's broken tables. */
+bool linux_translate(phys_addr_t root, uintptr_t va, phys_addr_t *pa, uint64_t *flags);
 
 /* Software TLB (memory.c). Fill it for a kernel access to `va` with page
  * fault error code `error`; false if the emulated page tables do not allow
@@ -88,6 +100,14 @@ bool linux_stdin_open(void);
 void linux_console_write(const char *buf, size_t len);
 /* Put the terminal back as it was (raw mode for an interactive shell). */
 void linux_terminal_restore(void);
+
+/* User mode (usermode.c). The page tables at `root` were flushed (a CR3
+ * load, or tlb_flush_page of `va` while `root` was loaded): the child
+ * process behind that address space checks its pages before it runs again. */
+void linux_user_flushed(phys_addr_t root, uintptr_t va);
+/* If user code is running, stop it and print where it is (for a hang
+ * report); false if the kernel itself is running. Async-signal-safe. */
+bool linux_user_print_state(void);
 
 /* Print where the kernel is (registers, backtrace) for a hang report. */
 void linux_print_hang_report(const struct trap_frame *frame);

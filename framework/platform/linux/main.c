@@ -194,6 +194,8 @@ void arch_cpu_init(void)
 
 void linux_print_hang_report(const struct trap_frame *frame)
 {
+    if (linux_user_print_state())
+        return;
     kprintf("\n*** Keel was stopped from outside while running (a hang?). It was here:\n");
     arch_print_registers(frame);
     kprintf("Backtrace (most recent call first):\n");

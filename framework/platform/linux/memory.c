@@ -52,11 +52,9 @@ void *arch_map_mmio(phys_addr_t pa, size_t size)
 
 /* ---- the software TLB -------------------------------------------------------- */
 
-/* A walk of the emulated page tables that never leaves physical memory, since
- * it runs in a signal handler and the tables may be a lab's broken ones. */
-static bool translate(uintptr_t va, phys_addr_t *pa_out, uint64_t *flags_out)
+bool linux_translate(phys_addr_t root, uintptr_t va, phys_addr_t *pa_out, uint64_t *flags_out)
 {
-    phys_addr_t table = linux_cpu.cr3 & PTE_ADDRESS_MASK;
+    phys_addr_t table = root & PTE_ADDRESS_MASK;
     uint64_t flags = PTE_WRITABLE | PTE_USER;
     for (int level = 4; level >= 1; level--) {
         if (table + PAGE_SIZE > linux_ram_bytes)
@@ -83,7 +81,7 @@ bool linux_tlb_fill(uintptr_t va, uint64_t error)
         return false;
     phys_addr_t pa;
     uint64_t flags;
-    if (!translate(va, &pa, &flags))
+    if (!linux_translate(linux_cpu.cr3, va, &pa, &flags))
         return false;
     if ((error & 2) && !(flags & PTE_WRITABLE))
         return false;

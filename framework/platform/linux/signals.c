@@ -11,6 +11,8 @@
  *                     32-bit system-call gate, so it reaches the kernel's
  *                     handler for vector 0x80 as on a PC
  *   SIGALRM, SIGUSR1  interrupts (timer; delivery of ones raised earlier)
+ *   SIGCHLD           a child process that holds a user address space
+ *                     stopped (usermode.c); blocked but while waiting for one
  *
  * Exceptions run on an alternate stack, so a kernel stack overflow is still
  * reported. Interrupts run on the interrupted thread's stack, like on a PC,
@@ -165,6 +167,17 @@ int linux_irq_next(void)
     return pending;
 }
 
+int linux_irq_take(void)
+{
+    int vector = linux_irq_next();
+    if (vector >= 0) {
+        __atomic_and_fetch(&linux_cpu.pending[vector / 64], ~(1ul << (vector % 64)),
+                           __ATOMIC_SEQ_CST);
+        linux_cpu.in_service[vector / 64] |= 1ul << (vector % 64);
+    }
+    return vector;
+}
+
 void linux_irq_raise(unsigned vector)
 {
     __atomic_or_fetch(&linux_cpu.pending[vector / 64], 1ul << (vector % 64), __ATOMIC_SEQ_CST);
@@ -184,10 +197,7 @@ static void interrupt_signal(int signal, siginfo_t *info, void *context)
     if (signal == LINUX_TIMER_SIGNAL && timer_hz())
         linux_irq_raise(TIMER_VECTOR);
     int vector;
-    while (linux_cpu.irq_enabled && (vector = linux_irq_next()) >= 0) {
-        __atomic_and_fetch(&linux_cpu.pending[vector / 64], ~(1ul << (vector % 64)),
-                           __ATOMIC_SEQ_CST);
-        linux_cpu.in_service[vector / 64] |= 1ul << (vector % 64);
+    while (linux_cpu.irq_enabled && (vector = linux_irq_take()) >= 0) {
         struct trap_frame frame;
         frame_from_context(uc, &frame, (unsigned)vector, 0);
         dispatch(uc, &frame); /* may switch threads and come back much later */
@@ -211,6 +221,12 @@ void linux_interrupt_signals(int how, sigset_t *old)
     sigaddset(&set, LINUX_TIMER_SIGNAL);
     sigaddset(&set, LINUX_REPLAY_SIGNAL);
     sigprocmask(how == SIG_SETMASK ? SIG_UNBLOCK : how, &set, old);
+}
+
+/* Only wakes the wait for a child (usermode.c). */
+static void child_signal(int signal, siginfo_t *info, void *context)
+{
+    (void)signal, (void)info, (void)context;
 }
 
 static void handle(int signal, void (*handler)(int, siginfo_t *, void *), int flags)
@@ -248,5 +264,10 @@ void linux_signals_init(void)
     handle(LINUX_TIMER_SIGNAL, interrupt_signal, SA_NODEFER | SA_RESTART);
     handle(LINUX_REPLAY_SIGNAL, interrupt_signal, SA_NODEFER | SA_RESTART);
     handle(LINUX_HANG_SIGNAL, hang_signal, SA_ONSTACK);
+    handle(SIGCHLD, child_signal, SA_RESTART);
+    sigset_t children;
+    sigemptyset(&children);
+    sigaddset(&children, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &children, NULL);
     trap_int80();
 }

@@ -1,21 +1,22 @@
-/* User memory and user mode on the Linux platform (see <keel/user.h>).
+/* User memory on the Linux platform (see <keel/user.h>; running user code is
+ * usermode.c's).
  *
  * Copies to and from user memory translate every page through the current
  * page table (it must be a present user page, writable for copy_to_user)
  * and go through the direct map, so a bad pointer is an error code and
- * never a fault in the kernel. Running user programs (user_enter,
- * user_return) needs the traced child processes that hold user address
- * spaces on this platform; until they exist, those calls stop the kernel
- * with a message that says so. */
+ * never a fault in the kernel. The user's pages are the same frames of
+ * physical memory that the child process running the program maps. */
 #include <keel/errno.h>
 #include <keel/mm.h>
 #include <keel/paging.h>
 #include <keel/panic.h>
 #include <keel/string.h>
+#include <keel/thread.h>
 #include <keel/user.h>
 
 #include "../../core/internal.h"
 #include "linux.h"
+#include "stub.h"
 
 static uintptr_t fs_base;
 
@@ -99,9 +100,13 @@ long strncpy_from_user(char *dst, uintptr_t user_src, size_t size)
 
 int user_set_fs_base(uintptr_t base)
 {
-    if (!va_is_canonical(base) || base >= USER_SPACE_END)
-        return -EPERM;
+    /* A Linux process cannot have its FS base in the last page below 2^47. */
+    if (base >= LINUX_USER_TOP)
+        return -EFAULT;
     fs_base = base;
+    struct thread *thread = thread_current();
+    if (thread)
+        thread->fs_base = base;
     return 0;
 }
 
@@ -118,17 +123,4 @@ bool user_protection_smep(void)
 bool user_protection_smap(void)
 {
     return false;
-}
-
-void user_enter(uintptr_t rip, uintptr_t rsp, uint64_t arg, uintptr_t kernel_stack_top)
-{
-    (void)arg, (void)kernel_stack_top;
-    panic("user_enter(rip %#lx, rsp %#lx): user programs do not run on the Linux platform yet; "
-          "use PLATFORM=pc (QEMU) for lab 5",
-          rip, rsp);
-}
-
-void user_return(const struct trap_frame *frame)
-{
-    panic("user_return(rip %#lx): user programs do not run on the Linux platform yet", frame->rip);
 }

@@ -54,3 +54,9 @@ void platform_memory_unpoison(const void *addr, size_t size)
 {
     (void)addr, (void)size;
 }
+
+/* A PC's address spaces are its page tables alone: nothing to end. */
+void platform_frames_freed(phys_addr_t block, unsigned order)
+{
+    (void)block, (void)order;
+}

@@ -1,0 +1,68 @@
+/* The code every user address space (a traced child process) carries at
+ * LINUX_STUB_CODE. usermode.c copies the bytes between linux_stub_start and
+ * linux_stub_end there. The kernel runs these entries itself, with every
+ * register set, and user code cannot use them to reach Linux: while user
+ * code runs, each of its system calls is stopped by ptrace and handed to the
+ * Keel kernel instead (PTRACE_SYSEMU), wherever it comes from. The code uses
+ * no stack and no memory the user can write. */
+#include "stub.h"
+
+#define SYS_munmap 11
+
+    .section .rodata
+    .balign 4096
+    .global linux_stub_start, linux_stub_end
+linux_stub_start:
+
+/* Wipe: the child was a copy of the kernel process; leave only the stub.
+ * Stops with rax 0, or the error of the unmap that failed. */
+    .org linux_stub_start + LINUX_STUB_WIPE, 0xcc
+    movl $SYS_munmap, %eax
+    xorl %edi, %edi
+    movabsq $LINUX_STUB_BASE, %rsi
+    syscall
+    testq %rax, %rax
+    jnz 1f
+    movl $SYS_munmap, %eax
+    movabsq $(LINUX_STUB_BASE + LINUX_STUB_SIZE), %rdi
+    movabsq $(LINUX_USER_TOP - LINUX_STUB_BASE - LINUX_STUB_SIZE), %rsi
+    syscall
+1:  int3
+
+/* Run: make each request in LINUX_STUB_OPS until LINUX_STUB_END; stop at
+ * the first that fails with its error in rax and its address in rbx. */
+    .org linux_stub_start + LINUX_STUB_RUN, 0xcc
+    movabsq $LINUX_STUB_OPS, %rbx
+1:  movq (%rbx), %rax
+    cmpq $LINUX_STUB_END, %rax
+    je 2f
+    movq 8(%rbx), %rdi
+    movq 16(%rbx), %rsi
+    movq 24(%rbx), %rdx
+    movq 32(%rbx), %r10
+    movq 40(%rbx), %r8
+    movq 48(%rbx), %r9
+    syscall
+    cmpq $-4095, %rax
+    jae 3f
+    addq $LINUX_STUB_OP_SIZE, %rbx
+    jmp 1b
+2:  xorl %eax, %eax
+3:  int3
+
+/* Fault handler (SIGSEGV, SIGBUS, SIGILL, SIGFPE; SA_SIGINFO, so rdx is the
+ * ucontext): hand the CPU's own error code, trap number and fault address
+ * to the kernel. */
+    .org linux_stub_start + LINUX_STUB_FAULT, 0xcc
+    movq LINUX_UCONTEXT_ERR(%rdx), %rax
+    movq LINUX_UCONTEXT_TRAPNO(%rdx), %rbx
+    movq LINUX_UCONTEXT_CR2(%rdx), %rcx
+    int3
+
+    .org linux_stub_start + LINUX_STUB_RESTORER, 0xcc
+    int3
+
+    .org linux_stub_start + 4096, 0xcc
+linux_stub_end:
+
+    .section .note.GNU-stack, "", @progbits
