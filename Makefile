@@ -4,7 +4,7 @@
 #   make bochs [LAB=…]               the same under Bochs
 #   make linux [LAB=…]               the same kernel as a Linux process (AddressSanitizer on)
 #   make qemu-gdb / make gdb [LAB=…] debug with gdb (two terminals)
-#   make run PROG=prog [ARGS="…"]   run a static x86_64 program on the complete kernel
+#   make run PROG=prog [ARGS="…"]   run a static x86_64 program on the complete kernel [PLATFORM=linux]
 #   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux]
 #   make handout LAB=lab1-boot       dist/lab1-boot-handout.tar.gz
 #   make test                        everything (pytest)
@@ -298,15 +298,15 @@ linux: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@$(KERNEL) $(LINUX_RUN_ARGS); status=$$?; \
 	  [ $$status -eq 1 -o $$status -eq 130 ] || echo "(the kernel exited with status $$status)"
 
-# make run PROG=/path/to/static-elf [ARGS="a b"]: the complete kernel runs it
-# as its first process and prints its output; a nonzero exit status (128 +
-# signal if killed) is printed, and is the exit code of
-# tools/run-program.sh (make itself reports any failure as 2).
+# make run PROG=/path/to/static-elf [ARGS="a b"] [PLATFORM=linux]: the
+# complete kernel runs it as its first process and prints its output; a
+# nonzero exit status (128 + signal if killed) is printed, and is the exit
+# code of tools/run-program.sh (make itself reports any failure as 2).
 .PHONY: run
-run: deps-boot
+run: $(if $(ON_LINUX),deps-build,deps-boot)
 	@[ -n "$(PROG)" ] || { echo 'make run needs PROG=/path/to/a/static/program' >&2; exit 2; }
 	@$(MAKE) --no-print-directory -s kernel LAB=complete SOLUTION=1 >/dev/null
-	@tools/run-program.sh $(BUILD)/complete/solution "$(PROG)" "$(ARGS)"
+	@tools/run-program.sh $(BUILD)/complete/solution$(PLATFORM_SUFFIX) "$(PROG)" "$(ARGS)"
 
 include tools/tools.mk
 -include grading/grading.mk

@@ -2,7 +2,8 @@
 # make run: boot the complete kernel with a host program as its first process.
 #   run-program.sh KERNEL_DIR PROGRAM "ARGUMENTS"
 # Prints the program's output and exits with its exit status (128 + signal
-# when the kernel killed it), like running it on Linux.
+# when the kernel killed it), like running it on Linux. A KERNEL_DIR built
+# for the Linux platform (…-linux) runs the kernel as a process, else QEMU.
 set -uo pipefail
 kernel_dir=$1 program=$2 arguments=${3:-}
 if [[ ! -f $program ]]; then
@@ -22,12 +23,19 @@ for argument in $arguments; do printf '%s\n' "$argument" >>"$work/run.args"; don
 entries=("$name=$program" "run.args=$work/run.args")
 for binary in "$kernel_dir"/programs/*; do entries+=("$(basename "$binary")=$binary"); done
 python3 "$(dirname "$0")/mkprograms.py" "$work/programs.cpio" "${entries[@]}" || exit 2
+boot() {
+    if [[ $kernel_dir == *-linux ]]; then
+        "$kernel_dir/kernel.elf" --initrd="$work/programs.cpio" "keel.run=$name" keel.nonce=run 2>&1
+    else
+        qemu-system-x86_64 -accel tcg -M q35 -m 128M -cpu qemu64 -no-reboot -display none \
+            -nodefaults -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+            -kernel "$kernel_dir/kernel.elf" -initrd "$work/programs.cpio" \
+            -append "keel.run=$name keel.nonce=run"
+    fi
+}
 # The kernel's status travels in its EXIT line (QEMU's own exit code keeps
 # only 7 bits of it); that line is not shown.
-qemu-system-x86_64 -accel tcg -M q35 -m 128M -cpu qemu64 -no-reboot -display none -nodefaults \
-    -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -kernel "$kernel_dir/kernel.elf" -initrd "$work/programs.cpio" \
-    -append "keel.run=$name keel.nonce=run" </dev/null | tr -d '\r' |
+boot </dev/null | tr -d '\r' |
     {
         blank=0 # a frame comes after a newline of its own: hold blank lines back
         while IFS= read -r line || [[ -n $line ]]; do
@@ -49,5 +57,5 @@ if [[ -s $work/status ]]; then
     (( status != 0 )) && [[ -n ${MAKELEVEL:-} ]] && echo "[$name exited with status $status]" >&2
     exit $(( status > 255 ? 255 : status ))
 fi
-echo "make run: the kernel did not power off normally (QEMU exit code $code)" >&2
+echo "make run: the kernel did not power off normally (exit code $code)" >&2
 exit 125

@@ -7,7 +7,9 @@
  * no stack and no memory the user can write. */
 #include "stub.h"
 
-#define SYS_munmap 11
+#define SYS_mprotect 10
+#define SYS_munmap   11
+#define PROT_READ    1
 
     .section .rodata
     .balign 4096
@@ -30,8 +32,14 @@ linux_stub_start:
 1:  int3
 
 /* Run: make each request in LINUX_STUB_OPS until LINUX_STUB_END; stop at
- * the first that fails with its error in rax and its address in rbx. */
+ * the first that fails with its error in rax and its address in rbx. The
+ * requests are readable only meanwhile: user code finds nothing there. */
     .org linux_stub_start + LINUX_STUB_RUN, 0xcc
+    movl $SYS_mprotect, %eax
+    movabsq $LINUX_STUB_OPS, %rdi
+    movl $LINUX_STUB_OPS_SIZE, %esi
+    movl $PROT_READ, %edx
+    syscall
     movabsq $LINUX_STUB_OPS, %rbx
 1:  movq (%rbx), %rax
     cmpq $LINUX_STUB_END, %rax
@@ -48,7 +56,14 @@ linux_stub_start:
     addq $LINUX_STUB_OP_SIZE, %rbx
     jmp 1b
 2:  xorl %eax, %eax
-3:  int3
+3:  movq %rax, %r12
+    movl $SYS_mprotect, %eax
+    movabsq $LINUX_STUB_OPS, %rdi
+    movl $LINUX_STUB_OPS_SIZE, %esi
+    xorl %edx, %edx
+    syscall
+    movq %r12, %rax
+    int3
 
 /* Fault handler (SIGSEGV, SIGBUS, SIGILL, SIGFPE; SA_SIGINFO, so rdx is the
  * ucontext): hand the CPU's own error code, trap number and fault address

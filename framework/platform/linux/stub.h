@@ -6,7 +6,7 @@
  *
  *   LINUX_STUB_CODE     one page, read and execute: the code below
  *   LINUX_STUB_OPS      the requests (system calls) the kernel asks the child
- *                       to make, read-only to the child
+ *                       to make: readable only while the stub makes them
  *   LINUX_STUB_STACK    the stack the child's fault handler runs on
  *
  * Not part of the public API. */

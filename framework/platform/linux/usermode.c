@@ -347,7 +347,7 @@ __attribute__((noreturn, no_sanitize("address", "undefined"))) static void child
         _exit(11);
     if (syscall(SYS_mmap, LINUX_STUB_CODE, PAGE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED,
                 stub_memfd, 0) != LINUX_STUB_CODE ||
-        syscall(SYS_mmap, LINUX_STUB_OPS, LINUX_STUB_OPS_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
+        syscall(SYS_mmap, LINUX_STUB_OPS, LINUX_STUB_OPS_SIZE, PROT_NONE, MAP_SHARED | MAP_FIXED,
                 stub_memfd, PAGE_SIZE) != LINUX_STUB_OPS ||
         syscall(SYS_mmap, LINUX_STUB_STACK, LINUX_STUB_STACK_SIZE, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != LINUX_STUB_STACK)
