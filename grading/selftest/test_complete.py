@@ -18,6 +18,12 @@ def complete():
     return Lab(ROOT, "complete", solution=True, checked=False)
 
 
+@pytest.fixture(scope="module", params=["pc", "linux"])
+def complete_on(request):
+    """The complete kernel on each platform: in QEMU, and as a Linux process."""
+    return Lab(ROOT, "complete", solution=True, checked=False, platform=request.param)
+
+
 def command(complete, machine, line, expected):
     mark = machine.mark()
     machine.send(line + "\r")
@@ -26,7 +32,8 @@ def command(complete, machine, line, expected):
                     f"'{line}' should print {expected!r} and a new prompt", multiplier=3)
 
 
-def test_shell_over_serial(complete, tmp_path):
+def test_shell_over_serial(complete_on, tmp_path):
+    complete = complete_on
     with complete.start(str(tmp_path)) as machine:
         complete.expect_text(machine, "$ ", "the shell prompt after boot", multiplier=3)
         command(complete, machine, "echo hi there", "hi there")
@@ -47,9 +54,10 @@ def compile_program(tmp_path, name, source):
     return binary
 
 
-def run(binary, *args):
+def run(binary, *args, platform="pc"):
     return subprocess.run([os.path.join(ROOT, "tools/keel-run"), str(binary), *args],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PLATFORM=platform))
 
 
 def make_run(binary, args):
@@ -57,10 +65,11 @@ def make_run(binary, args):
                            f"ARGS={args}"], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-def test_make_run_printf_program(complete, tmp_path):
+@pytest.mark.parametrize("platform", ["pc", "linux"])
+def test_make_run_printf_program(complete, tmp_path, platform):
     binary = compile_program(tmp_path, "greet", '#include <stdio.h>\n'
                              'int main(int c, char **v) { printf("%d %s!\\n", c, v[1]); return 42; }\n')
-    result = run(binary, "world")
+    result = run(binary, "world", platform=platform)
     assert result.stdout == "2 world!\n", result.stdout + result.stderr
     assert result.returncode == 42
 
@@ -76,9 +85,10 @@ def test_make_run_prints_the_status_it_cannot_return(complete, tmp_path):
     assert result.returncode == 0 and result.stdout == "greet\n", result.stdout + result.stderr
 
 
-def test_make_run_reports_the_killing_signal(complete, tmp_path):
+@pytest.mark.parametrize("platform", ["pc", "linux"])
+def test_make_run_reports_the_killing_signal(complete, tmp_path, platform):
     binary = compile_program(tmp_path, "crash", "int main(void) { *(volatile int *)8 = 1; }\n")
-    result = run(binary)
+    result = run(binary, platform=platform)
     assert result.returncode == 128 + 11, result.stdout + result.stderr
     assert "killed by signal 11" in result.stdout
 

@@ -68,9 +68,8 @@ def test_handout_grades_a_finished_lab(handout, tmp_path):
         shutil.copy(os.path.join(ROOT, lab, "solution", name), finished / lab / name)
     run = run_grade(finished)
     assert "Score: 100/100" in run.stdout, run.stdout[-4000:] + run.stderr[-2000:]
-    if lab != "lab5-user":  # user programs do not run on the Linux platform yet
-        run = run_grade(finished, "PLATFORM=linux")
-        assert "Score: 100/100" in run.stdout, run.stdout[-4000:] + run.stderr[-2000:]
+    run = run_grade(finished, "PLATFORM=linux")
+    assert "Score: 100/100" in run.stdout, run.stdout[-4000:] + run.stderr[-2000:]
 
 
 def test_handout_refuses_to_grade_a_missing_solution(handout):

@@ -10,9 +10,6 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LABS = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "lab*/lab.mk")))
-# The Linux platform runs every lab but lab 5, whose user programs need the
-# traced child processes that platform does not have yet.
-LINUX_LABS = [lab for lab in LABS if lab != "lab5-user"]
 
 
 def grade(lab, tmp_path, *options):
@@ -52,11 +49,13 @@ def test_every_test_fails_on_skeleton(lab, tmp_path):
     assert len(data["tests"]) >= 6
 
 
-def test_complete_kernel_passes_every_lab_test(tmp_path):
+@pytest.mark.parametrize("platform", ["pc", "linux"])
+def test_complete_kernel_passes_every_lab_test(platform, tmp_path):
     """The complete kernel links every lab's reference solution and tests."""
     sys.path.insert(0, os.path.join(ROOT, "grading"))
     from keelgrade.lab import Lab
-    verdict, transcript, _ = Lab(ROOT, "complete", True, False).run_ktest("all", str(tmp_path), 3)
+    lab = Lab(ROOT, "complete", True, False, platform)
+    verdict, transcript, _ = lab.run_ktest("all", str(tmp_path), 3)
     assert transcript.done and transcript.done[1] == 0 and transcript.done[0] >= 40, transcript.text[-5000:]
 
 
@@ -74,7 +73,7 @@ def test_use_mine_links_the_students_earlier_labs(tmp_path):
     assert os.path.exists(os.path.join(ROOT, "build/lab3-trap/solution-mine-lab1-boot/kernel.elf"))
 
 
-@pytest.mark.parametrize("lab", LINUX_LABS)
+@pytest.mark.parametrize("lab", LABS)
 def test_linux_platform_reference_gets_full_score(lab, tmp_path):
     """The same graders, the same points, with the kernel as a Linux process
     (AddressSanitizer and UBSan on)."""
@@ -83,7 +82,7 @@ def test_linux_platform_reference_gets_full_score(lab, tmp_path):
     assert "Linux platform" in out
 
 
-@pytest.mark.parametrize("lab", LINUX_LABS)
+@pytest.mark.parametrize("lab", LABS)
 def test_linux_platform_skeleton_fails_every_test(lab, tmp_path):
     data, out = grade(lab, tmp_path, "--platform=linux")
     passing = [t["name"] for t in data["tests"] if t["score"] > 0]

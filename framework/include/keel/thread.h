@@ -9,7 +9,9 @@
 
 #include <keel/types.h>
 
-#define THREAD_NAME_MAX   24
+#define THREAD_NAME_MAX 24
+/* A kernel thread's stack (four times as much on the Linux platform, whose
+ * AddressSanitizer makes every frame larger). */
 #define THREAD_STACK_SIZE (16 * 1024)
 
 enum thread_state {

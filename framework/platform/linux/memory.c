@@ -106,17 +106,21 @@ void linux_tlb_flush_page(uintptr_t va)
 
 /* ---- kernel stacks ------------------------------------------------------------- */
 
+/* AddressSanitizer's frames (red zones around every local array) take
+ * several times the stack a PC build does. */
+#define LINUX_STACK_SIZE (4 * THREAD_STACK_SIZE)
+
 bool arch_stack_create(uintptr_t *bottom, uintptr_t *top)
 {
-    size_t size = PAGE_SIZE + THREAD_STACK_SIZE;
+    size_t size = PAGE_SIZE + LINUX_STACK_SIZE;
     uint8_t *area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (area == MAP_FAILED)
         return false;
     mprotect(area, PAGE_SIZE, PROT_NONE); /* the guard page */
     /* A stack at this address before may have left poisoned frames behind. */
-    ASAN_UNPOISON_MEMORY_REGION(area + PAGE_SIZE, THREAD_STACK_SIZE);
+    ASAN_UNPOISON_MEMORY_REGION(area + PAGE_SIZE, LINUX_STACK_SIZE);
     *bottom = (uintptr_t)area + PAGE_SIZE;
-    *top = *bottom + THREAD_STACK_SIZE;
+    *top = *bottom + LINUX_STACK_SIZE;
     return true;
 }
 
