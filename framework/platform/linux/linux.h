@@ -105,6 +105,9 @@ void linux_terminal_restore(void);
  * load, or tlb_flush_page of `va` while `root` was loaded): the child
  * process behind that address space checks its pages before it runs again. */
 void linux_user_flushed(phys_addr_t root, uintptr_t va);
+/* End every child process that holds an address space, so none outlives
+ * the kernel. Async-signal-safe. */
+void linux_user_end_all(void);
 /* If user code is running, stop it and print where it is (for a hang
  * report); false if the kernel itself is running. Async-signal-safe. */
 bool linux_user_print_state(void);

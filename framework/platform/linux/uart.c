@@ -264,6 +264,7 @@ void linux_terminal_restore(void)
 void linux_exit(int status)
 {
     linux_terminal_restore();
+    linux_user_end_all();
     _exit((status << 1) | 1);
 }
 

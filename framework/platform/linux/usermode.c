@@ -46,6 +46,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #undef PAGE_SIZE /* <sys/user.h> has its own; <keel/mm.h> has the same */
@@ -493,6 +494,17 @@ static void end_child(struct space *space)
     cache_clear(space);
 }
 
+void linux_user_end_all(void)
+{
+    for (struct space *space = spaces; space < spaces + SPACE_MAX; space++)
+        if (space->pid)
+            kill(space->pid, SIGKILL);
+    for (struct space *space = spaces; space < spaces + SPACE_MAX; space++)
+        if (space->pid)
+            while (waitpid(space->pid, NULL, __WALL) < 0 && errno == EINTR)
+                ;
+}
+
 void platform_frames_freed(phys_addr_t start, unsigned order)
 {
     phys_addr_t end = start + (PAGE_SIZE << order);
@@ -789,11 +801,13 @@ bool linux_user_print_state(void)
     pid_t pid = running_pid;
     if (!pid)
         return false;
-    struct user_regs_struct regs;
-    int status;
+    /* The child may have stopped already (and the kernel not seen it yet):
+     * then no new stop comes, but its registers can be read all the same. */
     ptrace(PTRACE_INTERRUPT, pid, 0, 0);
-    if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status) ||
-        ptrace(PTRACE_GETREGS, pid, 0, &regs) != 0)
+    for (int tries = 0; tries < 100 && waitpid(pid, &(int){0}, WNOHANG | __WALL) == 0; tries++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) != 0)
         return false;
     struct trap_frame frame;
     frame_from_regs(&regs, &frame);
