@@ -90,6 +90,7 @@ struct space {
     pid_t pid;            /* 0: no child (made on the next entry) */
     bool check_cache;     /* flushed since the child last ran: compare with the tables */
     bool interrupt_asked; /* PTRACE_INTERRUPT sent, its stop not seen yet */
+    pid_t forked;         /* the template: the child its last clone made */
     uint64_t last_run;
     struct user_regs_struct selectors; /* the child's segment registers */
     struct cached_page *pages;         /* open addressing, power-of-two capacity */
@@ -97,6 +98,11 @@ struct space {
 };
 
 static struct space spaces[SPACE_MAX];
+/* The template: a child made once from the kernel process and wiped, which
+ * makes every other child by cloning itself (a small process to copy,
+ * where the kernel process with its sanitizer's shadow memory is a large
+ * one, and one the copy would leave copy-on-write). It never runs user code. */
+static struct space template;
 static uint64_t runs;
 static int stub_memfd = -1;
 static volatile uint64_t *stub_ops; /* the kernel's view of LINUX_STUB_OPS */
@@ -245,9 +251,11 @@ static bool set_regs(const struct space *space, const struct user_regs_struct *r
 }
 
 static void end_child(struct space *space);
+static bool run_to_int3(struct space *space, int signal, struct user_regs_struct *regs);
 
-/* Run the stub's code at `entry` in the stopped child to its int3; false if
- * the child died. The registers it stopped with are in `regs`. */
+/* Run the stub's code at `entry` in the stopped child to its int3 (with
+ * `signal` delivered instead if not 0: the fault handler); false if the
+ * child died. The registers it stopped with are in `regs`. */
 static bool run_stub(struct space *space, uintptr_t entry, int signal,
                      struct user_regs_struct *regs)
 {
@@ -256,12 +264,23 @@ static bool run_stub(struct space *space, uintptr_t entry, int signal,
     start.orig_rax = (unsigned long)-1;
     if (signal == 0 && !set_regs(space, &start))
         return false;
+    return run_to_int3(space, signal, regs);
+}
+
+static bool run_to_int3(struct space *space, int signal, struct user_regs_struct *regs)
+{
     ptrace(PTRACE_CONT, space->pid, 0, signal);
     for (;;) {
         int status = wait_child(space, false);
         if (!WIFSTOPPED(status))
             return false;
-        if (status >> 16 == PTRACE_EVENT_STOP) { /* a late interrupt request */
+        int event = status >> 16;
+        if (event == PTRACE_EVENT_FORK) {
+            unsigned long pid = 0;
+            ptrace(PTRACE_GETEVENTMSG, space->pid, 0, &pid);
+            space->forked = (pid_t)pid;
+        }
+        if (event) { /* the template's clone, or a late interrupt request */
             ptrace(PTRACE_CONT, space->pid, 0, 0);
             continue;
         }
@@ -275,7 +294,7 @@ static bool run_stub(struct space *space, uintptr_t entry, int signal,
     }
 }
 
-/* Queue a request for the child; they are made together (ops_flush). */
+/* Queue a request for the child; they are made together (op_flush). */
 static void op_flush(struct space *space);
 
 static void op_add(struct space *space, long number, uintptr_t a0, uintptr_t a1, uintptr_t a2,
@@ -322,12 +341,13 @@ static void op_flush(struct space *space)
     op_count = 0;
     struct user_regs_struct regs;
     if (!run_stub(space, LINUX_STUB_RUN, 0, &regs))
-        panic("user mode on the Linux platform: the process of an address space died while "
-              "its pages were being mapped");
+        panic("user mode on the Linux platform: a process for address spaces died while it "
+              "made the kernel's requests");
     if (regs.rax != 0) {
         size_t index = (regs.rbx - LINUX_STUB_OPS) / LINUX_STUB_OP_SIZE;
         const volatile uint64_t *op = stub_ops + (index < count ? index : 0) * 8;
-        panic("user mode on the Linux platform: mapping user pages failed: system call %lu "
+        panic("user mode on the Linux platform: a request to a process for address spaces "
+              "failed: system call %lu "
               "(%#lx, %#lx, ...) returned %ld",
               op[0], op[1], op[2], (long)regs.rax);
     }
@@ -366,6 +386,10 @@ __attribute__((noreturn, no_sanitize("address", "undefined"))) static void child
     for (int signal = 1; signal <= 64; signal++)
         if (signal != SIGKILL && signal != SIGSTOP)
             syscall(SYS_rt_sigaction, signal, (long)&action, 0, 8, 0);
+    /* The template's clones are reaped by their tracer, the kernel: with
+     * SIGCHLD ignored here, Linux then frees them (no zombies). */
+    action.handler = (uintptr_t)SIG_IGN;
+    syscall(SYS_rt_sigaction, SIGCHLD, (long)&action, 0, 8, 0);
     action.handler = LINUX_STUB_CODE + LINUX_STUB_FAULT;
     action.flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTORER;
     action.restorer = LINUX_STUB_CODE + LINUX_STUB_RESTORER;
@@ -434,7 +458,8 @@ static void pin_to_this_cpu(void)
     }
 }
 
-static void spawn(struct space *space)
+/* Make the template from the kernel process. */
+static void spawn_template(void)
 {
     stub_init();
     pin_to_this_cpu();
@@ -449,15 +474,15 @@ static void spawn(struct space *space)
         child_start(gate[0], parent);
     close(gate[0]);
     if (pid < 0)
-        panic("user mode on the Linux platform: cannot create a process for an address space: "
-              "%s",
+        panic("user mode on the Linux platform: cannot create a process for address spaces: %s",
               trouble());
-    space->pid = pid;
-    space->interrupt_asked = false;
-    if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) != 0) {
+    template.pid = pid;
+    long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK;
+    if (ptrace(PTRACE_SEIZE, pid, 0, options) != 0) {
         int error = errno;
         kill(pid, SIGKILL);
         waitpid(pid, NULL, __WALL);
+        template.pid = 0;
         panic("user mode on the Linux platform needs ptrace, which this host refuses (%s). "
               "Check /proc/sys/kernel/yama/ptrace_scope (3 forbids it) and any container or "
               "seccomp rules, or use PLATFORM=pc",
@@ -466,21 +491,43 @@ static void spawn(struct space *space)
     if (write(gate[1], "x", 1) != 1)
         panic("user mode on the Linux platform: cannot start the child: %s", trouble());
     close(gate[1]);
-    int status = wait_child(space, false);
+    int status = wait_child(&template, false);
     if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
-        panic("user mode on the Linux platform: the process for an address space did not start "
+        panic("user mode on the Linux platform: the process for address spaces did not start "
               "(%s; status %#x)",
               child_failure(status), status);
     struct user_regs_struct regs;
-    get_regs(space, &regs);
+    get_regs(&template, &regs);
     if (regs.rax != 0)
         panic("user mode on the Linux platform: a new child could not unmap the kernel's memory "
               "(%ld)",
               (long)regs.rax);
-    space->selectors = regs;
+    template.selectors = regs;
 }
 
-/* End the child (if any); the slot stays with its root unless `forget`. */
+/* A new child for `space`: a clone of the template, stopped at the stub's
+ * int3 (after the clone request, in the copy of the stub's loop). */
+static void spawn(struct space *space)
+{
+    if (!template.pid)
+        spawn_template();
+    template.forked = 0;
+    op_add(&template, SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+    op_flush(&template);
+    if (!template.forked)
+        panic("user mode on the Linux platform: the template process made no child");
+    space->pid = template.forked;
+    space->interrupt_asked = false;
+    space->selectors = template.selectors;
+    struct user_regs_struct regs;
+    int status = wait_child(space, false); /* its first stop, as a new tracee */
+    if (!WIFSTOPPED(status) || !run_to_int3(space, 0, &regs) || regs.rax != 0)
+        panic("user mode on the Linux platform: a new child of the template did not start "
+              "(status %#x)",
+              status);
+}
+
+/* End the child (if any); its slot keeps its root. */
 static void end_child(struct space *space)
 {
     if (space->pid) {
@@ -496,6 +543,7 @@ static void end_child(struct space *space)
 
 void linux_user_end_all(void)
 {
+    /* The template's clones first, while it is alive to have them freed. */
     for (struct space *space = spaces; space < spaces + SPACE_MAX; space++)
         if (space->pid)
             kill(space->pid, SIGKILL);
@@ -503,6 +551,11 @@ void linux_user_end_all(void)
         if (space->pid)
             while (waitpid(space->pid, NULL, __WALL) < 0 && errno == EINTR)
                 ;
+    if (template.pid) {
+        kill(template.pid, SIGKILL);
+        while (waitpid(template.pid, NULL, __WALL) < 0 && errno == EINTR)
+            ;
+    }
 }
 
 void platform_frames_freed(phys_addr_t start, unsigned order)
