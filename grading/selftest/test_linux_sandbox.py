@@ -14,6 +14,7 @@ KERNEL = os.path.join(ROOT, "build", "complete", "solution-linux", "kernel.elf")
 ATTACKER = r"""
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,16 @@ static long raw_syscall(long number, long a0, long a1, long a2)
 static void read_it(void) { printf("read %lx\n", *(volatile unsigned long *)target); }
 static void write_it(void) { *(volatile unsigned long *)target = 0x5a5a5a5a; }
 static void jump_there(void) { ((void (*)(void))target)(); }
+
+/* A page the kernel unmapped (and flushed) must be gone from this process. */
+static void use_after_munmap(void)
+{
+    volatile unsigned long *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    *page = 1;
+    munmap((void *)page, 4096);
+    *page = 2;
+}
 
 /* Run attack(address) in a child; say how the child ended. */
 static void attack(const char *what, void (*how)(void), unsigned long address)
@@ -60,6 +71,7 @@ int main(int argc, char **argv)
     attack("write stub code", write_it, 0x10000000000ul);
     attack("write stub requests", write_it, 0x10000010000ul);
     attack("jump into stub", jump_there, 0x10000000100ul);
+    attack("write unmapped page", use_after_munmap, 0);
     /* System calls Keel does not serve must not reach Linux. */
     printf("kill(1, SIGKILL) = %ld\n", raw_syscall(62, 1, 9, 0));
     printf("open(/etc/hostname) = %ld\n", raw_syscall(2, (long)"/etc/hostname", 0, 0));
@@ -101,7 +113,7 @@ def test_hostile_program_stays_in_its_process(attacker):
     assert run.returncode == 7, out + run.stderr
     attacks = ("read kernel data", "write kernel data", "read physical memory",
                "write physical memory", "read stub requests", "write stub code",
-               "write stub requests", "jump into stub")
+               "write stub requests", "jump into stub", "write unmapped page")
     for pid, what in enumerate(attacks, start=2):
         assert f"{what}: killed by signal 11" in out, f"{what}:\n{out}"
         # killed by Keel for a page fault, not for anything else it ran into

@@ -120,14 +120,14 @@ void cpu_write_cr3(uint64_t value)
               root);
     linux_cpu.cr3 = value;
     linux_tlb_flush_all();
-    linux_user_flushed(root, 0);
+    linux_user_flushed(root);
 }
 
 void cpu_invlpg(uintptr_t va)
 {
     linux_tlb_flush_page(va);
     if (va < USER_SPACE_END)
-        linux_user_flushed(linux_cpu.cr3 & PTE_ADDRESS_MASK, va);
+        linux_user_flushed(linux_cpu.cr3 & PTE_ADDRESS_MASK);
 }
 
 /* MSRs are kept in a small table: what is written reads back. */

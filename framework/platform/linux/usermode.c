@@ -601,9 +601,10 @@ static struct space *space_get(phys_addr_t root)
     return space;
 }
 
-void linux_user_flushed(phys_addr_t root, uintptr_t va)
+void linux_user_flushed(phys_addr_t root)
 {
-    (void)va; /* the whole cache is checked: cheap beside one round trip */
+    /* The whole cache is checked, not only a flushed page: a walk per cached
+     * page is cheap beside one round trip to the child. */
     struct space *space = space_find(root);
     if (space)
         space->check_cache = true;
