@@ -355,8 +355,10 @@ static void op_flush(struct space *space)
 
 /* ---- creating and ending children --------------------------------------------------- */
 
-/* In the new child: make it the stub's, then wipe the kernel out of it. Only
- * system calls; each failure exits with its own status (spawn reports it). */
+/* In the template, a raw fork of the kernel process: make it the stub's,
+ * then wipe the kernel out of it (its clones inherit all of this). Only
+ * system calls; each failure exits with its own status (spawn_template
+ * reports it). */
 __attribute__((noreturn, no_sanitize("address", "undefined"))) static void child_start(int gate,
                                                                                        pid_t parent)
 {
