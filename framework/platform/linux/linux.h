@@ -125,6 +125,12 @@ void linux_terminal_raw(void);
  * 1) | 1, so tools read both platforms' exit codes alike. */
 KEEL_NORETURN void linux_exit(int status);
 
+/* clone(2) with `flags`, the child running entry(argument) on the stack that
+ * ends at `stack_top` (boot.S); entry never returns. The child's pid, or a
+ * negative errno. */
+long linux_clone_on_stack(unsigned long flags, uintptr_t stack_top,
+                          KEEL_NORETURN void (*entry)(uint64_t), uint64_t argument);
+
 /* Start the kernel on its boot stack (boot.S): keel_start(magic, address). */
 KEEL_NORETURN void linux_boot(uint32_t magic, uint32_t address, uintptr_t stack_top);
 

@@ -7,6 +7,7 @@
  * mapped at KEEL_DIRECT_MAP_BASE; the Multiboot2 block GRUB would give is
  * built here with a PC's memory map (low memory, a hole below 1 MiB, the
  * rest usable), the command line and FILE as a boot module. */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sanitizer/asan_interface.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,6 +73,41 @@ static void sanitizer_died(void)
     }
     protocol_emit("PANIC", "%s", summary);
     linux_terminal_restore();
+}
+
+/* The kernel's writable data (.data and .bss, but for the part the dynamic
+ * linker makes read-only after relocating it) moves into physical memory,
+ * at the frames virt_to_phys names for it: its direct-map alias is then the
+ * same memory, as on a PC. Code and constants stay the program's own. Runs
+ * first, before anything else writes a variable of the kernel's. The copy
+ * crosses the sanitizer's red zones between variables: it is not checked. */
+__attribute__((no_sanitize("address"))) static void data_into_physical_memory(void)
+{
+    const Elf64_Phdr *headers = (const Elf64_Phdr *)getauxval(AT_PHDR);
+    size_t count = getauxval(AT_PHNUM);
+    uintptr_t start = 0, end = 0, relro_end = 0;
+    for (size_t i = 0; headers && i < count; i++) {
+        if (headers[i].p_type == PT_LOAD && (headers[i].p_flags & PF_W)) {
+            start = headers[i].p_vaddr;
+            end = headers[i].p_vaddr + headers[i].p_memsz;
+        } else if (headers[i].p_type == PT_GNU_RELRO) {
+            relro_end = headers[i].p_vaddr + headers[i].p_memsz;
+        }
+    }
+    start = KEEL_ALIGN_UP(start > relro_end ? start : relro_end, PAGE_SIZE);
+    end = KEEL_ALIGN_UP(end, PAGE_SIZE);
+    if (start >= end)
+        return;
+    phys_addr_t pa = virt_to_phys((void *)start);
+    volatile uint64_t *to = phys_to_virt(pa);
+    const volatile uint64_t *from = (const uint64_t *)start;
+    for (size_t i = 0; i < (end - start) / sizeof(uint64_t); i++)
+        to[i] = from[i];
+    if (mmap((void *)start, end - start, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+             linux_memfd, (off_t)pa) != (void *)start) {
+        fprintf(stderr, "cannot place the kernel's data in physical memory: %s\n", strerror(errno));
+        exit(2);
+    }
 }
 
 static void usage(const char *program, const char *problem)
@@ -141,6 +178,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot set up %lu MiB of physical memory: %s\n", mib, strerror(errno));
         return 2;
     }
+    data_into_physical_memory();
 
     mb2_builder_begin();
     mb2_add_string(MB2_TAG_CMDLINE, cmdline);

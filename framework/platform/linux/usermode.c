@@ -359,9 +359,11 @@ static void op_flush(struct space *space)
  * then wipe the kernel out of it (its clones inherit all of this). Only
  * system calls; each failure exits with its own status (spawn_template
  * reports it). */
-__attribute__((noreturn, no_sanitize("address", "undefined"))) static void child_start(int gate,
-                                                                                       pid_t parent)
+__attribute__((noreturn, no_sanitize("address", "undefined"))) static void
+child_start(uint64_t gate_and_parent)
 {
+    int gate = (int)(gate_and_parent >> 32);
+    pid_t parent = (pid_t)(uint32_t)gate_and_parent;
     char go;
     if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent)
         _exit(10);
@@ -468,16 +470,22 @@ static void spawn_template(void)
     int gate[2];
     if (pipe2(gate, O_CLOEXEC) != 0)
         panic("user mode on the Linux platform: pipe: %s", trouble());
-    pid_t parent = getpid();
     /* A raw fork: the C library's and the sanitizer's fork handlers are for
-     * children that go on running this program, which this one does not. */
-    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-    if (pid == 0)
-        child_start(gate[0], parent);
+     * children that go on running this program, which this one does not.
+     * The kernel's variables (and so the boot stack) are shared memory (the
+     * memfd), so until its wipe the child runs on a private stack. */
+    size_t stack_size = 64 * 1024;
+    uint8_t *stack =
+        mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (stack == MAP_FAILED)
+        panic("user mode on the Linux platform: no memory for a child's stack: %s", trouble());
+    uint64_t argument = (uint64_t)gate[0] << 32 | (uint32_t)getpid();
+    pid_t pid =
+        (pid_t)linux_clone_on_stack(SIGCHLD, (uintptr_t)stack + stack_size, child_start, argument);
     close(gate[0]);
     if (pid < 0)
         panic("user mode on the Linux platform: cannot create a process for address spaces: %s",
-              trouble());
+              strerror(-pid));
     template.pid = pid;
     long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK;
     if (ptrace(PTRACE_SEIZE, pid, 0, options) != 0) {
@@ -505,6 +513,7 @@ static void spawn_template(void)
               "(%ld)",
               (long)regs.rax);
     template.selectors = regs;
+    munmap(stack, stack_size); /* the template's copy of it went with the wipe */
 }
 
 /* A new child for `space`: a clone of the template, stopped at the stub's
