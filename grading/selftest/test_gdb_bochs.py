@@ -134,3 +134,18 @@ def test_gdb_syscall_tour_processes_and_user_symbols(tmp_path):
     assert "RAX (number) = 158" in out, out  # musl's first call: arch_prctl
     assert re.search(r"\*\s+1\s+0\s+running\s+running\s+hello", out), out
     assert "Loaded the symbols of 'hello'" in out and "__set_thread_area" in out, out
+
+
+def test_gdb_on_the_linux_platform_with_user_programs():
+    """make gdb PLATFORM=linux: plain gdb on the kernel process, whose user
+    programs run in traced children of its own; gdb stays with the kernel."""
+    commands = "tty /dev/null\nbreak syscall_handle\nrun\nprint/d frame->rax\nbt 4\n" \
+               "delete\ncontinue\nquit\n"
+    run = subprocess.run(["make", "--no-print-directory", "-s", "gdb", "PLATFORM=linux",
+                          "LAB=lab5-user", "SOLUTION=1"], cwd=ROOT, input=commands,
+                         capture_output=True, text=True, timeout=120)
+    out = run.stdout + run.stderr
+    assert "Breakpoint 1, syscall_handle" in out, out
+    assert "$1 = 158" in out, out  # musl's first system call: arch_prctl
+    assert "in run_user" in out and "usermode.c" in out, out
+    assert "exited with code 01" in out, out  # the run went on to power off (0 << 1 | 1)
