@@ -76,6 +76,10 @@ static bool on_syscall(struct trap_frame *frame)
     }
 }
 
+/* A page at this address, mapped for the kernel only, if asked. */
+#define KERNEL_ONLY_PAGE 0x600000ul
+static bool map_kernel_only_page;
+
 static void run_user(const char *code, size_t length)
 {
     phys_addr_t root = paging_new_root();
@@ -86,6 +90,11 @@ static void run_user(const char *code, size_t length)
     KT_ASSERT(arch_map_page(root, USER_STACK_TOP - PAGE_SIZE, stack,
                             PTE_USER | PTE_WRITABLE | PTE_NO_EXECUTE) == 0,
               "map stack");
+    if (map_kernel_only_page) {
+        phys_addr_t page = frame_alloc_zeroed(0);
+        KT_ASSERT(page && arch_map_page(root, KERNEL_ONLY_PAGE, page, PTE_WRITABLE) == 0,
+                  "map the kernel-only page");
+    }
     trap_handler_t previous = trap_set_handler(USER_SYSCALL_VECTOR, on_syscall);
     calls_from_user = 0;
     exit_status = -1;
@@ -192,6 +201,77 @@ KTEST(user_copies_are_checked)
     KT_ASSERT_EQ(reported[2], -EFAULT, "copy_from_user of an unmapped page");
     KT_ASSERT_EQ(reported[3], -EFAULT, "copy_to_user into read-only code");
     KT_ASSERT_EQ(reported[4], 0, "copy_to_user onto the user stack");
+}
+
+/* Page faults from user mode carry the CPU's error code and address: each
+ * program below faults once, and the handler records what it was told. */
+__asm__(".section .rodata\n"
+        "fault_read:\n"
+        "    movq 0x600000, %rax\n"
+        "1:  jmp 1b\n"
+        "fault_write:\n"
+        "    movq %rax, 0x600000\n"
+        "1:  jmp 1b\n"
+        "fault_write_code:\n"
+        "    movq %rax, 0x400000\n"
+        "1:  jmp 1b\n"
+        "fault_fetch_stack:\n"
+        "    movl $0x7ff000, %eax\n"
+        "    jmp *%rax\n"
+        "fault_fetch_unmapped:\n"
+        "    movl $0x600000, %eax\n"
+        "    jmp *%rax\n"
+        "fault_programs_end:\n"
+        ".previous\n");
+extern const char fault_read[], fault_write[], fault_write_code[], fault_fetch_stack[],
+    fault_fetch_unmapped[], fault_programs_end[];
+
+static uint64_t fault_error, fault_address;
+
+static bool on_user_page_fault(struct trap_frame *frame)
+{
+    if (!trap_from_user(frame))
+        return false;
+    fault_error = frame->error_code;
+    fault_address = cpu_read_cr2();
+    keel_longjmp(back_in_kernel, 1);
+}
+
+#define PF_PRESENT 1u
+#define PF_WRITE   2u
+#define PF_USER    4u
+#define PF_FETCH   16u
+
+static void expect_fault(const char *program, bool kernel_only_page, uint64_t error,
+                         uint64_t address, const char *what)
+{
+    trap_handler_t previous = trap_set_handler(TRAP_PAGE_FAULT, on_user_page_fault);
+    fault_error = fault_address = ~0ul;
+    map_kernel_only_page = kernel_only_page;
+    run_user(program, (size_t)(fault_programs_end - program));
+    map_kernel_only_page = false;
+    trap_set_handler(TRAP_PAGE_FAULT, previous);
+    KT_ASSERT(fault_error == error && fault_address == address,
+              "%s: error code %#lx at %#lx; a PC gives %#lx at %#lx", what, fault_error,
+              fault_address, error, address);
+}
+
+KTEST(user_faults_carry_the_cpu_error_code)
+{
+    /* The instruction-fetch bit comes with no-execute support (EFER.NXE). */
+    uint64_t fetch = arch_no_execute ? PF_FETCH : 0;
+    expect_fault(fault_read, false, PF_USER, KERNEL_ONLY_PAGE, "read of an unmapped page");
+    expect_fault(fault_write, false, PF_USER | PF_WRITE, KERNEL_ONLY_PAGE,
+                 "write to an unmapped page");
+    expect_fault(fault_read, true, PF_USER | PF_PRESENT, KERNEL_ONLY_PAGE,
+                 "read of a page without PTE_USER");
+    expect_fault(fault_write_code, false, PF_USER | PF_PRESENT | PF_WRITE, USER_CODE,
+                 "write to read-only code");
+    if (arch_no_execute)
+        expect_fault(fault_fetch_stack, false, PF_USER | PF_PRESENT | PF_FETCH,
+                     USER_STACK_TOP - PAGE_SIZE, "jump into the no-execute stack");
+    expect_fault(fault_fetch_unmapped, false, PF_USER | fetch, KERNEL_ONLY_PAGE,
+                 "jump to an unmapped page");
 }
 
 /* With SMAP (boot with -cpu max), the kernel may not touch user pages

@@ -725,8 +725,17 @@ static bool fault_details(struct space *space, int signal, struct trap_frame *fr
         ptrace(PTRACE_SETFPREGS, space->pid, 0, &fpu); /* signal delivery reset them */
     frame->vector = regs.rbx;
     frame->error_code = regs.rax;
-    if (frame->vector == TRAP_PAGE_FAULT)
+    if (frame->vector == TRAP_PAGE_FAULT) {
         linux_cpu.cr2 = regs.rcx;
+        /* The access (write, fetch) is the CPU's; whether the page is there
+         * is the page tables': a page mapped for the kernel only is absent
+         * from the child, but present to a PC, which says so (bit 0). */
+        phys_addr_t pa;
+        uint64_t flags;
+        frame->error_code &= ~1ul;
+        if (linux_translate(space->root, KEEL_ALIGN_DOWN(regs.rcx, PAGE_SIZE), &pa, &flags))
+            frame->error_code |= 1;
+    }
     return true;
 }
 
