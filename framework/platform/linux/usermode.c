@@ -204,8 +204,9 @@ static pte_t wanted_entry(const struct space *space, uintptr_t va)
 
 /* ---- talking to a child -------------------------------------------------------- */
 
-/* Wait for the child's next stop (or death). If `interruptible`, an interrupt
- * that becomes due meanwhile stops the child (PTRACE_INTERRUPT). */
+/* Wait for the child's next stop (or death: then the space has no child
+ * any more). If `interruptible`, an interrupt that becomes due meanwhile
+ * stops the child (PTRACE_INTERRUPT). */
 static int wait_child(struct space *space, bool interruptible)
 {
     sigset_t blocked, old, during;
@@ -236,6 +237,10 @@ static int wait_child(struct space *space, bool interruptible)
     /* Whatever the stop, ask again next time: a request still pending only
      * makes one more (harmless) stop. */
     space->interrupt_asked = false;
+    if (!WIFSTOPPED(status)) { /* reaped by the waitpid above */
+        space->pid = 0;
+        cache_clear(space);
+    }
     return status;
 }
 
@@ -354,6 +359,14 @@ static void op_flush(struct space *space)
 }
 
 /* ---- creating and ending children --------------------------------------------------- */
+
+/* Kill a child and wait until Linux has let it go. Async-signal-safe. */
+static void kill_and_reap(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+}
 
 /* In the template, a raw fork of the kernel process: make it the stub's,
  * then wipe the kernel out of it (its clones inherit all of this). Only
@@ -490,8 +503,7 @@ static void spawn_template(void)
     long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK;
     if (ptrace(PTRACE_SEIZE, pid, 0, options) != 0) {
         int error = errno;
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, __WALL);
+        kill_and_reap(pid);
         template.pid = 0;
         panic("user mode on the Linux platform needs ptrace, which this host refuses (%s). "
               "Check /proc/sys/kernel/yama/ptrace_scope (3 forbids it) and any container or "
@@ -542,9 +554,7 @@ static void spawn(struct space *space)
 static void end_child(struct space *space)
 {
     if (space->pid) {
-        kill(space->pid, SIGKILL);
-        while (waitpid(space->pid, NULL, __WALL) < 0 && errno == EINTR)
-            ;
+        kill_and_reap(space->pid);
         if (running_pid == space->pid)
             running_pid = 0;
     }
@@ -557,16 +567,9 @@ void linux_user_end_all(void)
     /* The template's clones first, while it is alive to have them freed. */
     for (struct space *space = spaces; space < spaces + SPACE_MAX; space++)
         if (space->pid)
-            kill(space->pid, SIGKILL);
-    for (struct space *space = spaces; space < spaces + SPACE_MAX; space++)
-        if (space->pid)
-            while (waitpid(space->pid, NULL, __WALL) < 0 && errno == EINTR)
-                ;
-    if (template.pid) {
-        kill(template.pid, SIGKILL);
-        while (waitpid(template.pid, NULL, __WALL) < 0 && errno == EINTR)
-            ;
-    }
+            kill_and_reap(space->pid);
+    if (template.pid)
+        kill_and_reap(template.pid);
 }
 
 void platform_frames_freed(phys_addr_t start, unsigned order)
@@ -739,6 +742,15 @@ static bool fault_details(struct space *space, int signal, struct trap_frame *fr
     return true;
 }
 
+/* What a program gets when its registers are refused or its process is
+ * lost: a general protection fault (and, next time, a new child). */
+static bool protection_fault(struct trap_frame *frame)
+{
+    frame->vector = TRAP_GENERAL_PROTECTION;
+    frame->error_code = 0;
+    return true;
+}
+
 /* Run user code from `frame` until it traps; the trap is left in `frame`.
  * False when nothing needs dispatching (an interrupt stopped it: deliver
  * what is due, then run on). */
@@ -751,9 +763,7 @@ static bool run_until_trap(struct space *space, struct trap_frame *frame)
             kprintf("Keel (Linux platform): the registers in a trap frame that returns to user "
                     "mode were refused (rip %#lx, rsp %#lx, FS base %#lx)\n",
                     frame->rip, frame->rsp, user_fs_base());
-            frame->vector = TRAP_GENERAL_PROTECTION;
-            frame->error_code = 0;
-            return true;
+            return protection_fault(frame);
         }
         running_pid = space->pid;
         ptrace(PTRACE_SYSEMU, space->pid, 0, 0);
@@ -765,11 +775,7 @@ static bool run_until_trap(struct space *space, struct trap_frame *frame)
             kprintf("Keel (Linux platform): the process behind an address space ended (status "
                     "%#x); the program gets a general protection fault\n",
                     status);
-            space->pid = 0;
-            cache_clear(space);
-            frame->vector = TRAP_GENERAL_PROTECTION;
-            frame->error_code = 0;
-            return true;
+            return protection_fault(frame);
         }
         get_regs(space, &regs);
         frame_from_regs(&regs, frame);
@@ -796,13 +802,8 @@ static bool run_until_trap(struct space *space, struct trap_frame *frame)
         case SIGBUS:
         case SIGILL:
         case SIGFPE:
-            if (fault_details(space, signal, frame))
-                return true;
-            space->pid = 0;
-            cache_clear(space);
-            frame->vector = TRAP_GENERAL_PROTECTION;
-            frame->error_code = 0;
-            return true;
+            /* false: the child died on the way (it has been forgotten) */
+            return fault_details(space, signal, frame) || protection_fault(frame);
         default:
             continue; /* nobody else signals the child: drop it */
         }
