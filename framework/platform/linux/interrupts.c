@@ -95,6 +95,9 @@ void timer_stop(void)
     struct itimerspec off = {0};
     timer_settime(timer, 0, &off, NULL);
     current_hz = 0;
+    /* A tick raised while interrupts were off must not arrive after the
+     * timer is stopped (and its handler perhaps gone). */
+    linux_irq_withdraw(TIMER_VECTOR);
 }
 
 unsigned timer_hz(void)

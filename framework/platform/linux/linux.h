@@ -50,6 +50,9 @@ extern uint64_t linux_ram_bytes;
 /* Raise interrupt `vector` (as a device would), delivered when the interrupt
  * flag and the in-service vectors allow. Async-signal-safe. */
 void linux_irq_raise(unsigned vector);
+/* Forget a raised interrupt that has not been delivered yet (a device that
+ * stopped asserting it). Async-signal-safe. */
+void linux_irq_withdraw(unsigned vector);
 /* The highest vector that could be delivered now, or -1. */
 int linux_irq_next(void);
 /* If an interrupt could be delivered now, have it delivered (by signalling

@@ -171,8 +171,7 @@ int linux_irq_take(void)
 {
     int vector = linux_irq_next();
     if (vector >= 0) {
-        __atomic_and_fetch(&linux_cpu.pending[vector / 64], ~(1ul << (vector % 64)),
-                           __ATOMIC_SEQ_CST);
+        linux_irq_withdraw((unsigned)vector);
         linux_cpu.in_service[vector / 64] |= 1ul << (vector % 64);
     }
     return vector;
@@ -181,6 +180,11 @@ int linux_irq_take(void)
 void linux_irq_raise(unsigned vector)
 {
     __atomic_or_fetch(&linux_cpu.pending[vector / 64], 1ul << (vector % 64), __ATOMIC_SEQ_CST);
+}
+
+void linux_irq_withdraw(unsigned vector)
+{
+    __atomic_and_fetch(&linux_cpu.pending[vector / 64], ~(1ul << (vector % 64)), __ATOMIC_SEQ_CST);
 }
 
 void linux_irq_check(void)
