@@ -39,6 +39,45 @@ void ktest_expect_output(const char *text)
     protocol_emit("EXPECT", "%s", text);
 }
 
+uint64_t ktest_seed(void)
+{
+    char text[32];
+    if (!cmdline_get("keel.seed", text, sizeof(text)) || !text[0]) {
+        kprintf("[test] no keel.seed= on the command line: using seed 1\n");
+        return 1;
+    }
+    uint64_t seed = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            KT_FAIL("keel.seed=%s is not a decimal number", text);
+        seed = seed * 10 + (uint64_t)(*p - '0');
+    }
+    return seed;
+}
+
+uint64_t ktest_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+uint64_t ktest_random_below(uint64_t *state, uint64_t bound)
+{
+    return ktest_random(state) % bound;
+}
+
+void ktest_answer(const char *fmt, ...)
+{
+    char line[256];
+    va_list args;
+    va_start(args, fmt);
+    kvsnprintf(line, sizeof(line), fmt, args);
+    va_end(args);
+    protocol_emit("ANSWER", "%s", line);
+}
+
 void ktest_bench_report(const char *name, uint64_t value, const char *unit)
 {
     kprintf("[bench] %s: %lu %s\n", name, value, unit);

@@ -3,7 +3,8 @@ import pytest
 
 from . import calibration
 from .runner import BuildError, QemuMissing, boot, build_kernel, start_machine
-from .verdict import judge_interaction, judge_test
+from .seeded import new_seed
+from .verdict import judge_answers, judge_interaction, judge_test
 
 
 class Lab:
@@ -31,11 +32,11 @@ class Lab:
         return calibration.timeout_for(
             calibration.boot_seconds(self.root, self.name, self.platform), multiplier)
 
-    def run_ktest(self, name, workdir, multiplier=1.0):
+    def run_ktest(self, name, workdir, multiplier=1.0, cmdline=None):
         """Boot with keel.test=name; return (verdict, transcript, machine)."""
         elf = self.kernel.elf
         try:
-            machine = boot(elf, f"keel.test={name}", workdir, self.timeout(multiplier))
+            machine = boot(elf, cmdline or f"keel.test={name}", workdir, self.timeout(multiplier))
         except QemuMissing as error:
             missing = str(error)
         else:
@@ -55,13 +56,19 @@ class Lab:
         return f"make qemu-direct {options}" + (f" CMDLINE='{cmdline}'" if cmdline else "") + \
             " (quit QEMU with Ctrl-A then X)"
 
-    def check_ktest(self, name, workdir, multiplier=1.0):
+    def check_ktest(self, name, workdir, multiplier=1.0, expect=None):
         """Run in-kernel test `name` and fail the pytest test with the verdict
-        unless it passed."""
-        verdict, transcript, _ = self.run_ktest(name, workdir, multiplier)
+        unless it passed. With `expect` (a host-checked test), the run gets a
+        fresh seed and its answers must be expect(seed)."""
+        cmdline = f"keel.test={name}"
+        if expect is not None:
+            seed = new_seed()
+            cmdline += f" keel.seed={seed}"
+        verdict, transcript, _ = self.run_ktest(name, workdir, multiplier, cmdline)
+        if expect is not None:
+            verdict = judge_answers(verdict, transcript, name, seed, expect(seed))
         if not verdict.passed:
-            pytest.fail(verdict.explain(transcript, self.rerun_hint(f"keel.test={name}")),
-                        pytrace=False)
+            pytest.fail(verdict.explain(transcript, self.rerun_hint(cmdline)), pytrace=False)
 
     def start(self, workdir, cmdline=""):
         """Boot the lab kernel normally; returns a Machine (a context manager)."""

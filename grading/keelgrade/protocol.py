@@ -75,6 +75,19 @@ class Transcript:
             return ("pass", None) if kind == "PASS" else ("fail", rest.strip())
         return None
 
+    def answers(self, test):
+        """The ANSWER frames test `test` reported (see keelgrade/seeded.py),
+        from its BEGIN frame to its result."""
+        found, inside = [], False
+        for kind, text in self.lines:
+            if kind == "BEGIN":
+                inside = text == test
+            elif kind in ("PASS", "FAIL"):
+                inside = False
+            elif kind == "ANSWER" and inside:
+                found.append(text)
+        return found
+
     def began(self, test):
         return test in self.kinds("BEGIN")
 

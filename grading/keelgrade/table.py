@@ -6,8 +6,10 @@ import pytest
 
 # An in-kernel test: its KTEST name, its points, what it checks (shown in the
 # score), and how much longer than a plain test it may take (timeout
-# multiplier, see calibration.py).
-KTest = namedtuple("KTest", "name points title multiplier", defaults=(1.0,))
+# multiplier, see calibration.py). A host-checked test (keelgrade/seeded.py)
+# also has `expect`: a function from the run's seed to the answer lines the
+# kernel must report.
+KTest = namedtuple("KTest", "name points title multiplier expect", defaults=(1.0, None))
 
 
 def in_kernel_tests(table):
@@ -18,6 +20,6 @@ def in_kernel_tests(table):
                      id=t.name)
         for t in table])
     def test_in_kernel(lab, test, tmp_path):
-        lab.check_ktest(test.name, str(tmp_path), test.multiplier)
+        lab.check_ktest(test.name, str(tmp_path), test.multiplier, test.expect)
 
     return test_in_kernel

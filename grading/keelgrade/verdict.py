@@ -21,6 +21,7 @@ BUILD = "build failed"
 MISSING_OUTPUT = "expected output missing"
 EARLY_EXIT = "kernel stopped early"
 QEMU_ERROR = "QEMU could not run the kernel"
+WRONG_ANSWER = "wrong answer"
 
 TAIL_LINES = 30
 
@@ -160,6 +161,29 @@ def _judge_test(machine, transcript, test):
     if ended and ended.kind != NO_START:
         return ended
     return Verdict(PASS, "passed")
+
+
+def judge_answers(verdict, transcript, test, seed, expected):
+    """A host-checked test (keelgrade/seeded.py): the run's verdict, unless it
+    passed but the kernel's answers differ from `expected`, the lines the
+    grader computed for `seed`."""
+    if not verdict.passed:
+        return verdict
+    from .seeded import first_difference
+    got = transcript.answers(test)
+    difference = first_difference(got, [line.strip() for line in expected])
+    if difference is None:
+        return verdict
+    line, answered, wanted = difference
+    shown = "\n".join(f"  {i + 1:3}  {text}" for i, text in
+                      enumerate(got[max(0, line - 4):line], start=max(0, line - 4)))
+    return Verdict(WRONG_ANSWER, f"the test ran to the end, but answer {line} of {len(expected)} "
+                   f"is wrong for this run's seed {seed}: the kernel said "
+                   f"{answered!r} where the grader computed {wanted!r}" if answered is not None
+                   else f"the test ran to the end, but gave only {len(got)} of the {len(expected)} "
+                   f"answers the grader expected for this run's seed {seed} (the next one is "
+                   f"{wanted!r})",
+                   ("The kernel's answers up to there:\n" + shown) if shown else "")
 
 
 def judge_interaction(machine, transcript, expected):

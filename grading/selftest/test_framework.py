@@ -185,3 +185,22 @@ def test_user_copies_and_smap(selftest, tmp_path):
     for name in tests.split(","):
         verdict = judge_test(machine, transcript, name)
         assert verdict.passed, verdict.explain(transcript)
+
+
+@pytest.mark.parametrize("platform", ["pc", "linux"])
+def test_seeded_answers_are_checked_on_the_host(platform, tmp_path):
+    """A host-checked test passes only with the answers the grader computes
+    for its seed; wrong answers get WRONG ANSWER with the seed to rerun."""
+    from keelgrade.seeded import SplitMix64
+
+    def expect(seed):
+        sequence = SplitMix64(seed)
+        return [str(sequence.next()) for _ in range(4)] + [str(sequence.below(1000))]
+
+    lab = Lab(ROOT, "selftest", solution=True, checked=False, platform=platform)
+    lab.check_ktest("seeded_sequence_matches_the_grader", str(tmp_path / "right"), expect=expect)
+    with pytest.raises(pytest.fail.Exception) as failure:
+        lab.check_ktest("seeded_sequence_matches_the_grader", str(tmp_path / "wrong"),
+                        expect=lambda seed: expect(seed + 1))
+    text = str(failure.value)
+    assert "[WRONG ANSWER]" in text and "answer 1 of 5" in text and "keel.seed=" in text, text

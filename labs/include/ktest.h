@@ -64,6 +64,29 @@ KEEL_NORETURN void ktest_fail_at(const char *file, int line, const char *fmt, ..
  * world can see, such as bytes a student's driver put on the wire. */
 void ktest_expect_output(const char *text);
 
+/* ---- Host-checked tests -----------------------------------------------------
+ * The grader boots such a test with a fresh random seed (keel.seed=N) and
+ * computes, on the host, what the kernel must answer for that seed; the test
+ * draws its work from the seed and reports what the kernel computed, one line
+ * at a time, with ktest_answer. Printing or special-casing cannot pass it: the
+ * answers are checked line by line against the host's, and a test that fails
+ * or crashes has no answers worth checking. Keep each line short (< 200
+ * characters) and deterministic for a given seed. */
+
+/* The run's seed (keel.seed=N, decimal); 1 if the command line has none (a
+ * run by hand, or keel.test=all). Fails the test if N is not a number. */
+uint64_t ktest_seed(void);
+
+/* The next number of the seeded sequence in *state (SplitMix64; the graders'
+ * keelgrade/seeded.py computes the same sequence). */
+uint64_t ktest_random(uint64_t *state);
+
+/* A number in [0, bound) from *state (bound > 0). */
+uint64_t ktest_random_below(uint64_t *state, uint64_t bound);
+
+/* Report one line of the answer (an ANSWER frame, in order). */
+void ktest_answer(const char *fmt, ...) KEEL_PRINTF(1, 2);
+
 /* Report a benchmark figure to `make bench` ("BENCH name value unit"). */
 void ktest_bench_report(const char *name, uint64_t value, const char *unit);
 
