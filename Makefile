@@ -219,13 +219,13 @@ reference-objects:
 ifeq ($(ON_LINUX),linux)
 # No linker script on Linux: the table object brings its own bounds, and pass
 # 1 links an empty one.
-symbols_object = printf '.section .rodata.keel_symbols,"a"\n.globl __keel_symbols_start, __keel_symbols_end\n__keel_symbols_start:\n%s\n__keel_symbols_end:\n' $(1) | $(CC) -c -x assembler - -o $(2)
+symbols_object = printf '.section .rodata.keel_symbols,"a"\n.balign 8\n.globl __keel_symbols_start, __keel_symbols_end\n__keel_symbols_start:\n%s\n__keel_symbols_end:\n' $(1) | $(CC) -c -x assembler - -o $(2)
 PASS1_EXTRA := $(KERNEL_DIR)/symbols.empty.o
 $(KERNEL_DIR)/symbols.empty.o:
 	@mkdir -p $(@D)
 	$(Q)$(call symbols_object,,$@)
 else
-symbols_object = printf '.section .keel_symbols,"a"\n%s\n' $(1) | $(CC) -c -x assembler - -o $(2)
+symbols_object = printf '.section .keel_symbols,"a"\n.balign 8\n%s\n' $(1) | $(CC) -c -x assembler - -o $(2)
 PASS1_EXTRA :=
 endif
 

@@ -112,6 +112,9 @@ phys_addr_t mm_early_alloc_frame(void)
         if (pages[early_cursor].state == PAGE_FREE) {
             pages[early_cursor].state = PAGE_FRAMEWORK;
             phys_addr_t pa = early_cursor++ << PAGE_SHIFT;
+            /* A frame the boot allocator handed out and took back is
+             * poisoned (frame_free): it is live again. */
+            platform_memory_unpoison(phys_to_virt(pa), PAGE_SIZE);
             memset(phys_to_virt(pa), 0, PAGE_SIZE);
             return pa;
         }
