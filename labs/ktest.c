@@ -3,6 +3,7 @@
  * assertion at any depth ends just that test. */
 #include <keel/jump.h>
 #include <keel/keel.h>
+#include <keel/protocol.h>
 #include <ktest.h>
 
 #include <stdarg.h>

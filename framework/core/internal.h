@@ -156,6 +156,11 @@ void mm_init(const struct boot_info *info);
 /* Write a NUL-terminated string straight to the early console. */
 void console_early_write_str(const char *s);
 
+/* Take this run's grader nonce (keel.nonce=) out of the command line, in
+ * place, and keep it for protocol_emit. Called by keel_start before the
+ * kernel's own code can read the command line. */
+void protocol_take_nonce(char *cmdline);
+
 /* Whether a panic is in progress (console and protocol stop taking locks). */
 extern volatile int panic_in_progress;
 

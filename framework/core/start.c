@@ -2,6 +2,7 @@
  * stack with interrupts off. Brings the machine up in an order where each
  * step can report its own failure, then calls the kernel's kmain. */
 #include <keel/keel.h>
+#include <keel/protocol.h>
 
 #include "internal.h"
 
@@ -29,6 +30,7 @@ void keel_start(uint32_t magic, uint32_t boot_address)
 
     struct boot_info *info = bootinfo_storage();
     platform_parse_boot_info(magic, boot_address, info);
+    protocol_take_nonce((char *)info->cmdline);
     apply_log_level();
 
     mm_init(info);

@@ -61,6 +61,17 @@ KTEST(cmdline_keys)
     KT_ASSERT_EQ(cmdline_get_long("keel.nosuchkey", -3), -3, "fallback for an absent key");
 }
 
+/* The graders' nonce is the framework's secret: the kernel's own code cannot
+ * read it from the command line (it would let lab code forge results). */
+KTEST(grader_secret_is_not_on_the_command_line)
+{
+    KT_ASSERT(!cmdline_has("keel.nonce"), "keel.nonce is visible to the kernel: \"%s\"",
+              cmdline_raw());
+    KT_ASSERT(strstr(cmdline_raw(), "keel.nonce") == NULL,
+              "the command line still holds a nonce: %s", cmdline_raw());
+    KT_ASSERT(cmdline_has("keel.test"), "the other words are still there: \"%s\"", cmdline_raw());
+}
+
 __attribute__((noinline)) static uintptr_t where_am_i(void)
 {
     return (uintptr_t)__builtin_return_address(0);

@@ -1,4 +1,6 @@
-/* Everything a Keel kernel includes, and the entry point it provides. */
+/* Everything a Keel kernel includes, and the entry point it provides. (Not
+ * <keel/protocol.h>: the grader protocol is the framework's and the test
+ * runner's alone; lab code that writes frames is refused by the graders.) */
 #ifndef KEEL_KEEL_H
 #define KEEL_KEEL_H
 
@@ -19,7 +21,6 @@
 #include <keel/panic.h>
 #include <keel/power.h>
 #include <keel/programs.h>
-#include <keel/protocol.h>
 #include <keel/safe.h>
 #include <keel/string.h>
 #include <keel/symbols.h>

@@ -182,6 +182,13 @@ int main(int argc, char **argv)
 
     mb2_builder_begin();
     mb2_add_string(MB2_TAG_CMDLINE, cmdline);
+    /* Only the kernel's own copy of the command line may remain: it may hold
+     * the grader's nonce, which keel_start takes out of that copy (and
+     * /proc/self/cmdline shows the arguments' memory). */
+    explicit_bzero(cmdline, sizeof(cmdline));
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], "keel.nonce=", 11) == 0)
+            explicit_bzero(argv[i] + 11, strlen(argv[i] + 11));
     mb2_add_string(MB2_TAG_BOOTLOADER_NAME, "Linux user mode");
     struct mb2_tag_basic_meminfo *meminfo = mb2_add_tag(MB2_TAG_BASIC_MEMINFO, sizeof(*meminfo));
     meminfo->mem_lower = LOW_MEMORY_END / 1024;

@@ -56,6 +56,10 @@ static void synthesise_from_pvh(const struct pvh_start_info *start)
 
     mb2_builder_begin();
     mb2_add_string(MB2_TAG_CMDLINE, physical_string(start->cmdline));
+    /* Only the kernel's own copy of the command line may remain: it may hold
+     * the grader's nonce, which keel_start takes out of that copy. */
+    if (start->cmdline)
+        memset(phys_to_virt(start->cmdline), 0, strlen(physical_string(start->cmdline)));
     mb2_add_string(MB2_TAG_BOOTLOADER_NAME, "QEMU direct boot (PVH)");
 
     const struct pvh_module *modules = phys_to_virt(start->module_list);
@@ -100,9 +104,12 @@ static void synthesise_from_pvh(const struct pvh_start_info *start)
 
 void platform_parse_boot_info(uint32_t magic, uint32_t address, struct boot_info *info)
 {
-    if (magic == MB2_BOOTLOADER_MAGIC)
-        mb2_builder_copy(phys_to_virt(address));
-    else if (magic == BOOT_MAGIC_PVH)
+    if (magic == MB2_BOOTLOADER_MAGIC) {
+        struct mb2_info *original = phys_to_virt(address);
+        mb2_builder_copy(original);
+        /* As for PVH: no copy of the command line but the kernel's own. */
+        memset(original, 0, original->total_size);
+    } else if (magic == BOOT_MAGIC_PVH)
         synthesise_from_pvh(phys_to_virt(address));
     else
         panic("started by an unknown boot loader (magic %#x): boot Keel with GRUB "
