@@ -132,6 +132,22 @@ KTEST(page_array_accounts_memory)
               "%lu free frames for %lu usable bytes", free, info->usable_bytes);
 }
 
+/* Code and read-only data stay read-only through every mapping of them, the
+ * direct map included: changing what the framework or the test runner says
+ * takes more than a store. (On Linux the direct-map alias of the image is not
+ * the program's own memory, so a store there changes nothing either.) */
+KTEST(kernel_constants_are_read_only_everywhere)
+{
+    static const char verdict[] = "FAIL";
+    volatile char *direct = phys_to_virt(virt_to_phys(verdict));
+    KT_ASSERT(!safe_write8((volatile char *)verdict, 'P'), "the kernel's constants are writable");
+    safe_write8(direct, 'P');
+    KT_ASSERT(((volatile const char *)verdict)[0] == 'F',
+              "a store through the direct map changed a constant");
+    KT_ASSERT(!safe_write8((volatile void *)(uintptr_t)kprintf, 0xc3),
+              "the kernel's code is writable");
+}
+
 KTEST(direct_map_reaches_ram)
 {
     static uint64_t probe = 0x1122334455667788ull;

@@ -5,7 +5,8 @@
  * per-section permissions (code read-only and executable, read-only data
  * read-only, data and bss not executable), nothing below the boot stack (a
  * guard page, so an overflow faults instead of corrupting .bss), the direct
- * map of all RAM, and no identity map at all, so a NULL dereference faults. */
+ * map of all RAM (the image's code and read-only data read-only there too),
+ * and no identity map at all, so a NULL dereference faults. */
 #include <keel/cpu.h>
 #include <keel/mm.h>
 #include <keel/paging.h>
@@ -40,10 +41,25 @@ void arch_paging_init(phys_addr_t max_phys)
     /* boot_stack_guard stays unmapped. */
     map_kernel_range(boot_stack_bottom, __kernel_end, PTE_WRITABLE | arch_no_execute);
 
+    /* The direct map keeps the image's code and read-only data read-only
+     * too: through the alias they would otherwise be writable, and one store
+     * could patch the framework or what the test runner reports. The 2 MiB
+     * pages that hold them are split into 4 KiB pages. */
+    phys_addr_t read_only_start = KEEL_ALIGN_DOWN((uintptr_t)__text_start - KERNEL_VMA, PAGE_SIZE);
+    phys_addr_t read_only_end = KEEL_ALIGN_UP((uintptr_t)__rodata_end - KERNEL_VMA, PAGE_SIZE);
     phys_addr_t direct_end = KEEL_ALIGN_UP(max_phys, HUGE_PAGE_SIZE);
-    for (phys_addr_t pa = 0; pa < direct_end; pa += HUGE_PAGE_SIZE)
-        *arch_kernel_entry(KEEL_DIRECT_MAP_BASE + pa, 2) =
-            pa | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_GLOBAL | arch_no_execute;
+    for (phys_addr_t pa = 0; pa < direct_end; pa += HUGE_PAGE_SIZE) {
+        uint64_t flags = PTE_PRESENT | PTE_WRITABLE | PTE_GLOBAL | arch_no_execute;
+        if (pa + HUGE_PAGE_SIZE <= read_only_start || pa >= read_only_end) {
+            *arch_kernel_entry(KEEL_DIRECT_MAP_BASE + pa, 2) = pa | flags | PTE_HUGE;
+            continue;
+        }
+        for (phys_addr_t page = pa; page < pa + HUGE_PAGE_SIZE; page += PAGE_SIZE) {
+            bool read_only = page >= read_only_start && page < read_only_end;
+            *arch_kernel_entry(KEEL_DIRECT_MAP_BASE + page, 1) =
+                page | (read_only ? flags & ~PTE_WRITABLE : flags);
+        }
+    }
 
     cpu_write_cr3(arch_kernel_root);
 }
