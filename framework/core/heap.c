@@ -3,7 +3,8 @@
  * Layout of every block: [header 32 bytes][the caller's bytes][guard 16
  * bytes]. Size-class slots live in frames carved up on demand and are kept
  * on a free list per class; slab frames are never returned to the frame
- * allocator (the heap is small). Large blocks are whole frame blocks. */
+ * allocator (the heap is small), and the first MAX_SLABS are remembered so
+ * heap_check_all can look for damage. Large blocks are whole frame blocks. */
 #include <keel/cpu.h>
 #include <keel/frame.h>
 #include <keel/heap.h>
@@ -37,9 +38,21 @@ _Static_assert(sizeof(struct header) == 32, "header keeps payloads 16-byte align
 static const uint32_t class_sizes[CLASS_COUNT] = {16, 32, 64, 128, 256, 512, 1024, 2048};
 static struct header *free_lists[CLASS_COUNT];
 
+#define MAX_SLABS 512
+static struct {
+    uint8_t *frame;
+    unsigned class_index;
+} slabs[MAX_SLABS];
+static unsigned slab_count;
+
 static uint8_t *payload(struct header *h)
 {
     return (uint8_t *)(h + 1);
+}
+
+static size_t slot_size(unsigned index)
+{
+    return KEEL_ALIGN_UP(sizeof(struct header) + class_sizes[index] + GUARD_SIZE, 16);
 }
 
 /* Carve a fresh frame into slots of class `index`. */
@@ -48,9 +61,12 @@ static bool refill(unsigned index)
     phys_addr_t pa = frame_alloc(0);
     if (!pa)
         return false;
-    size_t slot = sizeof(struct header) + class_sizes[index] + GUARD_SIZE;
-    slot = KEEL_ALIGN_UP(slot, 16);
+    size_t slot = slot_size(index);
     uint8_t *frame = phys_to_virt(pa);
+    if (slab_count < MAX_SLABS) {
+        slabs[slab_count].frame = frame;
+        slabs[slab_count++].class_index = index;
+    }
     for (size_t offset = 0; offset + slot <= PAGE_SIZE; offset += slot) {
         struct header *h = (struct header *)(frame + offset);
         memset(h, 0, sizeof(*h));
@@ -196,4 +212,43 @@ void kfree(void *ptr)
     h->next_free = free_lists[h->class_index];
     free_lists[h->class_index] = h;
     cpu_irq_restore(irq);
+}
+
+/* The guard after a live block: intact, or the offset of the first changed byte. */
+static bool guard_intact(struct header *h, size_t *changed)
+{
+    bool intact = true;
+    platform_memory_unpoison(payload(h) + h->size, GUARD_SIZE);
+    for (size_t i = 0; i < GUARD_SIZE && intact; i++) {
+        if (payload(h)[h->size + i] != HEAP_GUARD_BYTE) {
+            *changed = i;
+            intact = false;
+        }
+    }
+    platform_memory_poison(payload(h) + h->size, GUARD_SIZE);
+    return intact;
+}
+
+void heap_check_all(uintptr_t caller)
+{
+    char where[160];
+    for (unsigned s = 0; s < slab_count; s++) {
+        size_t slot = slot_size(slabs[s].class_index);
+        for (size_t offset = 0; offset + slot <= PAGE_SIZE; offset += slot) {
+            struct header *h = (struct header *)(slabs[s].frame + offset);
+            size_t changed;
+            if (h->magic != MAGIC_LIVE && h->magic != MAGIC_FREE)
+                keel_report_bug(caller,
+                                "the kernel heap is damaged: the header of the block at %p was "
+                                "overwritten by the block before it (a heap overflow)",
+                                (void *)payload(h));
+            if (h->magic == MAGIC_LIVE && !guard_intact(h, &changed))
+                keel_report_bug(caller,
+                                "heap overflow: something wrote past the end of the %u-byte "
+                                "block at %p (byte %zu after its end is %#x); it was allocated "
+                                "in %s",
+                                h->size, (void *)payload(h), changed, payload(h)[h->size + changed],
+                                symbol_describe(h->site, where, sizeof(where)));
+        }
+    }
 }

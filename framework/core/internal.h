@@ -156,6 +156,11 @@ void mm_init(const struct boot_info *info);
 /* Write a NUL-terminated string straight to the early console. */
 void console_early_write_str(const char *s);
 
+/* Look through the heap's small blocks for damage (a header or a guard
+ * overwritten) and report the first as a bug caught at `caller`; return if
+ * there is none. For reports of a bug that damage may explain. */
+void heap_check_all(uintptr_t caller);
+
 /* Take this run's grader nonce (keel.nonce=) out of the command line, in
  * place, and keep it for protocol_emit. Called by keel_start before the
  * kernel's own code can read the command line. */

@@ -7,6 +7,7 @@
 #include <keel/kprintf.h>
 #include <keel/paging.h>
 #include <keel/panic.h>
+#include <keel/safe.h>
 #include <keel/string.h>
 #include <keel/thread.h>
 #include <keel/trap.h>
@@ -251,6 +252,14 @@ void thread_check_may_sleep(const char *file, int line)
     check_may_sleep((uintptr_t)__builtin_return_address(0), file, line);
 }
 
+/* Whether a pointer found in memory that may have been overwritten can be
+ * followed for a report. */
+static bool readable(const void *pointer)
+{
+    uint8_t byte;
+    return pointer && safe_read8(pointer, &byte);
+}
+
 void spin_lock_at(struct spinlock *lock, const char *file, int line)
 {
     irq_push_off();
@@ -259,6 +268,20 @@ void spin_lock_at(struct spinlock *lock, const char *file, int line)
                         "spin lock '%s' taken twice by thread '%s' (first at %s:%d): it would "
                         "wait for itself forever",
                         lock->name ? lock->name : "?", current->name, lock->file, lock->line);
+    if (lock->locked) {
+        /* Keel runs on one CPU and the holder cannot run while interrupts
+         * are off: waiting would be forever. A lock held by no one real is
+         * often memory some overflow wrote over: look for that first. */
+        uintptr_t site = (uintptr_t)__builtin_return_address(0);
+        heap_check_all(site);
+        bool sane = readable(lock->name) && readable(lock->holder) && readable(lock->file);
+        keel_report_bug(site,
+                        "spin lock '%s' is already held (by thread '%s', taken at %s:%d) and on "
+                        "one CPU it can never be released: a deadlock, or the lock at %p was "
+                        "overwritten",
+                        sane ? lock->name : "?", sane ? lock->holder->name : "?",
+                        sane ? lock->file : "?", sane ? lock->line : 0, (void *)lock);
+    }
     while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
         cpu_relax();
     lock->holder = current;
