@@ -6,6 +6,7 @@ Verdict.explain() adds the last lines of serial output, so every failure ends
 with what the student would have seen on the console."""
 from dataclasses import dataclass
 
+from .integrity import story_problem
 from .protocol import EXCEPTION_MARKER, PANIC_MARKER
 
 PASS = "pass"
@@ -22,6 +23,7 @@ MISSING_OUTPUT = "expected output missing"
 EARLY_EXIT = "kernel stopped early"
 QEMU_ERROR = "QEMU could not run the kernel"
 WRONG_ANSWER = "wrong answer"
+PROTOCOL_VIOLATED = "protocol violated"
 
 TAIL_LINES = 30
 
@@ -125,9 +127,25 @@ def judge_run(machine, transcript):
     return None
 
 
-def judge_test(machine, transcript, test):
-    """The verdict for in-kernel test `test` from a finished run."""
-    verdict = _judge_test(machine, transcript, test)
+def judge_protocol(machine, transcript, requested):
+    """PROTOCOL VIOLATED if the run's frames do not tell one consistent story
+    (see integrity.py), else None. `requested`: the test names asked for."""
+    problem = story_problem(transcript.frames, requested, exit_code=getattr(machine, "exit_code", None),
+                            ended=_ended(machine))
+    if problem is None:
+        return None
+    return Verdict(PROTOCOL_VIOLATED, "the grader protocol of this run does not add up, so none "
+                   f"of it counts: {problem}",
+                   "Only the framework and the test runner write protocol frames (lines starting "
+                   "with @@keel:). If your code prints or changes them, or ends the run in a way "
+                   "the framework never would, the run is worth nothing.")
+
+
+def judge_test(machine, transcript, test, requested=None):
+    """The verdict for in-kernel test `test` from a finished run that was
+    asked for the tests `requested` (by default just `test`)."""
+    verdict = judge_protocol(machine, transcript, requested or {test}) or \
+        _judge_test(machine, transcript, test)
     if transcript.forged and not verdict.passed:
         note = (f"({transcript.forged} line(s) looked like grader messages but lacked this run's "
                 "secret nonce, so they were ignored: only the framework's own reports count.)")
@@ -190,6 +208,9 @@ def judge_interaction(machine, transcript, expected):
     """The verdict when an end-to-end test did not see `expected` (a
     sentence saying what should have happened). The machine must have been
     stopped already (Machine.stop keeps the CPU state of a live one)."""
+    violated = judge_protocol(machine, transcript, set())
+    if violated:
+        return violated
     ended = judge_run(machine, transcript)
     if ended is not None and _ended(machine) != "timeout":
         ended.message = f"{expected}; instead {ended.message}"

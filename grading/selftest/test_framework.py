@@ -183,7 +183,7 @@ def test_user_copies_and_smap(selftest, tmp_path):
         machine.run_to_end(60)
         transcript = machine.transcript()
     for name in tests.split(","):
-        verdict = judge_test(machine, transcript, name)
+        verdict = judge_test(machine, transcript, name, set(tests.split(",")))
         assert verdict.passed, verdict.explain(transcript)
 
 

@@ -3,6 +3,8 @@
 import os
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from keelgrade.protocol import FrameScanner, parse  # noqa: E402
@@ -90,7 +92,12 @@ def test_pass_and_fail_results():
     assert t.result_of("a") == ("pass", None)
     assert t.result_of("b") == ("fail", "file.c:3: wrong value")
     assert t.result_of("c") is None
-    assert judge_test(FakeMachine(exit_code=3), t, "a").kind == v.PASS
+    assert judge_test(FakeMachine(exit_code=3), t, "a").kind == v.PROTOCOL_VIOLATED  # b not asked
+    t = transcript(frame("READY", "x"), frame("BEGIN", "a"), frame("PASS", "a"), frame("DONE", "1 0"),
+                   frame("EXIT", "0"))
+    assert judge_test(FakeMachine(exit_code=1), t, "a").kind == v.PASS
+    t = transcript(frame("READY", "x"), frame("BEGIN", "b"), frame("FAIL", "b file.c:3: wrong value"),
+                   frame("DONE", "0 1"), frame("EXIT", "1"))
     verdict = judge_test(FakeMachine(exit_code=3), t, "b")
     assert verdict.kind == v.FAIL and verdict.message == "file.c:3: wrong value"
 
@@ -149,7 +156,7 @@ def test_exception_verdict():
 def test_crash_report_without_marker_falls_back_to_the_test_output():
     t = transcript(frame("READY"), frame("BEGIN", "a"), "something odd", frame("PANIC", "boom"),
                    frame("EXIT", "2"))
-    assert judge_test(FakeMachine(), t, "a").details == "something odd"
+    assert judge_test(FakeMachine(exit_code=5), t, "a").details == "something odd"
 
 
 def test_triple_fault_shows_the_cpu_state_at_the_reset():
@@ -205,14 +212,14 @@ def test_expected_output_must_appear_outside_frames():
     assert judge_test(FakeMachine(), transcript("xxwire-123yy", *lines), "a").kind == v.PASS
     # A forged frame holding the text is ordinary output (the nonce is secret), fine too;
     # but the text inside a real frame does not count:
-    assert judge_test(FakeMachine(), transcript(frame("BEGIN", "wire-123"), *lines),
-                      "a").kind == v.MISSING_OUTPUT
+    lines.insert(2, frame("ANSWER", "wire-123"))
+    assert judge_test(FakeMachine(), transcript(*lines), "a").kind == v.MISSING_OUTPUT
 
 
 def test_unknown_test():
     t = transcript(frame("READY", "x"), frame("FAIL", "nosuch no such test in this kernel"),
                    frame("DONE", "0 1"), frame("EXIT", "1"))
-    verdict = judge_test(FakeMachine(), t, "nosuch")
+    verdict = judge_test(FakeMachine(exit_code=3), t, "nosuch")
     assert verdict.kind == v.NOT_FOUND and "'nosuch'" in verdict.message
 
 
@@ -227,7 +234,7 @@ def test_kernel_that_stops_in_the_middle_of_a_test():
 def test_a_pass_followed_by_a_panic_is_a_panic():
     t = transcript(frame("READY", "x"), frame("BEGIN", "a"), frame("PASS", "a"),
                    "*** KERNEL PANIC: later", frame("PANIC", "later"), frame("EXIT", "2"))
-    assert judge_test(FakeMachine(), t, "a").kind == v.PANIC
+    assert judge_test(FakeMachine(exit_code=5), t, "a").kind == v.PANIC
 
 
 def test_normal_power_off_is_no_verdict():
@@ -249,8 +256,65 @@ def test_interaction_verdicts():
 
 
 def test_explain_names_the_rerun_command_and_the_tail():
-    t = transcript(frame("READY"), "hello there", frame("FAIL", "a nope"), frame("EXIT", "1"))
-    text = judge_test(FakeMachine(), t, "a").explain(t, rerun="make qemu-direct LAB=x")
+    t = transcript(frame("READY"), frame("BEGIN", "a"), "hello there", frame("FAIL", "a nope"),
+                   frame("EXIT", "1"))
+    text = judge_test(FakeMachine(exit_code=3), t, "a").explain(t, rerun="make qemu-direct LAB=x")
     assert "To watch this run yourself: make qemu-direct LAB=x" in text
     assert text.rstrip().endswith("hello there")
     assert "(nothing at all)" in v.Verdict(v.HANG, "x").explain(transcript(frame("READY")))
+
+
+# ---- protocol integrity: a story that does not add up earns nothing -----------------------------
+GOOD_RUN = [frame("READY", "x"), frame("BEGIN", "a"), frame("ANSWER", "42"), frame("PASS", "a"),
+            frame("DONE", "1 0"), frame("EXIT", "0")]
+
+VIOLATIONS = {
+    "a PASS with no READY": [frame("BEGIN", "a"), frame("PASS", "a"), frame("DONE", "1 0"),
+                             frame("EXIT", "0")],
+    "READY twice": [frame("READY", "x")] + GOOD_RUN,
+    "a result without its BEGIN": [frame("READY", "x"), frame("PASS", "a"), frame("DONE", "1 0"),
+                                   frame("EXIT", "0")],
+    "two results for one test": GOOD_RUN[:3] + [frame("PASS", "a"), frame("FAIL", "a x.c:1: no"),
+                                                frame("DONE", "1 1"), frame("EXIT", "1")],
+    "a fail then a pass": GOOD_RUN[:2] + [frame("FAIL", "a x.c:1: no"), frame("PASS", "a"),
+                                          frame("DONE", "1 0"), frame("EXIT", "0")],
+    "a result for another test": GOOD_RUN[:2] + [frame("PASS", "b"), frame("DONE", "1 0"),
+                                                 frame("EXIT", "0")],
+    "a test nobody asked for": [frame("READY", "x"), frame("BEGIN", "b"), frame("PASS", "b"),
+                                frame("DONE", "1 0"), frame("EXIT", "0")],
+    "DONE counts that disagree": GOOD_RUN[:4] + [frame("DONE", "2 0"), frame("EXIT", "0")],
+    "DONE with a failure, EXIT 0": GOOD_RUN[:2] + [frame("FAIL", "a x.c:1: no"),
+                                                   frame("DONE", "0 1"), frame("EXIT", "0")],
+    "frames after EXIT": GOOD_RUN + [frame("PASS", "a")],
+    "a kind the framework never writes": GOOD_RUN[:2] + [frame("SCORE", "100")] + GOOD_RUN[2:],
+    "an ANSWER outside any test": GOOD_RUN[:1] + [frame("ANSWER", "42")] + GOOD_RUN[1:],
+    "a PANIC that exits 0": GOOD_RUN[:2] + [frame("PANIC", "x"), frame("EXIT", "0")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VIOLATIONS))
+def test_inconsistent_stories_are_protocol_violations(name):
+    verdict = judge_test(FakeMachine(exit_code=1), transcript(*VIOLATIONS[name]), "a")
+    assert verdict.kind == v.PROTOCOL_VIOLATED, (name, verdict)
+    assert "does not add up" in verdict.message
+
+
+def test_the_machine_must_end_as_the_exit_frame_says():
+    assert judge_test(FakeMachine(exit_code=1), transcript(*GOOD_RUN), "a").kind == v.PASS
+    for machine in (FakeMachine(exit_code=3), FakeMachine(exit_code=-9), FakeMachine(ended="stuck")):
+        verdict = judge_test(machine, transcript(*GOOD_RUN), "a")
+        assert verdict.kind == v.PROTOCOL_VIOLATED, (machine.ended, machine.exit_code, verdict)
+
+
+def test_a_run_without_tests_has_no_test_frames():
+    forged = transcript(frame("READY", "x"), "K> ", frame("PASS", "a"), frame("EXIT", "0"))
+    verdict = judge_interaction(FakeMachine(ended="timeout"), forged, "the prompt should appear")
+    assert verdict.kind == v.PROTOCOL_VIOLATED
+
+
+def test_consistent_crashes_are_not_violations():
+    early = transcript("boot", "*** KERNEL PANIC: no memory map", frame("PANIC", "no memory map"),
+                       frame("EXIT", "2"))
+    assert judge_test(FakeMachine(exit_code=5), early, "a").kind == v.PANIC
+    hang = transcript(frame("READY", "x"), frame("BEGIN", "a"), frame("ANSWER", "1"))
+    assert judge_test(FakeMachine(ended="timeout", exit_code=-9), hang, "a").kind == v.HANG
