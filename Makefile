@@ -65,8 +65,8 @@ AR := ar
 KERNEL_CFLAGS := -std=gnu17 -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-stack-protector -fno-omit-frame-pointer \
 	-mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables \
-	-fno-strict-aliasing -fno-common -fno-optimize-sibling-calls -g -O2 -Wall -Wextra -Werror -MMD -MP \
-	-Iframework/include
+	-fno-strict-aliasing -fno-common -fno-optimize-sibling-calls -fcf-protection=none -g -O2 -Wall \
+	-Wextra -Werror -MMD -MP -Iframework/include
 KERNEL_CFLAGS += $(if $(CHECKED_SUFFIX),-fsanitize=undefined -fno-sanitize-recover=all -DKEEL_CHECKED=1,)
 KERNEL_ASFLAGS := -g -MMD -MP -Iframework/include
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
@@ -76,8 +76,8 @@ KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx
 # platform/linux itself is hosted code: it includes the C library's headers.
 SANITIZE_LINUX := -fsanitize=address,undefined -fno-sanitize-recover=all
 LINUX_COMMON_CFLAGS := -std=gnu17 -fno-pie -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
-	-fno-strict-aliasing -fno-common -fno-optimize-sibling-calls -g -O1 -Wall -Wextra -Werror \
-	-MMD -MP -Iframework/include -DKEEL_PLATFORM_LINUX=1 -DKEEL_HOSTED=1 -DKEEL_CHECKED=1
+	-fno-strict-aliasing -fno-common -fno-optimize-sibling-calls -fcf-protection=none -g -O1 -Wall \
+	-Wextra -Werror -MMD -MP -Iframework/include -DKEEL_PLATFORM_LINUX=1 -DKEEL_HOSTED=1 -DKEEL_CHECKED=1
 LINUX_KERNEL_CFLAGS := $(LINUX_COMMON_CFLAGS) -ffreestanding -mno-sse -mno-sse2 -mno-mmx \
 	-mno-80387 -fno-stack-protector $(SANITIZE_LINUX)
 LINUX_HOSTED_CFLAGS := $(LINUX_COMMON_CFLAGS) -D_GNU_SOURCE $(SANITIZE_LINUX)
@@ -163,13 +163,28 @@ in_lab = $(patsubst $(ROOT)/%,%,$(abspath $(addprefix $(LAB_DIR)/,$(1))))
 # In a handout only the USE_MINE ones are compiled; the rest come prebuilt.
 in_mine = $(filter $(MINE_LABS),$(firstword $(subst /, ,$(1))))
 REFERENCE_IN_USE := $(foreach p,$(call in_lab,$(LAB_REFERENCE_SOURCES)),$(if $(call in_mine,$(p)),$(subst /solution/,/,$(p)),$(p)))
-REFERENCE_COMPILED := $(if $(HAVE_FRAMEWORK_SOURCES),$(REFERENCE_IN_USE),$(foreach p,$(REFERENCE_IN_USE),$(if $(call in_mine,$(p)),$(p))))
-LAB_SOURCES := $(REFERENCE_COMPILED) $(call in_lab,$(LAB_COMMON_SOURCES) $(LAB_TEST_SOURCES) \
-	$(if $(filter solution,$(SOURCES_FROM)),$(if $(SOLUTION_DIR),,$(addprefix solution/,$(LAB_STUDENT_SOURCES))),$(LAB_STUDENT_SOURCES))) \
-	$(if $(and $(SOLUTION_DIR),$(filter solution,$(SOURCES_FROM))),$(addprefix $(SOLUTION_DIR)/,$(LAB_STUDENT_SOURCES))) \
+MINE_COMPILED := $(foreach p,$(REFERENCE_IN_USE),$(if $(call in_mine,$(p)),$(p)))
+REFERENCE_COMPILED := $(if $(HAVE_FRAMEWORK_SOURCES),$(filter-out $(MINE_COMPILED),$(REFERENCE_IN_USE)))
+# Lab code: what the student writes (the reference with SOLUTION=1, or the
+# sources in SOLUTION_DIR), and their own earlier labs with USE_MINE.
+LAB_CODE_SOURCES := $(MINE_COMPILED) $(if $(filter solution,$(SOURCES_FROM)),$(if $(SOLUTION_DIR),$(addprefix \
+	$(SOLUTION_DIR)/,$(LAB_STUDENT_SOURCES)),$(call in_lab,$(addprefix solution/,$(LAB_STUDENT_SOURCES)))),$(call \
+	in_lab,$(LAB_STUDENT_SOURCES)))
+LAB_SOURCES := $(call in_lab,$(LAB_COMMON_SOURCES) $(LAB_TEST_SOURCES)) $(LAB_CODE_SOURCES) \
 	labs/kernel_main.c labs/ktest.c
 KERNEL_DIR := $(BUILD)/$(LAB)/$(VARIANT)
-LAB_OBJECTS := $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(LAB_SOURCES))
+LAB_CODE_OBJECTS := $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(LAB_CODE_SOURCES))
+
+# Other labs' reference solutions, compiled once per platform for every lab
+# kernel that runs on them and shipped prebuilt (stripped) in handouts. They
+# are compiled with -fcf-protection=branch, all other code with =none: the
+# endbr64 it puts at the start of functions marks the shipped machine code,
+# so the rules for lab code (grading/keelgrade/rules.py) recognise it if it
+# comes back in a submission.
+REFERENCE_CFLAGS := -fcf-protection=branch $(patsubst %,-I%,$(wildcard lab[0-9]-*)) -Ilabs/include
+REFERENCE_DIR := $(BUILD)/reference/$(PLATFORM)$(CHECKED_SUFFIX)
+REFERENCE_OBJECTS := $(patsubst %,$(REFERENCE_DIR)/%.o,$(REFERENCE_COMPILED))
+LAB_OBJECTS := $(REFERENCE_OBJECTS) $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(LAB_SOURCES))
 LAB_CFLAGS := -I$(LAB_DIR) -Ilabs/include $(LAB_EXTRA_CFLAGS)
 KERNEL := $(KERNEL_DIR)/kernel.elf
 
@@ -197,6 +212,30 @@ $(KERNEL_DIR)/obj/%.c.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KERNEL_CFLAGS) $(LAB_CFLAGS) -c $< -o $@
 
+# Lab kernels built side by side share these objects: each is written whole.
+$(REFERENCE_DIR)/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $< (reference)"
+	$(Q)$(CC) $(KERNEL_CFLAGS) $(REFERENCE_CFLAGS) -MT $@ -MF $(@:.o=.d) -c $< -o $@.$$$$.tmp && \
+	  mv -f $@.$$$$.tmp $@
+
+# ---- lab code keeps the rules before it is linked --------------------------------------
+# (grading/keelgrade/rules.py: the lab's API only, code and data sections only,
+# no reference machine code.) The API is what the lab's headers declare.
+LAB_API_HEADERS := labs/include/lab.h $(wildcard $(LAB_DIR)/*.h $(addsuffix /*.h,$(MINE_LABS)))
+FINGERPRINTS := $(firstword $(wildcard grading/fingerprints/$(LAB).json $(BUILD)/fingerprints/$(LAB).json))
+LAB_CODE_CHECKED := $(if $(LAB_CODE_OBJECTS),$(KERNEL_DIR)/lab-code.checked)
+RULES := PYTHONPATH=grading $(HOST_PYTHON) -m keelgrade.rules
+
+$(KERNEL_DIR)/lab-code.checked: $(LAB_CODE_OBJECTS) $(LAB_API_HEADERS) $(FINGERPRINTS) \
+		grading/keelgrade/rules.py grading/keelgrade/elf.py
+	@echo "  CHECK   lab code"
+	$(Q)$(RULES) check --cc "$(CC) $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) $(LAB_CFLAGS)" --headers $(LAB_API_HEADERS) \
+	  --framework $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX).a \
+	  $(if $(FINGERPRINTS),--fingerprints $(FINGERPRINTS)) --refusal $(KERNEL_DIR)/refused.txt \
+	  --cache $(BUILD) $(LAB_CODE_OBJECTS)
+	@touch $@
+
 -include $(LAB_OBJECTS:.o=.d)
 
 # In a handout, other labs' reference solutions come prebuilt.
@@ -214,7 +253,7 @@ endif
 # handout builder.
 .PHONY: reference-objects
 reference-objects:
-	@echo $(foreach p,$(call in_lab,$(LAB_REFERENCE_SOURCES)),$(firstword $(subst /, ,$(p))):$(KERNEL_DIR)/obj/$(p).o)
+	@echo $(foreach p,$(call in_lab,$(LAB_REFERENCE_SOURCES)),$(firstword $(subst /, ,$(p))):$(REFERENCE_DIR)/$(p).o)
 
 ifeq ($(ON_LINUX),linux)
 # No linker script on Linux: the table object brings its own bounds, and pass
@@ -231,7 +270,7 @@ endif
 
 # Two passes: the symbol table for backtraces is made from pass 1 and linked
 # in after the code, so no code address moves between the passes.
-$(KERNEL_DIR)/kernel.pass1.elf: $(LAB_OBJECTS) $(KEEL_LIB) $(REFERENCE_LIB) $(PASS1_EXTRA)
+$(KERNEL_DIR)/kernel.pass1.elf: $(LAB_OBJECTS) $(KEEL_LIB) $(REFERENCE_LIB) $(PASS1_EXTRA) $(LAB_CODE_CHECKED)
 	@echo "  LD      $@"
 	$(Q)$(LINK_KERNEL) $(PASS1_EXTRA)
 
@@ -310,6 +349,27 @@ run: $(if $(ON_LINUX),deps-build,deps-boot)
 
 include tools/tools.mk
 -include grading/grading.mk
+
+# ---- fingerprints of the reference ------------------------------------------------------
+# make fingerprints LAB=lab2-mm: hashes of the lab's reference solution as the
+# handouts of later labs ship it, on both platforms, for the lab's graders to
+# recognise it in a submission (grading/keelgrade/rules.py). The reference
+# compiled as lab code (SOLUTION=1) is what a student writing the same C gets:
+# its functions are left out.
+FINGERPRINT_PLATFORMS := pc linux
+reference_of = $(foreach p,$(FINGERPRINT_PLATFORMS),$(foreach s,$(LAB_STUDENT_SOURCES),$(BUILD)/reference/$(p)/$(LAB)/solution/$(s).o))
+plain_of = $(foreach v,solution solution-linux,$(foreach s,$(LAB_STUDENT_SOURCES),$(BUILD)/$(LAB)/$(v)/obj/$(LAB)/solution/$(s).o))
+
+.PHONY: fingerprints
+fingerprints: deps-build
+	@[ "$(LAB)" != complete ] || { echo "make fingerprints needs LAB=labN-…" >&2; exit 1; }
+	@set -e; for p in $(FINGERPRINT_PLATFORMS); do \
+	  $(MAKE) --no-print-directory -s kernel LAB=$(LAB) SOLUTION=1 PLATFORM=$$p >/dev/null; \
+	  $(MAKE) --no-print-directory -s PLATFORM=$$p \
+	    $(foreach s,$(LAB_STUDENT_SOURCES),$(BUILD)/reference/$$p/$(LAB)/solution/$(s).o) >/dev/null; \
+	done
+	@$(RULES) fingerprint --out $(BUILD)/fingerprints/$(LAB).json --reference $(reference_of) \
+	  --plain $(plain_of)
 
 # ---- handouts ----------------------------------------------------------------
 # HANDOUT=path: where the archive goes (the test suite's parallel workers

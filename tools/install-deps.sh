@@ -20,6 +20,7 @@ need ld binutils
 need make make
 need /usr/bin/python3 python3
 need musl-gcc musl-tools
+need bwrap bubblewrap
 if [[ $want != deps-build ]]; then
     need qemu-system-x86_64 qemu-system-x86
     need grub-mkrescue grub-common

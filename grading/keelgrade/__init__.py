@@ -2,7 +2,8 @@
 the serial line into verdicts a student can act on."""
 from .protocol import Transcript, parse
 from .verdict import Verdict, judge_test
-from .runner import Kernel, Machine, boot, build_kernel, BuildError
+from .build import BuildError, Kernel, build_kernel
+from .runner import Machine, boot
 
 __all__ = ["Transcript", "parse", "Verdict", "judge_test", "Kernel", "Machine", "boot",
            "build_kernel", "BuildError"]

@@ -32,7 +32,8 @@ import socket
 import tempfile
 import time
 
-from .runner import QEMU, BuildError, QemuMissing, boot, build_kernel
+from .build import BuildError, build_kernel
+from .runner import QEMU, QemuMissing, boot
 
 FLOOR_SECONDS = 8.0
 FACTOR = 30.0

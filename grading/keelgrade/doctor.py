@@ -124,11 +124,11 @@ def check_tools(doc, python):
 
 def check_boot(doc, root, lab):
     """Build the known-good kernel and boot it; report READY and DONE."""
-    from keelgrade import calibration, runner
+    from keelgrade import build, calibration, runner
     print("Booting a known-good kernel in QEMU:")
     try:
         elf = calibration.known_good_kernel(root, lab)
-    except runner.BuildError as error:
+    except build.BuildError as error:
         doc.problem("the known-good kernel does not build:\n" + str(error),
                     "read the compiler errors above; if they name missing programs, fix those "
                     "first, then run make doctor again")

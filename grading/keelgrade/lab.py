@@ -2,9 +2,10 @@
 import pytest
 
 from . import calibration
-from .runner import BuildError, QemuMissing, boot, build_kernel, start_machine
+from .build import BuildError, CodeRefused, build_kernel
+from .runner import QemuMissing, boot, start_machine
 from .seeded import new_seed
-from .verdict import judge_answers, judge_interaction, judge_test
+from .verdict import judge_answers, judge_interaction, judge_test, refusal_verdict
 
 
 class Lab:
@@ -22,6 +23,8 @@ class Lab:
             try:
                 self._kernel = build_kernel(self.root, self.name, self.solution, self.checked,
                                             self.platform)
+            except CodeRefused as error:
+                self._build_error = refusal_verdict(error).explain()
             except BuildError as error:
                 self._build_error = str(error)
         if self._build_error:

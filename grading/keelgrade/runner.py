@@ -25,7 +25,6 @@ How a run ends (Machine.ended):
 For reset, shutdown, timeout and flood, Machine.stop_report holds the
 registers and a symbolised backtrace taken before QEMU was stopped."""
 import bisect
-import fcntl
 import json
 import os
 import re
@@ -38,6 +37,7 @@ import subprocess
 import tempfile
 import time
 
+from . import sandbox
 from .protocol import FINAL_KINDS, FrameScanner, parse
 
 QEMU = "qemu-system-x86_64"
@@ -51,10 +51,6 @@ QMP_CONNECT_SECONDS = 30.0
 BACKTRACE_FRAMES = 24
 
 
-class BuildError(Exception):
-    """The kernel did not build; the message holds the compiler's output."""
-
-
 class QemuMissing(Exception):
     """qemu-system-x86_64 is not installed."""
 
@@ -62,74 +58,6 @@ class QemuMissing(Exception):
         super().__init__(f"{QEMU} is not installed, so no kernel can boot. Install it with "
                          "`sudo apt-get install qemu-system-x86` (or `make deps`); `make doctor` "
                          "checks everything Keel needs.")
-
-
-class Kernel:
-    def __init__(self, root, lab, variant):
-        self.root, self.lab, self.variant = root, lab, variant
-
-    @property
-    def elf(self):
-        return os.path.join(self.root, "build", self.lab, self.variant, "kernel.elf")
-
-    def __repr__(self):
-        return f"Kernel({self.lab}/{self.variant})"
-
-
-# ---- building ------------------------------------------------------------------
-_COMPILER_NOISE = re.compile(r"^\s+(CC|AS|AR|LD|SYMS)\s|^make(\[\d+\])?: (Entering|Leaving) directory")
-_ERROR_LINE = re.compile(r"(error|undefined reference|multiple definition|No rule to make)", re.I)
-
-
-def format_build_error(output, command):
-    """A compiler's output, trimmed to what a student needs: the errors first,
-    then the full (but shortened) log."""
-    lines = [l for l in output.splitlines() if l.strip() and not _COMPILER_NOISE.search(l)]
-    errors = [l for l in lines if _ERROR_LINE.search(l) and not l.startswith("make")]
-    parts = [f"Your kernel did not compile ({command}), so no test could run."]
-    if errors:
-        shown = errors[:15]
-        parts += ["", "The errors:"] + [f"  {l.strip()}" for l in shown]
-        if len(errors) > len(shown):
-            parts.append(f"  ... and {len(errors) - len(shown)} more")
-        parts += ["", "Fix the first error first: later ones are often caused by it."]
-    parts += ["", "Compiler output:"] + (lines[-60:] if lines else ["  (none)"])
-    return "\n".join(parts)
-
-
-def variant_name(solution=False, checked=False, platform="pc"):
-    if platform == "linux":  # always sanitized there
-        return ("solution" if solution else "student") + "-linux"
-    return ("solution" if solution else "student") + ("-checked" if checked else "")
-
-
-def build_kernel(root, lab, solution=False, checked=False, platform="pc"):
-    """Build the kernel of `lab` with make (serialised between parallel test
-    workers by a lock file under build/) and return it. Raises BuildError with
-    the compiler's messages."""
-    os.makedirs(os.path.join(root, "build"), exist_ok=True)
-    args = ["make", "--no-print-directory", "-s", "kernel", f"LAB={lab}"]
-    args += ["SOLUTION=1"] if solution else ["SOLUTION="]
-    args += ["CHECKED=1"] if checked else ["CHECKED="]
-    args += [f"PLATFORM={platform}"]
-    with open(os.path.join(root, "build", ".grading.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            result = subprocess.run(args, cwd=root, stdin=subprocess.DEVNULL, capture_output=True,
-                                    text=True)
-        except OSError as error:
-            raise BuildError(f"Could not run make to build the kernel ({error}). Install the "
-                             "build tools with `sudo apt-get install make gcc binutils` (or "
-                             "`make deps`); `make doctor` checks everything Keel needs.")
-    kernel = Kernel(root, lab, variant_name(solution, checked, platform))
-    # make names what it built (variants such as USE_MINE=… have other paths).
-    for line in result.stdout.splitlines():
-        if line.startswith("built ") and line.endswith("/kernel.elf"):
-            kernel = Kernel(root, lab, os.path.basename(os.path.dirname(line[6:].strip())))
-    if result.returncode != 0 or not os.path.exists(kernel.elf):
-        shown = " ".join(a for a in args[3:] if not a.endswith("=") and a != "PLATFORM=pc")
-        raise BuildError(format_build_error(result.stdout + result.stderr, f"make {shown}"))
-    return kernel
 
 
 def programs_archive_args(kernel_elf):
@@ -768,13 +696,36 @@ class LinuxMachine(Machine):
     def __init__(self, kernel_elf, cmdline, workdir, nonce=None, extra_args=()):
         self._init_run(kernel_elf, cmdline, workdir, nonce)
         self.stderr_path = os.path.join(self.workdir, "kernel.stderr")
+        kernel_elf = os.path.abspath(kernel_elf)
         archive = os.path.join(os.path.dirname(kernel_elf), "programs.cpio")
-        self.command = [kernel_elf, *([f"--initrd={archive}"] if os.path.exists(archive) else []),
-                        *self.cmdline.split(), *extra_args]
+        # The command line (with the nonce) goes through a pipe, not argv.
+        line_read, line_write = os.pipe()
+        kernel = [kernel_elf, *([f"--initrd={archive}"] if os.path.exists(archive) else []),
+                  f"--cmdline-fd={line_read}", *extra_args]
+        info_read = info_write = None
+        if sandbox.enabled():
+            info_read, info_write = os.pipe()
+            given = [a.split("=", 1)[1] for a in extra_args if a.startswith("--initrd=")]
+            self.command = [*sandbox.run_command(os.path.dirname(kernel_elf), info_write, given),
+                            "--", *kernel]
+        else:
+            self.command = kernel
         self.start_time = time.monotonic()
-        self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        cwd=self.workdir)
+        try:
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, cwd=self.workdir,
+                pass_fds=[fd for fd in (line_read, info_write) if fd is not None],
+                preexec_fn=sandbox.limiter(sandbox.RUN_LIMITS))
+        finally:
+            for fd in (line_read, info_write):
+                if fd is not None:
+                    os.close(fd)
+        with os.fdopen(line_write, "w") as line:
+            line.write(self.cmdline)
+        self.kernel_pid = self.process.pid
+        if info_read is not None:
+            self.kernel_pid = _sandboxed_pid(info_read) or self.kernel_pid
         self._stdout_fd = self.process.stdout.fileno()
 
     def stderr_text(self):
@@ -790,7 +741,7 @@ class LinuxMachine(Machine):
         """Have the kernel print where it is, and return what it printed."""
         mark = self.mark()
         try:
-            self.process.send_signal(self.HANG_SIGNAL)
+            os.kill(self.kernel_pid, self.HANG_SIGNAL)
         except OSError as error:
             return f"(could not signal the kernel: {error})"
         deadline = time.monotonic() + 3
@@ -798,3 +749,21 @@ class LinuxMachine(Machine):
             self._pump(0.1)
         report = self.since(mark).strip()
         return report or "(the kernel printed nothing when asked where it was)"
+
+
+def _sandboxed_pid(info_fd, timeout=10.0):
+    """The host PID of the program bubblewrap started (its --info-fd JSON), or
+    None if it said nothing in time (it failed; its message is on stdout)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    with os.fdopen(info_fd, "rb", buffering=0) as info:
+        while b"}" not in data and time.monotonic() < deadline:
+            ready, _, _ = select.select([info], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = info.read(4096) if ready else b""
+            if not chunk:
+                break
+            data += chunk
+    try:
+        return int(json.loads(data)["child-pid"])
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -24,6 +24,8 @@ EARLY_EXIT = "kernel stopped early"
 QEMU_ERROR = "QEMU could not run the kernel"
 WRONG_ANSWER = "wrong answer"
 PROTOCOL_VIOLATED = "protocol violated"
+REFUSED = "code refused"
+REFERENCE_CODE = "reference code submitted"
 
 TAIL_LINES = 30
 
@@ -179,6 +181,18 @@ def _judge_test(machine, transcript, test):
     if ended and ended.kind != NO_START:
         return ended
     return Verdict(PASS, "passed")
+
+
+def refusal_verdict(error):
+    """The verdict for lab code that keelgrade/rules.py refused (a
+    build.CodeRefused): every test gets it, worth nothing."""
+    lines = [l.strip() for l in str(error).splitlines() if l.strip() and not l.startswith("***")]
+    kind = REFERENCE_CODE if getattr(error, "reference_code", False) else REFUSED
+    return Verdict(kind, "the graders refuse to run this lab code, so no test ran: "
+                   + (lines[0] if lines else "(no reason given)"),
+                   "\n".join(lines[1:]) + ("\n\n" if len(lines) > 1 else "") +
+                   "What lab code may contain, and why, is in grading/README.md "
+                   "(\"What lab code may contain\").")
 
 
 def judge_answers(verdict, transcript, test, seed, expected):

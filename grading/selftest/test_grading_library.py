@@ -9,7 +9,7 @@ import sys
 GRADING = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, GRADING)
 
-from keelgrade import calibration, results, runner  # noqa: E402
+from keelgrade import build, calibration, results, runner  # noqa: E402
 
 # `info registers` of the self-test kernel at a triple fault (trimmed).
 INFO_REGISTERS = """CPU#0
@@ -92,7 +92,7 @@ lab1-boot/serial.c:20:5: error: 'x' undeclared (first use in this function)
       |     ^
 lab1-boot/serial.c:20:5: note: each undeclared identifier is reported only once
 make: *** [Makefile:112: build/lab1-boot/student/obj/lab1-boot/serial.c.o] Error 1"""
-    text = runner.format_build_error(output, "make kernel LAB=lab1-boot")
+    text = build.format_build_error(output, "make kernel LAB=lab1-boot")
     first = text.splitlines()[0]
     assert "did not compile" in first and "make kernel LAB=lab1-boot" in first
     errors = text.split("The errors:")[1].split("Compiler output:")[0]
@@ -111,7 +111,7 @@ def test_timeouts_scale_and_have_a_floor():
 
 def test_failed_calibration_falls_back(tmp_path, monkeypatch):
     def broken(root, lab, platform="pc"):
-        raise runner.BuildError("no compiler")
+        raise build.BuildError("no compiler")
     monkeypatch.setattr(calibration, "known_good_kernel", broken)
     monkeypatch.setattr(calibration, "_measured", {})
     assert calibration.boot_seconds(str(tmp_path), "lab1-boot") == calibration.FALLBACK_SECONDS

@@ -1,8 +1,9 @@
 /* The Linux platform's boot: the kernel is an ordinary program.
  *
- *   kernel.elf [--memory=MIB] [--initrd=FILE] [WORD...]
+ *   kernel.elf [--memory=MIB] [--initrd=FILE] [--cmdline-fd=FD] [WORD...]
  *
- * The words are the kernel command line (keel.test=NAME, ...). Physical
+ * The words are the kernel command line (keel.test=NAME, ...), after those
+ * read from FD (the graders' way). Physical
  * memory is a memfd of MIB MiB (128 by default, as the PC's QEMU gets),
  * mapped at KEEL_DIRECT_MAP_BASE; the Multiboot2 block GRUB would give is
  * built here with a PC's memory map (low memory, a hole below 1 MiB, the
@@ -112,9 +113,30 @@ __attribute__((no_sanitize("address"))) static void data_into_physical_memory(vo
 
 static void usage(const char *program, const char *problem)
 {
-    fprintf(stderr, "%s\nusage: %s [--memory=MIB] [--initrd=FILE] [KERNEL COMMAND LINE WORD...]\n",
+    fprintf(stderr,
+            "%s\nusage: %s [--memory=MIB] [--initrd=FILE] [--cmdline-fd=FD] [KERNEL COMMAND LINE "
+            "WORD...]\n",
             problem, program);
     exit(2);
+}
+
+/* Append the words read from `fd` (until its end) to the command line: how
+ * the graders pass it, so that no process list shows the grader's nonce. */
+static void read_cmdline(int fd, char *cmdline, size_t size)
+{
+    size_t length = strlen(cmdline);
+    if (length && length + 1 < size)
+        cmdline[length++] = ' ';
+    ssize_t n = 0;
+    while (length + 1 < size && (n = read(fd, cmdline + length, size - 1 - length)) > 0)
+        length += (size_t)n;
+    if (n < 0 || length + 1 >= size)
+        usage("kernel", "--cmdline-fd: cannot read the command line, or it is too long");
+    cmdline[length] = '\0';
+    for (char *p = cmdline; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    close(fd);
 }
 
 static phys_addr_t load_initrd(const char *path, phys_addr_t at, struct mb2_tag_module **tag)
@@ -159,6 +181,8 @@ int main(int argc, char **argv)
                 usage(argv[0], "--memory: 8 to 4096 MiB");
         } else if (strncmp(argv[i], "--initrd=", 9) == 0) {
             initrd = argv[i] + 9;
+        } else if (strncmp(argv[i], "--cmdline-fd=", 13) == 0) {
+            read_cmdline(atoi(argv[i] + 13), cmdline, sizeof(cmdline));
         } else if (strncmp(argv[i], "--", 2) == 0) {
             usage(argv[0], "unknown option");
         } else {

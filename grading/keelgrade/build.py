@@ -1,0 +1,102 @@
+"""Building kernels for the graders: `make kernel` in the tree being graded,
+inside the sandbox (keelgrade/sandbox.py: student code is compiled there), one
+build at a time between parallel test workers (a lock file under build/).
+Errors come back as text a student can act on: the compiler's first errors,
+or the rule of keelgrade/rules.py that the lab code broke."""
+import fcntl
+import os
+import re
+import subprocess
+
+from . import sandbox
+
+
+class BuildError(Exception):
+    """The kernel did not build; the message holds the compiler's output."""
+
+
+class CodeRefused(BuildError):
+    """The lab code broke a rule of keelgrade/rules.py: the message says which."""
+
+    @property
+    def reference_code(self):
+        return "REFERENCE CODE SUBMITTED" in str(self)
+
+
+class Kernel:
+    def __init__(self, root, lab, variant):
+        self.root, self.lab, self.variant = root, lab, variant
+
+    @property
+    def elf(self):
+        return os.path.join(self.root, "build", self.lab, self.variant, "kernel.elf")
+
+    def __repr__(self):
+        return f"Kernel({self.lab}/{self.variant})"
+
+
+# ---- building ------------------------------------------------------------------
+_COMPILER_NOISE = re.compile(r"^\s+(CC|AS|AR|LD|SYMS)\s|^make(\[\d+\])?: (Entering|Leaving) directory")
+_ERROR_LINE = re.compile(r"(error|undefined reference|multiple definition|No rule to make)", re.I)
+
+
+def format_build_error(output, command):
+    """A compiler's output, trimmed to what a student needs: the errors first,
+    then the full (but shortened) log."""
+    lines = [l for l in output.splitlines() if l.strip() and not _COMPILER_NOISE.search(l)]
+    errors = [l for l in lines if _ERROR_LINE.search(l) and not l.startswith("make")]
+    parts = [f"Your kernel did not compile ({command}), so no test could run."]
+    if errors:
+        shown = errors[:15]
+        parts += ["", "The errors:"] + [f"  {l.strip()}" for l in shown]
+        if len(errors) > len(shown):
+            parts.append(f"  ... and {len(errors) - len(shown)} more")
+        parts += ["", "Fix the first error first: later ones are often caused by it."]
+    parts += ["", "Compiler output:"] + (lines[-60:] if lines else ["  (none)"])
+    return "\n".join(parts)
+
+
+def variant_name(solution=False, checked=False, platform="pc"):
+    if platform == "linux":  # always sanitized there
+        return ("solution" if solution else "student") + "-linux"
+    return ("solution" if solution else "student") + ("-checked" if checked else "")
+
+
+def build_kernel(root, lab, solution=False, checked=False, platform="pc"):
+    """Build the kernel of `lab` with make (serialised between parallel test
+    workers by a lock file under build/) and return it. Raises BuildError with
+    the compiler's messages."""
+    os.makedirs(os.path.join(root, "build"), exist_ok=True)
+    args = ["make", "--no-print-directory", "-s", "kernel", f"LAB={lab}"]
+    args += ["SOLUTION=1"] if solution else ["SOLUTION="]
+    args += ["CHECKED=1"] if checked else ["CHECKED="]
+    args += [f"PLATFORM={platform}"]
+    # The sandbox starts from an empty environment: what make reads from it
+    # travels as arguments.
+    if os.environ.get("USE_MINE"):
+        args += [f"USE_MINE={os.environ['USE_MINE']}"]
+    with open(os.path.join(root, "build", ".grading.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            result = subprocess.run(sandbox.build_command(root, args), cwd=root,
+                                    stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                    preexec_fn=sandbox.limiter(sandbox.BUILD_LIMITS))
+        except sandbox.SandboxUnavailable as error:
+            raise BuildError(str(error))
+        except OSError as error:
+            raise BuildError(f"Could not run make to build the kernel ({error}). Install the "
+                             "build tools with `sudo apt-get install make gcc binutils` (or "
+                             "`make deps`); `make doctor` checks everything Keel needs.")
+    kernel = Kernel(root, lab, variant_name(solution, checked, platform))
+    # make names what it built (variants such as USE_MINE=… have other paths).
+    for line in result.stdout.splitlines():
+        if line.startswith("built ") and line.endswith("/kernel.elf"):
+            kernel = Kernel(root, lab, os.path.basename(os.path.dirname(line[6:].strip())))
+    if result.returncode != 0 or not os.path.exists(kernel.elf):
+        refusal = os.path.join(os.path.dirname(kernel.elf), "refused.txt")
+        if result.returncode != 0 and os.path.exists(refusal):
+            with open(refusal, errors="replace") as f:
+                raise CodeRefused(f.read().strip())
+        shown = " ".join(a for a in args[3:] if not a.endswith("=") and a != "PLATFORM=pc")
+        raise BuildError(format_build_error(result.stdout + result.stderr, f"make {shown}"))
+    return kernel

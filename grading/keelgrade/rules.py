@@ -1,0 +1,425 @@
+"""What lab code may contain, checked on the objects compiled from a lab's
+student files before they are linked into a kernel (the Makefile runs this
+for every lab kernel; grading a submission refuses code that breaks a rule).
+
+The rules, each with the reason it exists:
+  - It may use only the lab's published API: the functions and variables
+    declared by the lab's own headers and the framework headers they include
+    (the list is derived from those headers by the compiler, never kept by
+    hand), what the student's other files of the lab define, and what the
+    compiler itself calls (the sanitizers' runtime). So lab code cannot write
+    grader frames (protocol_emit), call the C library on the Linux platform,
+    or reach into the test runner.
+  - Its sections are code, data, read-only data and bss. No tests (KTEST puts
+    them in keel_tests), no constructors (.init_array: code that would run
+    before the kernel), no sections of its own for the linker to gather, no
+    thread-local or indirect-function symbols.
+  - It defines no name that the framework lets code replace (a weak symbol)
+    or that the C library and sanitizer runtimes export (on the Linux platform
+    the kernel's definition would replace theirs for the whole process),
+    unless the lab's API declares it (hooks such as thread_exit_hook).
+  - It is not the reference solution's compiled code. Handouts ship other
+    labs' references prebuilt (stripped, and compiled with a flag that marks
+    every function), and the lab's graders carry fingerprints of that code:
+    hashes of each function's bytes with its relocations masked, keeping only
+    those the same C source compiled as lab code would not produce, so a
+    student who writes the reference's C is never mistaken for one who pasted
+    its machine code.
+  - Its size is bounded.
+
+Usage (see the Makefile):
+  python3 -m keelgrade.rules check --cc "gcc FLAGS" --headers H... --framework LIB...
+      [--fingerprints FILE] [--refusal FILE] OBJECT...
+  python3 -m keelgrade.rules fingerprint --out FILE --reference OBJ... --plain OBJ...
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+from . import elf
+
+ALLOWED_SECTION = re.compile(r"^\.(text|data|rodata|bss)(\.[\w.]*)?$")
+METADATA_SECTIONS = {"", ".comment", ".note.GNU-stack", ".note.gnu.property", ".symtab", ".strtab",
+                     ".shstrtab", ".eh_frame", ".debug_frame"}
+# AddressSanitizer registers a file's globals from a constructor of its own.
+SANITIZER_CONSTRUCTORS = {".init_array.00099", ".fini_array.00099"}
+RUNTIME_PREFIXES = ("__asan_", "__ubsan_handle_")
+# The shared libraries a Linux-platform kernel is linked with (gcc -fsanitize=address).
+SHARED_LIBRARIES = ("libc.so.6", "libm.so.6", "libgcc_s.so.1", "libasan.so")
+MAX_LOADED_BYTES = 2 << 20     # code and data of one file
+MAX_BSS_BYTES = 16 << 20
+ENDBR64 = b"\xf3\x0f\x1e\xfa"
+# Fingerprints shorter than this are not trusted: tiny functions look alike.
+MIN_MARKED_BYTES = 16          # a function that starts with the reference's mark
+MIN_UNMARKED_BYTES = 48
+
+REFUSED_HEADER = "*** Keel refused this lab code ***"
+
+
+@dataclass
+class Refusal:
+    source: str      # the lab file, e.g. lab2-mm/buddy.c
+    rule: str        # short: "API", "section", "constructor", "name", "size", "reference code"
+    detail: str
+
+    def __str__(self):
+        return f"{self.source}: {self.detail}"
+
+
+def source_of(object_path):
+    """lab2-mm/buddy.c for build/lab2-mm/student/obj/lab2-mm/buddy.c.o."""
+    path = object_path.replace(os.sep, "/")
+    if "/obj/" in path:
+        path = path.rsplit("/obj/", 1)[1]
+    return path[:-2] if path.endswith(".o") else path
+
+
+# ---- the lab's API, from its headers ----------------------------------------------------------
+_AUX_NAME = re.compile(r"(\w+) \(")
+_EXTERN_VARIABLE = re.compile(r"^\s*extern\b[^(;]*?\b(\w+)\s*(\[[^\]]*\]\s*)*;")
+
+
+def lab_api(cc, headers):
+    """The names the headers declare (functions and variables), asking the
+    compiler: `cc` is the compile command (a list) the lab code is built with."""
+    unit = "".join(f'#include "{os.path.abspath(h)}"\n' for h in headers)
+    with tempfile.TemporaryDirectory(prefix="keel-api-") as work:
+        aux = os.path.join(work, "aux.txt")
+        run = subprocess.run([*cc, "-fsyntax-only", "-aux-info", aux, "-x", "c", "-"], input=unit,
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"the lab's headers do not compile:\n{run.stderr}")
+        with open(aux) as f:
+            declared = f.read()
+        preprocessed = subprocess.run([*cc, "-E", "-P", "-x", "c", "-"], input=unit,
+                                      capture_output=True, text=True, check=True).stdout
+    names = set()
+    for line in declared.splitlines():
+        body = line.split("*/", 1)[-1]
+        if re.match(r"\s*static\b", body):
+            continue
+        match = _AUX_NAME.search(body)
+        if match:
+            names.add(match.group(1))
+    for line in preprocessed.splitlines():
+        match = _EXTERN_VARIABLE.match(line)
+        if match:
+            names.add(match.group(1))
+    return names
+
+
+# ---- names lab code must not define -----------------------------------------------------------
+def weak_definitions(archives):
+    """Names the framework defines weakly (code may replace them)."""
+    names = set()
+    for archive in archives:
+        members = elf.read_archive(archive) if archive.endswith(".a") else \
+            [(archive, elf.read_object(archive))]
+        for _, obj in members:
+            names |= {s.name for s in obj.symbols if s.bind == elf.STB_WEAK and s.defined}
+    return names
+
+
+def runtime_exports(cache_dir=None):
+    """Names the C library and the sanitizer runtime export (cached)."""
+    paths = []
+    for library in SHARED_LIBRARIES:
+        found = subprocess.run(["gcc", f"-print-file-name={library}"], capture_output=True,
+                               text=True).stdout.strip()
+        if os.path.isabs(found) and os.path.exists(found):
+            paths.append(os.path.realpath(found))
+    key = ";".join(f"{p}@{os.stat(p).st_mtime}" for p in paths)
+    cache = os.path.join(cache_dir, ".runtime-exports.json") if cache_dir else None
+    if cache:
+        try:
+            with open(cache) as f:
+                stored = json.load(f)
+            if stored["key"] == key:
+                return set(stored["names"])
+        except (OSError, ValueError, KeyError):
+            pass
+    names = set()
+    for path in paths:
+        out = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True,
+                             text=True).stdout
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) >= 3 and fields[1] in "TtWwiDdBbVvRr":
+                names.add(fields[2].split("@")[0])
+    if cache:
+        os.makedirs(cache_dir, exist_ok=True)
+        with open(cache + ".tmp", "w") as f:
+            json.dump({"key": key, "names": sorted(names)}, f)
+        os.replace(cache + ".tmp", cache)
+    return names
+
+
+# ---- fingerprints of the reference's machine code ----------------------------------------------
+def functions(obj):
+    """(section, start, size, name, global) of each function with a size."""
+    found = []
+    for symbol in obj.symbols:
+        if symbol.type != elf.STT_FUNC or not symbol.size or not 0 < symbol.section < len(obj.sections):
+            continue
+        section = obj.sections[symbol.section]
+        if section.code and symbol.value + symbol.size <= len(section.data):
+            found.append((section, symbol.value, symbol.size, symbol.name, symbol.is_global))
+    return found
+
+
+def relocation_mask(obj, section, start, size):
+    """[(offset, width)] of the bytes relocations patch in [start, start+size)."""
+    mask = []
+    for relocation in obj.relocations.get(section.index, []):
+        if start <= relocation.offset < start + size:
+            mask.append((relocation.offset - start, min(relocation.width, start + size - relocation.offset)))
+    return sorted(mask)
+
+
+def masked_digest(code, mask):
+    data = bytearray(code)
+    for offset, width in mask:
+        data[offset:offset + width] = bytes(width)
+    return hashlib.sha256(bytes(data)).hexdigest()
+
+
+def make_fingerprints(reference_objects, plain_objects):
+    """Records for the functions of `reference_objects` (the reference as
+    shipped) that no function of `plain_objects` (the same sources compiled
+    as lab code) reproduces."""
+    plain = set()
+    for path in plain_objects:
+        obj = elf.read_object(path)
+        for section, start, size, _, _ in functions(obj):
+            mask = relocation_mask(obj, section, start, size)
+            plain.add((size, masked_digest(section.data[start:start + size], mask)))
+    records = {}
+    for path in reference_objects:
+        obj = elf.read_object(path)
+        for section, start, size, name, is_global in functions(obj):
+            code = section.data[start:start + size]
+            marked = code.startswith(ENDBR64)
+            if size < (MIN_MARKED_BYTES if marked else MIN_UNMARKED_BYTES):
+                continue
+            mask = relocation_mask(obj, section, start, size)
+            digest = masked_digest(code, mask)
+            if (size, digest) in plain:
+                continue
+            records[digest] = {"length": size, "mask": [list(m) for m in mask], "digest": digest,
+                               "function": name if is_global else ""}
+    return sorted(records.values(), key=lambda r: r["digest"])
+
+
+def find_reference_code(obj, records):
+    """(section name, offset, record) of the first place in `obj`'s code
+    that is byte for byte (relocations masked) a reference function, or None."""
+    groups = {}
+    for record in records:
+        key = (record["length"], tuple(tuple(m) for m in record["mask"]))
+        groups.setdefault(key, {})[record["digest"]] = record
+    for section in obj.sections:
+        if not section.code or not section.data:
+            continue
+        data = section.data
+        starts = {0} | {s.value for s in obj.symbols if s.section == section.index}
+        at = data.find(ENDBR64)
+        while at >= 0:
+            starts.add(at)
+            at = data.find(ENDBR64, at + 1)
+        for start in sorted(starts):
+            for (length, mask), digests in groups.items():
+                if start + length > len(data):
+                    continue
+                record = digests.get(masked_digest(data[start:start + length], mask))
+                if record:
+                    return section.name, start, record
+    return None
+
+
+# ---- the check ---------------------------------------------------------------------------------
+def check_objects(objects, api, reserved, fingerprints=()):
+    """The refusals for lab objects [(source, ObjectFile)]: empty if the code
+    keeps every rule."""
+    refusals = []
+    defined_by_lab = {s.name for _, obj in objects for s in obj.symbols
+                      if s.defined and s.is_global}
+    for source, obj in objects:
+        refusals += _check_one(source, obj, api, reserved, defined_by_lab)
+        found = find_reference_code(obj, fingerprints) if fingerprints else None
+        if found:
+            section, offset, record = found
+            what = f"the reference solution's {record['function']}" if record["function"] \
+                else "a function of the reference solution"
+            refusals.append(Refusal(source, "reference code", (
+                f"REFERENCE CODE SUBMITTED: the code at {section}+{offset:#x} is byte for byte "
+                f"{what}, as compiled for the handouts. Submitting the reference solution's "
+                "machine code (for example taken from another lab's prebuilt lib/libref-*.a) is "
+                "not allowed; write the lab in C yourself.")))
+    return refusals
+
+
+def _check_one(source, obj, api, reserved, defined_by_lab):
+    refusals = []
+    loaded = bss = 0
+    for section in obj.sections:
+        name = section.name
+        if name in SANITIZER_CONSTRUCTORS:
+            problem = _sanitizer_constructor_problem(obj, section)
+            if problem:
+                refusals.append(Refusal(source, "constructor", problem))
+            continue
+        if name.startswith(".rela"):
+            continue
+        if name in METADATA_SECTIONS or name.startswith(".debug_"):
+            continue
+        if name.startswith((".init_array", ".fini_array", ".ctors", ".dtors", ".preinit_array")):
+            refusals.append(Refusal(source, "constructor", (
+                f"it has a constructor or destructor (section {name}): code that runs before "
+                "or after the kernel is not allowed in lab code")))
+            continue
+        if name == "keel_tests" or "keel_test" in name:
+            refusals.append(Refusal(source, "section", (
+                f"it defines in-kernel tests (section {name}, what KTEST makes): tests belong "
+                "to the lab's tests/ directory, not to the files you hand in")))
+            continue
+        if not ALLOWED_SECTION.match(name) or "keel" in name or name.startswith((".tdata", ".tbss")):
+            refusals.append(Refusal(source, "section", (
+                f"it has a section of its own, {name!r}: lab code may have only code (.text), "
+                "data (.data), read-only data (.rodata) and zeroed data (.bss)")))
+            continue
+        if section.type == elf.SHT_NOBITS:
+            bss += section.size
+        elif section.allocated:
+            loaded += section.size
+    if loaded > MAX_LOADED_BYTES:
+        refusals.append(Refusal(source, "size", f"its code and data are {loaded} bytes, more than "
+                                f"the {MAX_LOADED_BYTES} a lab file may have"))
+    if bss > MAX_BSS_BYTES:
+        refusals.append(Refusal(source, "size", f"its zeroed data (.bss) is {bss} bytes, more "
+                                f"than the {MAX_BSS_BYTES} a lab file may have"))
+
+    uses, bad_uses = set(), []
+    for symbol in obj.symbols:
+        if symbol.type == elf.STT_GNU_IFUNC or symbol.type == elf.STT_TLS:
+            refusals.append(Refusal(source, "name", (
+                f"{symbol.name} is a{'n indirect' if symbol.type == elf.STT_GNU_IFUNC else ' thread-local'} "
+                "symbol: lab code may not have those")))
+            continue
+        if not symbol.name or symbol.type in (elf.STT_FILE, elf.STT_SECTION):
+            continue
+        if not symbol.defined:
+            if symbol.name in uses:
+                continue
+            uses.add(symbol.name)
+            if symbol.name in api or symbol.name in defined_by_lab or \
+                    symbol.name.startswith(RUNTIME_PREFIXES):
+                continue
+            bad_uses.append(symbol.name)
+            continue
+        if not symbol.is_global:
+            continue
+        if symbol.section in (elf.SHN_ABS, elf.SHN_COMMON):
+            refusals.append(Refusal(source, "name", f"{symbol.name} is an absolute or common "
+                                    "symbol: lab code may not define those"))
+        elif symbol.name in reserved and symbol.name not in api:
+            refusals.append(Refusal(source, "name", (
+                f"it defines {symbol.name}, a name the framework or the C library already uses "
+                "(on the Linux platform yours would replace theirs for the whole kernel): make "
+                "it static, or give it another name")))
+        elif symbol.name.startswith(RUNTIME_PREFIXES):
+            refusals.append(Refusal(source, "name", f"it defines {symbol.name}, a name reserved "
+                                    "for the sanitizers' runtime"))
+    if bad_uses:
+        shown = ", ".join(sorted(bad_uses)[:8]) + (" ..." if len(bad_uses) > 8 else "")
+        refusals.append(Refusal(source, "API", (
+            f"it uses {shown}, which {'is' if len(bad_uses) == 1 else 'are'} not part of this "
+            "lab's API: lab code may use only what the lab's header and the framework headers "
+            "it includes declare, and what your own files of this lab define")))
+    return refusals
+
+
+def _sanitizer_constructor_problem(obj, section):
+    """AddressSanitizer's per-file constructor is allowed; anything else in
+    its section, or a constructor that calls more than the sanitizer, is not."""
+    entries = obj.relocations.get(section.index, [])
+    if len(entries) != 1 or section.size != 8:
+        return f"its constructor section {section.name} holds more than the sanitizer's"
+    target = entries[0]
+    if target.symbol.section >= len(obj.sections) or target.symbol.section == 0:
+        return f"its constructor section {section.name} points outside the file"
+    code_section = obj.sections[target.symbol.section]
+    address = target.symbol.value + target.addend
+    function = next((f for f in functions(obj) if f[0] is code_section and f[1] == address), None)
+    if function is None:
+        return f"its constructor ({section.name}) is not a function of the file"
+    _, start, size, _, _ = function
+    for relocation in obj.relocations.get(code_section.index, []):
+        if start <= relocation.offset < start + size and relocation.symbol.defined is False \
+                and not relocation.symbol.name.startswith("__asan_"):
+            return (f"it has a constructor ({section.name}) that calls "
+                    f"{relocation.symbol.name}: code that runs before the kernel is not allowed")
+    return None
+
+
+# ---- command line ------------------------------------------------------------------------------
+def _check_command(args):
+    api = lab_api(shlex.split(args.cc), args.headers)
+    reserved = weak_definitions(args.framework) | runtime_exports(args.cache)
+    fingerprints = []
+    if args.fingerprints and os.path.exists(args.fingerprints):
+        with open(args.fingerprints) as f:
+            fingerprints = json.load(f)["functions"]
+    objects = [(source_of(path), elf.read_object(path)) for path in args.objects]
+    refusals = check_objects(objects, api, reserved, fingerprints)
+    if args.refusal and os.path.exists(args.refusal):
+        os.unlink(args.refusal)
+    if not refusals:
+        return 0
+    lines = [REFUSED_HEADER] + [f"  {r}" for r in refusals]
+    text = "\n".join(lines) + "\n"
+    sys.stderr.write(text)
+    if args.refusal:
+        with open(args.refusal, "w") as f:
+            f.write(text)
+    return 3
+
+
+def _fingerprint_command(args):
+    records = make_fingerprints(args.reference, args.plain)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"what": "hashes of the reference solution's compiled functions, relocations "
+                   "masked (keelgrade/rules.py); no code", "functions": records}, f, indent=1)
+        f.write("\n")
+    print(f"{len(records)} fingerprints in {args.out}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="keelgrade.rules", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="check lab objects before they are linked")
+    check.add_argument("--cc", required=True, help="the compile command of lab code (one string)")
+    check.add_argument("--headers", nargs="+", required=True, help="the lab's API headers")
+    check.add_argument("--framework", nargs="*", default=[], help="framework archives and objects")
+    check.add_argument("--fingerprints", help="the reference's fingerprints (JSON)")
+    check.add_argument("--refusal", help="where to write the refusal")
+    check.add_argument("--cache", help="a directory for cached facts about the host")
+    check.add_argument("objects", nargs="*")
+    fingerprint = commands.add_parser("fingerprint", help="fingerprint the reference's objects")
+    fingerprint.add_argument("--out", required=True)
+    fingerprint.add_argument("--reference", nargs="+", required=True)
+    fingerprint.add_argument("--plain", nargs="*", default=[])
+    args = parser.parse_args(argv)
+    return _check_command(args) if args.command == "check" else _fingerprint_command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The sandbox around everything student code touches on the grading machine.
+
+Student code is untrusted: it is compiled (and `#include`/`.incbin` read
+files at compile time), and on the Linux platform the kernel built from it
+runs as an ordinary process. Both happen inside bubblewrap (Debian's
+`bubblewrap`, the sandbox Flatpak uses), never directly:
+
+  - new user, PID, mount, network, IPC, UTS and cgroup namespaces: no network,
+    no other process in sight, and when the run ends every process it
+    started dies with its PID namespace;
+  - an unprivileged user inside (uid 65534), no capabilities, a new terminal
+    session (no keystrokes pushed into the grader's terminal);
+  - a file system of the toolchain (/usr) read-only, the tree being built
+    read-only except its build/ directory, an empty /tmp, /proc of its own,
+    and of /dev only /dev/null: nothing else of the host, so no secret and no
+    /dev/zero to read;
+  - an empty environment (PATH, HOME=/tmp, LANG);
+  - resource limits (setrlimit) on CPU time, file size, open files, core
+    dumps, and address space where the program allows it (AddressSanitizer
+    reserves terabytes of address space, so a Linux-platform kernel gets no
+    address-space limit: its memory is its 128 MiB memfd and the platform
+    confines the kernel itself with a seccomp allow-list once set up).
+
+QEMU, which runs PC kernels, is the sandbox of those: the guest reaches no
+host file. If bubblewrap cannot make a sandbox here, grading refuses to run
+student code (SandboxUnavailable says why) unless the instructor opts out with
+KEEL_SANDBOX=off (make grade SANDBOX=off), for a machine that is itself a
+throw-away container. `make doctor` runs the same probe."""
+import functools
+import os
+import resource
+import shutil
+import subprocess
+
+BWRAP = "bwrap"
+NOBODY = 65534
+OPT_OUT = "KEEL_SANDBOX"
+
+# Limits of a build (gcc on student files) and of a Linux-platform kernel run.
+BUILD_LIMITS = {resource.RLIMIT_CPU: 600, resource.RLIMIT_AS: 4 << 30,
+                resource.RLIMIT_FSIZE: 512 << 20, resource.RLIMIT_CORE: 0,
+                resource.RLIMIT_NOFILE: 1024}
+# (The kernel's physical memory is a memfd of up to 4 GiB: RLIMIT_FSIZE counts it.)
+RUN_LIMITS = {resource.RLIMIT_CPU: 600, resource.RLIMIT_FSIZE: 5 << 30,
+              resource.RLIMIT_CORE: 0, resource.RLIMIT_NOFILE: 256}
+BUILD_TMP_BYTES = 512 << 20    # gcc's temporary files
+RUN_TMP_BYTES = 16 << 20       # a kernel writes no file
+
+
+class SandboxUnavailable(Exception):
+    """Student code would have to run without a sandbox: refused."""
+
+
+def enabled():
+    """False only if the instructor opted out (KEEL_SANDBOX=off)."""
+    return os.environ.get(OPT_OUT, "on").lower() not in ("off", "0", "no", "false")
+
+
+def _system_binds():
+    """The toolchain, read-only: /usr, and the merged-/usr links to it."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib64", "sbin", "lib32", "libx32"):
+        path = f"/{name}"
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for path in ("/etc/ld.so.cache", "/etc/alternatives"):
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def _base(workdir, tmp_bytes):
+    return [BWRAP, "--unshare-all", "--die-with-parent", "--new-session",
+            "--uid", str(NOBODY), "--gid", str(NOBODY), "--hostname", "keel-sandbox",
+            *_system_binds(), "--dev-bind", "/dev/null", "/dev/null", "--proc", "/proc",
+            "--symlink", "/proc/self/fd", "/dev/fd", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+            "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
+            "--setenv", "LANG", "C.UTF-8", "--chdir", workdir]
+
+
+@functools.lru_cache(maxsize=None)
+def problem():
+    """None if a sandbox can be made here, else why not (a sentence)."""
+    if shutil.which(BWRAP) is None:
+        return ("bubblewrap is not installed (`sudo apt-get install bubblewrap`, or `make deps`)")
+    try:
+        probe = subprocess.run([*_base("/", RUN_TMP_BYTES), "true"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap did not run ({error})"
+    if probe.returncode != 0:
+        reason = probe.stderr.strip() or f"exit status {probe.returncode}"
+        return (f"bubblewrap cannot create a sandbox here: {reason} (user namespaces may be "
+                "disabled: sysctl kernel.unprivileged_userns_clone=1, or run in a container "
+                "that allows them)")
+    return None
+
+
+def require():
+    """Raise SandboxUnavailable unless sandboxing is possible or opted out of."""
+    if not enabled():
+        return
+    why = problem()
+    if why:
+        raise SandboxUnavailable(
+            f"Grading runs student code only inside a sandbox, and {why}. `make doctor` checks "
+            f"this. On a machine that is itself a throw-away container you may opt out with "
+            f"{OPT_OUT}=off (make grade SANDBOX=off), at your own risk.")
+
+
+def limiter(limits):
+    """A preexec_fn that applies `limits` (resource -> soft and hard value)."""
+    def apply():
+        for which, value in limits.items():
+            soft, hard = resource.getrlimit(which)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(which, (value, value))
+    return apply
+
+
+def build_command(tree, command, extra_read_only=()):
+    """`command` (a list) run in `tree` with the tree read-only but its
+    build/ directory, or the command itself if sandboxing is opted out of."""
+    if not enabled():
+        return list(command)
+    require()
+    tree = os.path.abspath(tree)
+    build = os.path.join(tree, "build")
+    os.makedirs(build, exist_ok=True)
+    args = _base(tree, BUILD_TMP_BYTES) + ["--ro-bind", tree, tree, "--bind", build, build]
+    for path in extra_read_only:
+        args += ["--ro-bind", path, path]
+    return args + ["--", *command]
+
+
+def run_command(kernel_dir, info_fd, read_only=()):
+    """The bubblewrap options that run a Linux-platform kernel from
+    `kernel_dir` (read-only, with its boot archive) in an empty /tmp, as the
+    PID namespace's first process (so it takes all others with it when it
+    ends); bubblewrap writes the kernel's host PID to `info_fd`. The kernel
+    command line travels through a pipe (--cmdline-fd), so no process list
+    shows the grader's nonce. A kernel killed by signal N exits 128 + N.
+    `read_only`: more files it may read (a boot archive given by hand)."""
+    require()
+    kernel_dir = os.path.abspath(kernel_dir)
+    args = _base("/tmp", RUN_TMP_BYTES) + ["--as-pid-1", "--ro-bind", kernel_dir, kernel_dir,
+                                           "--info-fd", str(info_fd)]
+    for path in read_only:
+        args += ["--ro-bind", os.path.abspath(path), os.path.abspath(path)]
+    return args
