@@ -156,6 +156,11 @@ void mm_init(const struct boot_info *info);
 /* Write a NUL-terminated string straight to the early console. */
 void console_early_write_str(const char *s);
 
+/* The machine is set up and kernel code is about to run: keep it to what
+ * the platform needs from now on (the Linux platform's system-call
+ * allow-list; nothing on a PC). */
+void platform_lock_down(void);
+
 /* Look through the heap's small blocks for damage (a header or a guard
  * overwritten) and report the first as a bug caught at `caller`; return if
  * there is none. For reports of a bug that damage may explain. */

@@ -43,6 +43,10 @@ struct linux_cpu {
 };
 extern struct linux_cpu linux_cpu;
 
+/* Make what user mode needs that would take system calls the lock-down
+ * (lockdown.c) forbids. */
+void linux_user_prepare(void);
+
 /* The memfd behind physical memory, and its size. */
 extern int linux_memfd;
 extern uint64_t linux_ram_bytes;

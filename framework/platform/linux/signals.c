@@ -31,7 +31,9 @@
 
 #include <keel/interrupt.h>
 #include <keel/kprintf.h>
+#include <keel/panic.h>
 #include <keel/power.h>
+#include <keel/symbols.h>
 #include <keel/trap.h>
 
 #include "../../core/internal.h"
@@ -87,6 +89,21 @@ static void dispatch(ucontext_t *uc, struct trap_frame *frame)
     linux_cpu.irq_enabled = (frame->rflags & RFLAGS_IF) != 0;
 }
 
+/* A Linux system call the lock-down (lockdown.c) does not allow: kernel code
+ * went around the framework to Linux itself. */
+static void blocked_system_call(ucontext_t *uc, int number)
+{
+    struct trap_frame frame;
+    frame_from_context(uc, &frame, 0, 0);
+    kprintf("\n*** The kernel made Linux system call %d itself. On the Linux platform kernel code "
+            "may use only the framework: the platform does not let it reach Linux.\n",
+            number);
+    arch_print_registers(&frame);
+    kprintf("Where it was (most recent call first):\n");
+    backtrace_print(frame.rbp);
+    keel_report_bug(frame.rip, "the kernel made Linux system call %d directly", number);
+}
+
 static void exception_signal(int signal, siginfo_t *info, void *context)
 {
     ucontext_t *uc = context;
@@ -122,6 +139,8 @@ static void exception_signal(int signal, siginfo_t *info, void *context)
         error = 0;
         break;
     default: /* SIGSYS: int $0x80; the host left its own value in rax */
+        if (info->si_arch == AUDIT_ARCH_X86_64)
+            blocked_system_call(uc, info->si_syscall);
         vector = 0x80;
         error = 0;
         uc->uc_mcontext.gregs[REG_RAX] = info->si_syscall;

@@ -118,6 +118,13 @@ static const char *trouble(void)
 
 /* ---- the stub's shared pages ------------------------------------------------------ */
 
+static void stub_init(void);
+
+void linux_user_prepare(void)
+{
+    stub_init();
+}
+
 static void stub_init(void)
 {
     if (stub_memfd >= 0)
