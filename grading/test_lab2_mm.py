@@ -100,7 +100,7 @@ def pt_seeded_operations(seed):
         elif what < 6:
             result = "0" if mapped.pop(va, None) else "-ENOENT"
             lines.append(f"step {step}: unmap {va:#x}: {result}; {_page_tables(mapped)} page tables")
-        elif what < 7:
+        elif what < 8:
             flags = PERMISSIONS[random.below(len(PERMISSIONS))]
             result = "-ENOENT"
             if va in mapped:

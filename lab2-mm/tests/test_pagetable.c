@@ -233,7 +233,7 @@ KTEST(pt_seeded_operations)
             int result = vm_unmap(root, va);
             ktest_answer("step %u: unmap 0x%lx: %s; %lu page tables", step, va, result_name(result),
                          page_tables());
-        } else if (what < 7) {
+        } else if (what < 8) {
             uint64_t flags = permissions[ktest_random_below(&state, KEEL_ARRAY_SIZE(permissions))];
             int result = vm_protect(root, va, flags);
             ktest_answer("step %u: protect 0x%lx %s: %s", step, va, flags_name(flags),
