@@ -1,31 +1,130 @@
 """Graders for lab 3 (traps): describing exceptions, breakpoints, the timer,
 interrupt-driven serial input and system calls.
 
-Most checks run inside the kernel (lab3-trap/tests/*.c). The last one types
+Most checks run inside the kernel (lab3-trap/tests/*.c); those with `seeded`
+in their name are host-checked: they get a fresh random seed per run and their
+answers must match what the functions below compute for it. The last one types
 into the lab 3 kernel's monitor, whose input arrives only through your serial
 interrupt handler. Run with: make grade LAB=lab3-trap"""
 
 import pytest
 
+from keelgrade.seeded import SplitMix64
 from keelgrade.table import KTest, in_kernel_tests
 
 LAB = "lab3-trap"
 
 
+# ---- Host-checked tests ------------------------------------------------------
+# Each function below draws the same numbers from the run's seed as its
+# in-kernel test (lab3-trap/tests/), in the same order, and returns the answer
+# lines a correct lab 3 gives, from what lab3.h specifies.
+
+PAGE_FAULT = 14
+OTHER_EXCEPTIONS = (0, 6, 8, 10, 11, 12, 13, 17)  # the kernel test's `others`
+
+
+def describe_seeded_exceptions(seed):
+    """exception_describe's line in lab3.h's format after the exception's name:
+    " (vector N) at RIP 0x<16 hex digits>, error code 0x<hex>", and for a page
+    fault "; address 0x<hex>: <access>, <cause>, <mode> mode" decoded from
+    error-code bits 1 and 4 (access), 0 (cause) and 2 (mode)."""
+    random, lines = SplitMix64(seed), []
+    for number in range(1, 25):
+        if random.below(3) == 0:
+            vector = OTHER_EXCEPTIONS[random.below(len(OTHER_EXCEPTIONS))]
+            error = random.below(0x10000) if 10 <= vector <= 13 else 0  # a selector, or none
+        else:
+            vector = PAGE_FAULT
+            error = random.below(2)
+            error |= (0, 0x2, 0x10)[random.below(3)]
+            error |= random.below(2) << 2
+            if error & 1:
+                error |= random.below(2) << 3
+        rip, address = random.next(), random.next()
+        line = f"case {number}: <name> (vector {vector}) at RIP 0x{rip:016x}, error code {error:#x}"
+        if vector == PAGE_FAULT:
+            access = ("instruction fetch" if error & 0x10 else "write" if error & 0x2 else "read")
+            cause = "protection violation" if error & 1 else "page not present"
+            mode = "user" if error & 4 else "kernel"
+            line += f"; address {address:#x}: {access}, {cause}, {mode} mode"
+        lines.append(line)
+    return lines
+
+
+def serial_interrupts_deliver_seeded_bytes(seed):
+    """Every byte the UART receives reaches console_getc, in order, through
+    the serial interrupt handler, however many arrive together."""
+    random, lines = SplitMix64(seed), []
+    for burst in range(1, 5):
+        sent = [random.below(256) for _ in range(1 + random.below(12))]
+        lines.append(f"burst {burst}: {len(sent)} of {len(sent)} bytes arrived: "
+                     + " ".join(map(str, sent)))
+    return lines
+
+
+SYSCALL_COUNT = 4
+ENOSYS = 38
+
+
+def syscall_seeded_calls(seed):
+    """syscall_dispatch calls syscall_table[RAX] with RDI, RSI, RDX, R10, R8,
+    R9 in that order and returns its result in RAX; unknown numbers (negative
+    or past the table) get -ENOSYS. The system calls are syscall_table.c's:
+    weighted sum a0*1 + ... + a5*6, negation, the breakpoint count (here
+    counted from the start of the test), the tick count."""
+    random, lines, breakpoints = SplitMix64(seed), [], 0
+
+    def argument():
+        return random.below(1 << 41) - (1 << 40)
+
+    for call in range(1, 33):
+        kind = random.below(12)
+        if kind < 5:
+            a = [argument() for _ in range(6)]
+            total = sum(value * (i + 1) for i, value in enumerate(a))
+            lines.append(f"call {call}: SYS_WEIGHTED_SUM({', '.join(map(str, a))}) = {total}")
+        elif kind < 7:
+            a0 = argument()
+            random.next()  # junk in the unused argument registers
+            lines.append(f"call {call}: SYS_NEGATE({a0}) = {-a0}")
+        elif kind < 8:
+            breakpoints += random.below(4)  # int3 executed before the call
+            lines.append(f"call {call}: SYS_BREAKPOINTS = the count at the start + {breakpoints}")
+        elif kind < 11:
+            which = random.below(3)
+            if which == 0:
+                number = SYSCALL_COUNT + random.below(4)
+            elif which == 1:
+                number = SYSCALL_COUNT + random.below(1 << 31)
+            else:
+                number = -1 - random.below(1000)
+            lines.append(f"call {call}: system call {number} = {-ENOSYS}")
+        else:
+            lines.append(f"call {call}: SYS_TICKS = timer_ticks()")
+    return lines
+
+
 IN_KERNEL = [
-    KTest("describe_page_fault_write_not_present", 8, "page fault: write, not present, kernel"),
-    KTest("describe_page_fault_user_fetch_protection", 6, "page fault: user fetch and read, protection"),
-    KTest("describe_other_exceptions", 6, "other exceptions: name, vector, RIP, error code"),
-    KTest("exceptions_from_real_faults", 8, "real faults reach exception_handler, reported"),
-    KTest("breakpoints_are_counted_and_survived", 8, "int3 is counted and execution continues"),
-    KTest("timer_ticks_at_100hz", 10, "timer ticks at 100 Hz (EOI sent)", 3.0),
+    KTest("describe_page_fault_write_not_present", 6, "page fault: write, not present, kernel"),
+    KTest("describe_page_fault_user_fetch_protection", 5, "page fault: user fetch and read, protection"),
+    KTest("describe_other_exceptions", 5, "other exceptions: name, vector, RIP, error code"),
+    KTest("describe_seeded_exceptions", 7, "random exceptions and page-fault error codes, described",
+          expect=describe_seeded_exceptions),
+    KTest("exceptions_from_real_faults", 7, "real faults reach exception_handler, reported"),
+    KTest("breakpoints_are_counted_and_survived", 7, "int3 is counted and execution continues"),
+    KTest("timer_ticks_at_100hz", 8, "timer ticks at 100 Hz (EOI sent)", 3.0),
     KTest("timer_ticks_at_1000hz", 4, "timer ticks at 1000 Hz", 3.0),
-    KTest("uptime_follows_ticks", 6, "uptime_ms from the tick count", 3.0),
-    KTest("masked_interrupts_wait", 8, "masked interrupts wait, unmasked ones arrive", 3.0),
-    KTest("serial_interrupts_deliver_input", 10, "received bytes reach the console by interrupt", 3.0),
-    KTest("syscall_passes_arguments_in_order", 10, "int $0x80 passes six arguments in order"),
-    KTest("syscall_rejects_unknown_numbers", 6, "unknown system calls get -ENOSYS"),
-    KTest("syscall_reaches_kernel_state", 4, "a system call reads kernel state"),
+    KTest("uptime_follows_ticks", 5, "uptime_ms from the tick count", 3.0),
+    KTest("masked_interrupts_wait", 6, "masked interrupts wait, unmasked ones arrive", 3.0),
+    KTest("serial_interrupts_deliver_input", 7, "received bytes reach the console by interrupt", 3.0),
+    KTest("serial_interrupts_deliver_seeded_bytes", 6, "bursts of random bytes, all delivered in order",
+          3.0, expect=serial_interrupts_deliver_seeded_bytes),
+    KTest("syscall_passes_arguments_in_order", 7, "int $0x80 passes six arguments in order"),
+    KTest("syscall_rejects_unknown_numbers", 4, "unknown system calls get -ENOSYS"),
+    KTest("syscall_reaches_kernel_state", 3, "a system call reads kernel state"),
+    KTest("syscall_seeded_calls", 7, "random system calls and arguments: every result",
+          expect=syscall_seeded_calls),
 ]
 
 

@@ -133,3 +133,120 @@ KTEST(pt_many_mappings)
               "%lu frames still allocated after unmapping everything (leaked page tables)",
               mm_count_frames(PAGE_ALLOCATED) - allocated);
 }
+
+/* An error number as its name, so a wrong answer reads like the code. */
+static const char *result_name(int result)
+{
+    static char other[16];
+    switch (result) {
+    case 0:
+        return "0";
+    case -EEXIST:
+        return "-EEXIST";
+    case -ENOENT:
+        return "-ENOENT";
+    case -ENOMEM:
+        return "-ENOMEM";
+    case -ENOSYS:
+        return "-ENOSYS";
+    }
+    ksnprintf(other, sizeof(other), "%d", result);
+    return other;
+}
+
+/* Permission flags in words, e.g. "writable user no-execute". */
+static const char *flags_name(uint64_t flags)
+{
+    static char text[48];
+    ksnprintf(text, sizeof(text), "%s%s%s", (flags & PTE_WRITABLE) ? "writable" : "read-only",
+              (flags & PTE_USER) ? " user" : "", (flags & PTE_NO_EXECUTE) ? " no-execute" : "");
+    return text;
+}
+
+static uint64_t tables_at_start;
+
+/* Page tables the address space holds beyond its top-level table. Nothing
+ * else allocates frames during the test, so the count of allocated frames
+ * tells. */
+static uint64_t page_tables(void)
+{
+    return mm_count_frames(PAGE_ALLOCATED) - tables_at_start;
+}
+
+/* Report what `address` translates to: a frame of the test's pool (whose
+ * own address is the allocator's choice) with the offset, and the
+ * permissions of the entry pt_walk finds; or that it is not mapped, with the
+ * number of page tables (a walk must not create any). */
+static void answer_translation(phys_addr_t root, phys_addr_t pool, unsigned step, uintptr_t address)
+{
+    phys_addr_t pa = 0;
+    if (!pt_translate(root, address, &pa)) {
+        ktest_answer("step %u: translate 0x%lx: not mapped; %lu page tables", step, address,
+                     page_tables());
+        return;
+    }
+    pte_t *entry = pt_walk(root, address, false);
+    KT_ASSERT(entry,
+              "pt_translate found 0x%lx mapped, but pt_walk(create=false) found no entry for it",
+              address);
+    if (pa >= pool && pa < pool + 8 * PAGE_SIZE)
+        ktest_answer("step %u: translate 0x%lx: frame %lu + 0x%lx, %s", step, address,
+                     (pa - pool) / PAGE_SIZE, pa % PAGE_SIZE, flags_name(*entry));
+    else
+        ktest_answer("step %u: translate 0x%lx: 0x%lx, outside the test's frames", step, address,
+                     pa);
+}
+
+/* Host-checked (grading/test_lab2_mm.py): eight virtual pages drawn from the
+ * run's seed (sharing some of their tables, in two PML4 slots), then 48
+ * random maps, unmaps, permission changes and translations of them onto a
+ * pool of eight frames. The grader models the page table: every result
+ * (0, -EEXIST, -ENOENT), every translation (as pool frame + offset, since the
+ * pool's address is the allocator's choice), the permissions pt_walk finds,
+ * and how many page tables exist after each step; then (as steps 49-56) what
+ * every page translates to at the end. */
+KTEST(pt_seeded_operations)
+{
+    static const uint64_t permissions[] = {0, PTE_WRITABLE, PTE_WRITABLE | PTE_NO_EXECUTE,
+                                           PTE_WRITABLE | PTE_USER, PTE_USER | PTE_NO_EXECUTE};
+    phys_addr_t root = new_space();
+    phys_addr_t pool = frame_alloc(3);
+    KT_ASSERT(pool, "no memory for the test's frames");
+    tables_at_start = mm_count_frames(PAGE_ALLOCATED);
+    uint64_t state = ktest_seed();
+    uintptr_t pages[8];
+    for (unsigned i = 0; i < 8; i++)
+        pages[i] = TEST_VA + (ktest_random_below(&state, 2) << 39) +
+                   (ktest_random_below(&state, 3) << 30) + (ktest_random_below(&state, 3) << 21) +
+                   (ktest_random_below(&state, 512) << 12);
+    for (unsigned step = 1; step <= 48; step++) {
+        uint64_t what = ktest_random_below(&state, 10);
+        unsigned page = (unsigned)ktest_random_below(&state, 8);
+        uintptr_t va = pages[page];
+        if (what < 4) {
+            unsigned frame = (unsigned)ktest_random_below(&state, 8);
+            uint64_t flags = permissions[ktest_random_below(&state, KEEL_ARRAY_SIZE(permissions))];
+            int result = vm_map(root, va, pool + frame * PAGE_SIZE, flags);
+            ktest_answer("step %u: map 0x%lx to frame %u %s: %s; %lu page tables", step, va, frame,
+                         flags_name(flags), result_name(result), page_tables());
+        } else if (what < 6) {
+            int result = vm_unmap(root, va);
+            ktest_answer("step %u: unmap 0x%lx: %s; %lu page tables", step, va, result_name(result),
+                         page_tables());
+        } else if (what < 8) {
+            uint64_t flags = permissions[ktest_random_below(&state, KEEL_ARRAY_SIZE(permissions))];
+            int result = vm_protect(root, va, flags);
+            ktest_answer("step %u: protect 0x%lx %s: %s", step, va, flags_name(flags),
+                         result_name(result));
+        } else {
+            answer_translation(root, pool, step, va + ktest_random_below(&state, PAGE_SIZE));
+        }
+    }
+    /* The final state of every page, then nothing may be left. */
+    for (unsigned i = 0; i < 8; i++)
+        answer_translation(root, pool, 49 + i, pages[i] + i * 8);
+    for (unsigned i = 0; i < 8; i++)
+        vm_unmap(root, pages[i]); /* -ENOENT for those not mapped: fine */
+    ktest_answer("end: every page unmapped; %lu page tables", page_tables());
+    frame_free(pool, 3);
+}
