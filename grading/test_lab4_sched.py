@@ -71,9 +71,9 @@ def semaphore_ring(seed):
     every value a producer sends arrives exactly once, so each producer's
     count and sum are fixed by the seed."""
     rng = SplitMix64(seed)
-    ring = 1 + rng.below(4)
-    producers = 1 + rng.below(3)
-    consumers = 1 + rng.below(3)
+    ring = 2 + rng.below(3)
+    producers = 2 + rng.below(2)
+    consumers = 2 + rng.below(2)
     sent = []
     for _ in range(producers):
         count = 20 + rng.below(61)

@@ -203,9 +203,12 @@ KTEST(semaphores_pass_seeded_items_through_a_ring)
 {
     start_scheduler(&rr_scheduler);
     uint64_t state = ktest_seed();
-    ring_size = 1 + (int)ktest_random_below(&state, RING_MAX);
-    int producers = 1 + (int)ktest_random_below(&state, PRODUCERS_MAX);
-    int consumers = 1 + (int)ktest_random_below(&state, CONSUMERS_MAX);
+    /* At least two slots, two producers and two consumers: with fewer, the
+     * semaphores alone would keep the ring consistent, and a broken mutex
+     * would go unnoticed. */
+    ring_size = 2 + (int)ktest_random_below(&state, RING_MAX - 1);
+    int producers = 2 + (int)ktest_random_below(&state, PRODUCERS_MAX - 1);
+    int consumers = 2 + (int)ktest_random_below(&state, CONSUMERS_MAX - 1);
     int total = 0;
     for (int p = 0; p < producers; p++) {
         sends[p] = 20 + (int)ktest_random_below(&state, SENDS_MAX - 19);
