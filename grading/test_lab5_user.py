@@ -27,25 +27,28 @@ def collatz_steps(n):
 def forksum_results(seed):
     """fork_children_return_seeded_results runs programs/forksum.c with seeded
     numbers. The model is fork's copy semantics: child i sees the parent's
-    table exactly as it was when it was forked (with the parent's changes for
-    children 0 to i - 1, none of the later ones), the child's own writes never
-    reach the parent, and wait4 gives each child's exit code (mod 256) back
-    whether it is waited for by pid or with -1."""
+    memory (a table from malloc, a global "salt") exactly as it was when it
+    was forked, with the parent's changes after forking children 0 to i - 1
+    and none of the later ones; the child's own writes never reach the
+    parent; and wait4 gives each child's exit code (mod 256) back whether it
+    is waited for by pid or with -1."""
     rng = SplitMix64(seed)
-    children = 2 + rng.below(5)
+    children = 3 + rng.below(4)
     numbers = [1 + rng.below(99999) for _ in range(children)]
     table, x = [], numbers[0]
     for _ in range(3000):
         x = (x * 1103515245 + 12345) & MASK32
         table.append(x >> 8)
-    codes = []
+    codes, salt = [], 7
     for i, n in enumerate(numbers):
-        codes.append((collatz_steps(n) + sum(table[i::children])) & 0xff)
-        table[i] = (table[i] + 0x1000 + i) & MASK32  # after the fork: later children only
+        codes.append((collatz_steps(n) + salt + sum(table[i::children])) & 0xff)
+        # The parent's changes after fork i: later children only see them.
+        table[i] = (table[i] + 0x1000 + i) & MASK32
+        salt = (salt * 31 + i) & MASK32
     return ([f"forksum: child {i} (n={n}) exited with {code}"
              for i, (n, code) in enumerate(zip(numbers, codes))] +
             ["forksum: no children left (ECHILD)",
-             f"forksum: the parent's table adds up to {sum(table) & MASK32}",
+             f"forksum: the parent's table adds up to {sum(table) & MASK32}, its salt is {salt}",
              f"forksum ended with exit code {sum(codes) & 0xff}"])
 
 

@@ -193,7 +193,8 @@ static void answer_ending(const char *name, int status)
 KTEST(fork_children_return_seeded_results)
 {
     uint64_t state = ktest_seed();
-    int children = 2 + (int)ktest_random_below(&state, FORKSUM_CHILDREN_MAX - 1);
+    /* At least three, so at least two are waited for by pid. */
+    int children = 3 + (int)ktest_random_below(&state, FORKSUM_CHILDREN_MAX - 2);
     static char numbers[FORKSUM_CHILDREN_MAX][12];
     const char *argv[FORKSUM_CHILDREN_MAX + 2] = {"forksum"};
     for (int i = 0; i < children; i++) {
