@@ -219,7 +219,9 @@ KTEST(mlfq_follows_a_seeded_schedule)
                                   i ? " " : "levels at the end: ", 'a' + i, threads[i]->priority);
     }
     /* On failure the threads stay allocated: the scheduler may still hold them. */
-    KT_ASSERT(taken == waiting, "at the end %d threads were ready, but pick_next returned %d",
+    KT_ASSERT(taken == waiting,
+              "at the end %d threads were in the ready queues, but pick_next handed out %d "
+              "before returning NULL",
               waiting, taken);
     answer("%s", line);
     for (int i = 0; i < count; i++) {
