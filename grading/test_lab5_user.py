@@ -2,28 +2,108 @@
 table and Linux system calls, run with the static programs in
 lab5-user/programs (built with musl-gcc -static, booted as an archive).
 Hostile programs must be killed with the signal Linux would send, and the
-kernel must carry on. Run with: make grade LAB=lab5-user"""
+kernel must carry on. Some tests are host-checked (keelgrade/seeded.py): the
+kernel starts a program with arguments drawn from a seed the grader picks for
+each run, and the functions below compute what the program prints on a kernel
+that follows lab5-user/README.md. Run with: make grade LAB=lab5-user"""
 import pytest
 
+from keelgrade.seeded import SplitMix64
 from keelgrade.table import KTest, in_kernel_tests
 
 LAB = "lab5-user"
 
+MASK32 = (1 << 32) - 1
+
+
+def collatz_steps(n):
+    steps = 0
+    while n > 1:
+        n = 3 * n + 1 if n % 2 else n // 2
+        steps += 1
+    return steps
+
+
+def forksum_results(seed):
+    """fork_children_return_seeded_results runs programs/forksum.c with seeded
+    numbers. The model is fork's copy semantics: child i sees the parent's
+    memory (a table from malloc, a global "salt") exactly as it was when it
+    was forked, with the parent's changes after forking children 0 to i - 1
+    and none of the later ones; the child's own writes never reach the
+    parent; and wait4 gives each child's exit code (mod 256) back whether it
+    is waited for by pid or with -1."""
+    rng = SplitMix64(seed)
+    children = 3 + rng.below(4)
+    numbers = [1 + rng.below(99999) for _ in range(children)]
+    table, x = [], numbers[0]
+    for _ in range(3000):
+        x = (x * 1103515245 + 12345) & MASK32
+        table.append(x >> 8)
+    codes, salt = [], 7
+    for i, n in enumerate(numbers):
+        codes.append((collatz_steps(n) + salt + sum(table[i::children])) & 0xff)
+        # The parent's changes after fork i: later children only see them.
+        table[i] = (table[i] + 0x1000 + i) & MASK32
+        salt = (salt * 31 + i) & MASK32
+    return ([f"forksum: child {i} (n={n}) exited with {code}"
+             for i, (n, code) in enumerate(zip(numbers, codes))] +
+            ["forksum: no children left (ECHILD)",
+             f"forksum: the parent's table adds up to {sum(table) & MASK32}, its salt is {salt}",
+             f"forksum ended with exit code {sum(codes) & 0xff}"])
+
+
+RELAY_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.,+=/"
+
+
+def relay_arguments(seed):
+    """exec_passes_seeded_arguments runs programs/relay.c with seeded words;
+    relay prints them and execs programs/argecho.c with the words reversed
+    and "count=N" added. The model is the start-up stack of the handout
+    (part 1): argc, then argv[0..argc-1] exactly as given to process_spawn or
+    execve, then NULL, with argc at a 16-byte aligned stack pointer, and the
+    auxiliary vector's AT_PAGESZ (4096) and AT_ENTRY (the program's entry
+    point, the C library's _start). argecho exits with the total length of
+    its arguments, mod 256."""
+    rng = SplitMix64(seed)
+    words = []
+    for _ in range(1 + rng.below(5)):
+        length = 1 + rng.below(12)
+        words.append("".join(RELAY_LETTERS[rng.below(len(RELAY_LETTERS))] for _ in range(length)))
+    first = ["relay"] + words
+    second = ["argecho"] + words[::-1] + [f"count={len(words)}"]
+    return ([f"relay: argc={len(first)}"] +
+            [f"relay: argv[{i}]=[{word}]" for i, word in enumerate(first)] +
+            [f"argecho: argc={len(second)}"] +
+            [f"argecho: argv[{i}]=[{word}]" for i, word in enumerate(second)] +
+            ["argecho: argv[argc] is NULL: yes",
+             "argecho: argc at a 16-byte aligned stack pointer: yes",
+             "argecho: AT_PAGESZ=4096",
+             "argecho: AT_ENTRY is _start: yes",
+             f"relay, then argecho ended with exit code {sum(map(len, second)) & 0xff}"])
+
+
 IN_KERNEL = [
-    KTest("elf_runs_printf_program", 12, "a static musl printf program runs, exit status 3", 3.0),
-    KTest("stack_holds_argv_and_envp", 8, "argv and the environment reach main", 3.0),
-    KTest("bad_pointers_get_efault", 10, "bad pointers to write/read give EFAULT", 3.0),
+    KTest("elf_runs_printf_program", 10, "a static musl printf program runs, exit status 3", 3.0),
+    KTest("stack_holds_argv_and_envp", 6, "argv and the environment reach main", 3.0),
+    KTest("bad_pointers_get_efault", 9, "bad pointers to write/read give EFAULT", 3.0),
     KTest("unknown_syscall_is_enosys", 4, "an unknown system call gives ENOSYS", 3.0),
-    KTest("brk_and_mmap", 10, "brk, malloc, mmap and munmap", 3.0),
-    KTest("fork_and_wait", 12, "fork copies the process; wait4 returns its status", 3.0),
-    KTest("execve_replaces_the_program", 8, "execve replaces the program", 3.0),
-    KTest("null_dereference_gets_sigsegv", 6, "a NULL dereference: SIGSEGV, kernel runs on", 3.0),
-    KTest("kernel_address_gets_sigsegv", 5, "reading kernel memory: SIGSEGV", 3.0),
-    KTest("privileged_instruction_gets_sigsegv", 5, "cli in user mode: SIGSEGV", 3.0),
-    KTest("noncanonical_jump_gets_sigsegv", 5, "a jump to a non-canonical address: SIGSEGV", 3.0),
-    KTest("stack_overflow_gets_sigsegv", 5, "a user stack overflow: SIGSEGV", 3.0),
+    KTest("brk_and_mmap", 9, "brk, malloc, mmap and munmap", 3.0),
+    KTest("fork_and_wait", 9, "fork copies the process; wait4 returns its status", 3.0),
+    KTest("fork_children_return_seeded_results", 8,
+          "seeded children: copied memory, exit codes through wait4", 3.0,
+          forksum_results),
+    KTest("execve_replaces_the_program", 6, "execve replaces the program", 3.0),
+    KTest("exec_passes_seeded_arguments", 8,
+          "seeded arguments through spawn and execve; the start-up stack", 3.0, relay_arguments),
+    KTest("null_dereference_gets_sigsegv", 5, "a NULL dereference: SIGSEGV, kernel runs on", 3.0),
+    KTest("kernel_address_gets_sigsegv", 4, "reading kernel memory: SIGSEGV", 3.0),
+    KTest("privileged_instruction_gets_sigsegv", 4, "cli in user mode: SIGSEGV", 3.0),
+    KTest("noncanonical_jump_gets_sigsegv", 4, "a jump to a non-canonical address: SIGSEGV", 3.0),
+    KTest("stack_overflow_gets_sigsegv", 4, "a user stack overflow: SIGSEGV", 3.0),
     KTest("divide_error_and_illegal_instruction", 5, "division by zero: SIGFPE; ud2: SIGILL", 3.0),
     KTest("spinning_process_does_not_stop_the_kernel", 5, "a process that never yields is preempted", 3.0),
 ]
+
+assert sum(test.points for test in IN_KERNEL) == 100
 
 test_in_kernel = in_kernel_tests(IN_KERNEL)

@@ -1,6 +1,7 @@
 """Hidden-bug honesty: deliberately broken versions of the reference
 solutions, each with one classic mistake, must be caught, by the graders'
 tests or by the framework's checks, with a message that names the mistake."""
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -11,7 +12,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from keelgrade.runner import boot  # noqa: E402
-from keelgrade.verdict import judge_test  # noqa: E402
+from keelgrade.seeded import new_seed  # noqa: E402
+from keelgrade.verdict import WRONG_ANSWER, judge_answers, judge_test  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -77,8 +79,24 @@ BROKEN = {
 CASES = [(name, platform) for name in sorted(BROKEN) for platform in ("pc", "linux")]
 
 
+# Mistakes that pass every in-kernel check, which only a host-checked test
+# sees: the kernel's answers differ from the grader's for the run's seed.
+# name: (lab, file, text in the reference, broken text, host-checked test)
+WRONG_ANSWERS = {
+    "mlfq_quantum_one_tick_long": (
+        "lab4-sched", "mlfq.c", "if (++current->sched_data[TICKS_USED] < quantum)",
+        "if (++current->sched_data[TICKS_USED] <= quantum)", "mlfq_follows_a_seeded_schedule"),
+    "wait4_ignores_the_pid": (
+        "lab5-user", "process.c", "(pid != -1 && child->pid != pid))", "(pid != -1 && false))",
+        "fork_children_return_seeded_results"),
+    "stack_pointer_off_by_8": (
+        "lab5-user", "elf.c", "    sp = (sp - n * sizeof(uint64_t)) & ~15ul;",
+        "    sp = ((sp - n * sizeof(uint64_t)) & ~15ul) - 8;", "exec_passes_seeded_arguments"),
+}
+
+
 def build_broken(name, tmp_path, platform="pc"):
-    lab, filename, good, bad, _, _ = BROKEN[name]
+    lab, filename, good, bad = (BROKEN[name] if name in BROKEN else WRONG_ANSWERS[name])[:4]
     sources = tmp_path / "solution"
     shutil.copytree(os.path.join(ROOT, lab, "solution"), sources)
     path = sources / filename
@@ -105,3 +123,28 @@ def test_broken_implementation_is_caught(name, platform, tmp_path):
     assert not verdict.passed, f"{name} was not caught by {test}:\n{text}"
     for word in words:
         assert word in text, f"{name}: the verdict does not say {word!r}:\n{text}"
+
+
+def expected_answers(lab, test):
+    """The `expect` function of `test` in the lab's grader table."""
+    path = os.path.join(ROOT, "grading", f"test_{lab.replace('-', '_')}.py")
+    spec = importlib.util.spec_from_file_location(f"grader_{lab.replace('-', '_')}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {entry.name: entry for entry in module.IN_KERNEL}[test].expect
+
+
+@pytest.mark.parametrize("name,platform",
+                         [(name, platform) for name in sorted(WRONG_ANSWERS)
+                          for platform in ("pc", "linux")])
+def test_broken_answers_are_caught(name, platform, tmp_path):
+    lab, _, _, _, test = WRONG_ANSWERS[name]
+    kernel = build_broken(name, tmp_path, platform)
+    seed = new_seed()
+    machine = boot(kernel, f"keel.test={test} keel.seed={seed}", str(tmp_path / "run"), timeout=60)
+    transcript = machine.transcript()
+    verdict = judge_answers(judge_test(machine, transcript, test), transcript, test, seed,
+                            expected_answers(lab, test)(seed))
+    text = verdict.explain(transcript)
+    assert verdict.kind == WRONG_ANSWER, f"{name} was not caught as a wrong answer by {test}:\n{text}"
+    assert f"seed {seed}" in text, text

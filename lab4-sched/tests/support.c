@@ -1,9 +1,12 @@
 /* Shared set-up for the lab 4 tests (see support.h). */
 #include <ktest.h>
 
+#include <stdarg.h>
+
 #include "support.h"
 
-void start_scheduler(const struct scheduler_ops *ops)
+/* Check `ops` on a made-up thread and install it. */
+static void check_and_install(const struct scheduler_ops *ops)
 {
     static struct thread probe;
     memset(&probe, 0, sizeof(probe));
@@ -16,7 +19,22 @@ void start_scheduler(const struct scheduler_ops *ops)
     KT_ASSERT(picked == &probe, "%s: pick_next did not return the thread just enqueued", ops->name);
     KT_ASSERT(again == NULL, "%s: pick_next returned a thread from an empty queue", ops->name);
     scheduler_install(ops);
+}
+
+void start_scheduler(const struct scheduler_ops *ops)
+{
+    check_and_install(ops);
     scheduler_start(1000);
+}
+
+void start_scheduler_without_preemption(const struct scheduler_ops *ops)
+{
+    check_and_install(ops);
+    /* scheduler_start(0) leaves the timer alone: stop one an earlier test of
+     * the same boot (keel.test=all) may have started. */
+    if (timer_hz())
+        timer_stop();
+    scheduler_start(0);
 }
 
 struct thread *spawn(const char *name, void (*entry)(void *), void *arg)
@@ -35,4 +53,15 @@ void join(struct thread *thread)
 uint64_t now_ms(void)
 {
     return time_ns() / 1000000;
+}
+
+void answer(const char *fmt, ...)
+{
+    char line[200];
+    va_list args;
+    va_start(args, fmt);
+    kvsnprintf(line, sizeof(line), fmt, args);
+    va_end(args);
+    kprintf("  %s\n", line);
+    ktest_answer("%s", line);
 }

@@ -65,3 +65,167 @@ KTEST(mlfq_boost_prevents_starvation)
     KT_ASSERT(during > 0, "a demoted CPU-bound thread never ran in 300 ms while other threads "
                           "kept the top level busy: boost every MLFQ_BOOST_TICKS ticks");
 }
+
+/* ---- Host-checked: a seeded schedule, step by step ----------------------------
+ * Seeded threads (never started: the test plays the framework's part and calls
+ * the scheduler's enqueue, pick_next and tick itself, with interrupts masked
+ * as the framework does) each behave according to a seeded kind: a hog uses
+ * every quantum to the end, an interactive thread gives the CPU up before its
+ * first tick or sleeps, a mixed one does any of these. Each step picks a
+ * thread and reports what happened. Fewer than MLFQ_BOOST_TICKS ticks are
+ * delivered in all, so no boost happens and the rules of lab4.h alone decide
+ * every pick: the grader (grading/test_lab4_sched.py) replays them for the
+ * run's seed. Only whole quanta and yields before the first tick are used:
+ * whether a partly used quantum carries over is not part of the rules. */
+
+#define SIMULATED_MAX   5
+#define SIMULATED_STEPS 24
+#define TICK_BUDGET     (MLFQ_BOOST_TICKS - 1)
+#define LONGEST_QUANTUM (MLFQ_BASE_QUANTUM << (MLFQ_LEVELS - 1))
+
+enum behaviour { HOG, INTERACTIVE, MIXED };
+static const char *const behaviour_names[] = {"hog", "interactive", "mixed"};
+
+static void never_runs(void *unused)
+{
+    (void)unused;
+}
+
+KTEST(mlfq_follows_a_seeded_schedule)
+{
+    const struct scheduler_ops *ops = &mlfq_scheduler;
+    uint64_t state = ktest_seed();
+    int count = 3 + (int)ktest_random_below(&state, SIMULATED_MAX - 2);
+    struct thread *threads[SIMULATED_MAX];
+    enum behaviour kinds[SIMULATED_MAX];
+    int wake_at[SIMULATED_MAX]; /* the step that wakes a sleeping thread; -1: not asleep */
+    bool queued[SIMULATED_MAX];
+    char line[160];
+    size_t used = 0;
+    for (int i = 0; i < count; i++) {
+        kinds[i] = (enum behaviour)ktest_random_below(&state, 3);
+        char name[] = {'s', 'i', 'm', 'u', 'l', 'a', 't', 'e', 'd', ' ', (char)('a' + i), '\0'};
+        threads[i] = thread_new(name, never_runs, NULL);
+        KT_ASSERT(threads[i], "thread_new failed: out of memory");
+        wake_at[i] = -1;
+        used += (size_t)ksnprintf(line + used, sizeof(line) - used, "%s%c %s",
+                                  i ? ", " : "threads: ", 'a' + i, behaviour_names[kinds[i]]);
+    }
+    answer("%s", line);
+
+    /* New threads, made ready in order (thread_make_ready does the same). */
+    irq_push_off();
+    for (int i = 0; i < count; i++) {
+        threads[i]->state = THREAD_READY;
+        ops->enqueue(threads[i]);
+        queued[i] = true;
+    }
+    irq_pop_off();
+
+    int ticks_delivered = 0;
+    for (int step = 0; step < SIMULATED_STEPS; step++) {
+        /* Drawn whatever happens, so one step's surprise does not shift the
+         * next steps' numbers. */
+        uint64_t roll = ktest_random_below(&state, 4);
+        int pause = 1 + (int)ktest_random_below(&state, 3);
+        irq_push_off();
+        for (int i = 0; i < count; i++)
+            if (wake_at[i] == step) { /* a wakeup: thread_make_ready */
+                wake_at[i] = -1;
+                threads[i]->state = THREAD_READY;
+                ops->enqueue(threads[i]);
+                queued[i] = true;
+            }
+        struct thread *picked = ops->pick_next();
+        irq_pop_off();
+        int ready = 0, who = -1;
+        for (int i = 0; i < count; i++) {
+            ready += queued[i];
+            if (threads[i] == picked)
+                who = i;
+        }
+        if (!picked) {
+            KT_ASSERT(ready == 0, "step %d: pick_next returned NULL although %d threads were ready",
+                      step + 1, ready);
+            answer("step %d: nothing ready", step + 1);
+            continue;
+        }
+        KT_ASSERT(who >= 0 && queued[who],
+                  "step %d: pick_next returned thread '%s', which was not ready (it was never "
+                  "enqueued, or was picked already)",
+                  step + 1, picked->name);
+        queued[who] = false;
+        picked->state = THREAD_RUNNING;
+        int level = picked->priority;
+        KT_ASSERT(level >= 0 && level < MLFQ_LEVELS,
+                  "step %d: thread %c has priority %d: thread->priority must hold its level, 0 "
+                  "to MLFQ_LEVELS - 1",
+                  step + 1, 'a' + who, level);
+
+        bool run = kinds[who] == HOG || (kinds[who] == MIXED && roll < 2);
+        bool sleep = (kinds[who] == INTERACTIVE && roll < 2) || (kinds[who] == MIXED && roll == 2);
+        if (run && ticks_delivered + (MLFQ_BASE_QUANTUM << level) > TICK_BUDGET)
+            run = false; /* that quantum would reach the boost: give the CPU up instead */
+        if (run) {
+            /* Timer ticks until the scheduler asks to preempt, then what the
+             * framework does on preemption: back into the ready queues. */
+            int ticks = 0;
+            bool preempt = false;
+            irq_push_off();
+            while (!preempt && ticks < LONGEST_QUANTUM) {
+                ticks++;
+                picked->ticks_run++; /* the framework counts it before calling tick */
+                preempt = ops->tick(picked);
+            }
+            ticks_delivered += ticks;
+            if (preempt) {
+                picked->state = THREAD_READY;
+                ops->enqueue(picked);
+                queued[who] = true;
+            }
+            irq_pop_off();
+            KT_ASSERT(preempt,
+                      "step %d: thread %c at level %d ran %d ticks and tick() never asked to "
+                      "preempt it: the quantum at level k is MLFQ_BASE_QUANTUM << k ticks",
+                      step + 1, 'a' + who, level, ticks);
+            answer("step %d: %c (level %d) ran %d ticks and was preempted", step + 1, 'a' + who,
+                   level, ticks);
+        } else if (sleep) {
+            picked->state = THREAD_BLOCKED;
+            wake_at[who] = step + 1 + pause; /* it misses `pause` picks */
+            answer("step %d: %c (level %d) went to sleep for %d step%s", step + 1, 'a' + who, level,
+                   pause, pause > 1 ? "s" : "");
+        } else { /* thread_yield before its first tick */
+            irq_push_off();
+            picked->state = THREAD_READY;
+            ops->enqueue(picked);
+            queued[who] = true;
+            irq_pop_off();
+            answer("step %d: %c (level %d) yielded", step + 1, 'a' + who, level);
+        }
+    }
+
+    /* Take the threads back from the scheduler before freeing them. */
+    irq_push_off();
+    int taken = 0;
+    while (taken <= count && ops->pick_next())
+        taken++;
+    irq_pop_off();
+    int waiting = 0;
+    used = 0;
+    for (int i = 0; i < count; i++) {
+        waiting += queued[i];
+        used += (size_t)ksnprintf(line + used, sizeof(line) - used, "%s%c=%d",
+                                  i ? " " : "levels at the end: ", 'a' + i, threads[i]->priority);
+    }
+    /* On failure the threads stay allocated: the scheduler may still hold them. */
+    KT_ASSERT(taken == waiting,
+              "at the end %d threads were in the ready queues, but pick_next handed out %d "
+              "before returning NULL",
+              waiting, taken);
+    answer("%s", line);
+    for (int i = 0; i < count; i++) {
+        threads[i]->state = THREAD_DEAD;
+        thread_free(threads[i]);
+    }
+}

@@ -120,3 +120,143 @@ KTEST(semaphore_limits_concurrency)
     KT_ASSERT(most == 2, "at most %d threads held a unit of a semaphore of 2 (expected exactly 2)",
               most);
 }
+
+/* ---- Host-checked: seeded items through a bounded buffer ---------------------
+ * Seeded producers send seeded values through a ring buffer of seeded size,
+ * guarded the classic way: a semaphore counts free slots, another filled ones,
+ * and a mutex protects the ring itself. Seeded consumers take seeded shares.
+ * The timer preempts anywhere, so who takes which item varies from run to run,
+ * but what arrives from each producer does not: the grader
+ * (grading/test_lab4_sched.py) computes how many items and what sum each
+ * producer's values must add up to, for the run's seed. */
+
+#define RING_MAX      4
+#define PRODUCERS_MAX 3
+#define CONSUMERS_MAX 3
+#define SENDS_MAX     80
+
+struct item {
+    int producer; /* -1: a slot already taken, or never filled */
+    uint32_t value;
+};
+
+static struct item ring[RING_MAX];
+static int ring_size, ring_head, ring_tail;
+static volatile int ring_used, ring_most, ring_least;
+static struct semaphore free_slots, filled_slots;
+static struct mutex ring_mutex;
+
+static int sends[PRODUCERS_MAX];
+static uint32_t values[PRODUCERS_MAX][SENDS_MAX];
+static int shares[CONSUMERS_MAX];
+
+static struct spinlock tally_lock = SPINLOCK_INIT("tally");
+static long arrived[PRODUCERS_MAX], bogus_items;
+static uint64_t arrived_sum[PRODUCERS_MAX];
+
+static void send_items(void *argument)
+{
+    int producer = (int)(uintptr_t)argument;
+    for (int i = 0; i < sends[producer]; i++) {
+        semaphore_down(&free_slots);
+        mutex_lock(&ring_mutex);
+        int slot = ring_tail;
+        if (i % 3 == 0)
+            thread_yield(); /* invite another producer into the same slot */
+        ring[slot] = (struct item){producer, values[producer][i]};
+        ring_tail = (slot + 1) % ring_size;
+        if (++ring_used > ring_most)
+            ring_most = ring_used;
+        mutex_unlock(&ring_mutex);
+        semaphore_up(&filled_slots);
+    }
+}
+
+static void take_items(void *argument)
+{
+    int consumer = (int)(uintptr_t)argument;
+    for (int i = 0; i < shares[consumer]; i++) {
+        semaphore_down(&filled_slots);
+        mutex_lock(&ring_mutex);
+        int slot = ring_head;
+        if (i % 4 == 1)
+            thread_yield(); /* invite another consumer to the same slot */
+        struct item item = ring[slot];
+        ring[slot].producer = -1;
+        ring_head = (slot + 1) % ring_size;
+        if (--ring_used < ring_least)
+            ring_least = ring_used;
+        mutex_unlock(&ring_mutex);
+        semaphore_up(&free_slots);
+        spin_lock(&tally_lock);
+        if (item.producer < 0 || item.producer >= PRODUCERS_MAX) {
+            bogus_items++;
+        } else {
+            arrived[item.producer]++;
+            arrived_sum[item.producer] += item.value;
+        }
+        spin_unlock(&tally_lock);
+    }
+}
+
+KTEST(semaphores_pass_seeded_items_through_a_ring)
+{
+    start_scheduler(&rr_scheduler);
+    uint64_t state = ktest_seed();
+    /* At least two slots, two producers and two consumers: with fewer, the
+     * semaphores alone would keep the ring consistent, and a broken mutex
+     * would go unnoticed. */
+    ring_size = 2 + (int)ktest_random_below(&state, RING_MAX - 1);
+    int producers = 2 + (int)ktest_random_below(&state, PRODUCERS_MAX - 1);
+    int consumers = 2 + (int)ktest_random_below(&state, CONSUMERS_MAX - 1);
+    int total = 0;
+    for (int p = 0; p < producers; p++) {
+        sends[p] = 20 + (int)ktest_random_below(&state, SENDS_MAX - 19);
+        for (int i = 0; i < sends[p]; i++)
+            values[p][i] = (uint32_t)ktest_random_below(&state, 1000000);
+        total += sends[p];
+    }
+    /* Seeded shares of the total: weights 1 to 4, the last takes the rest. */
+    int weights[CONSUMERS_MAX], weight_sum = 0, handed = 0;
+    for (int c = 0; c < consumers; c++)
+        weight_sum += weights[c] = 1 + (int)ktest_random_below(&state, 4);
+    for (int c = 0; c < consumers; c++) {
+        shares[c] = c < consumers - 1 ? total * weights[c] / weight_sum : total - handed;
+        handed += shares[c];
+    }
+    answer("ring of %d slots; %d producers; %d consumers taking %d items in all", ring_size,
+           producers, consumers, total);
+
+    for (int i = 0; i < RING_MAX; i++)
+        ring[i].producer = -1;
+    ring_head = ring_tail = ring_used = ring_most = ring_least = 0;
+    bogus_items = 0;
+    memset(arrived, 0, sizeof(arrived));
+    memset(arrived_sum, 0, sizeof(arrived_sum));
+    semaphore_init(&free_slots, ring_size);
+    semaphore_init(&filled_slots, 0);
+    mutex_init(&ring_mutex);
+    struct thread *threads[PRODUCERS_MAX + CONSUMERS_MAX];
+    int count = 0;
+    /* Consumers first: they find the ring empty and must sleep. */
+    for (int c = 0; c < consumers; c++)
+        threads[count++] = spawn("consumer", take_items, (void *)(uintptr_t)c);
+    for (int p = 0; p < producers; p++)
+        threads[count++] = spawn("producer", send_items, (void *)(uintptr_t)p);
+    for (int i = 0; i < count; i++)
+        join(threads[i]);
+
+    KT_ASSERT(ring_most <= ring_size,
+              "%d items were in a ring of %d slots at once: semaphore_down let a producer in "
+              "although no slot was free",
+              ring_most, ring_size);
+    KT_ASSERT(ring_least >= 0,
+              "a consumer took an item from an empty ring: semaphore_down let it in although "
+              "the count of filled slots was 0");
+    KT_ASSERT(bogus_items == 0,
+              "%ld items taken from the ring were empty slots (or taken twice): the mutex did "
+              "not keep the ring consistent",
+              bogus_items);
+    for (int p = 0; p < producers; p++)
+        answer("from producer %d: %ld items, values summing to %lu", p, arrived[p], arrived_sum[p]);
+}

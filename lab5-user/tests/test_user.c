@@ -3,6 +3,8 @@
  * with the right signal and the kernel carries on. */
 #include <ktest.h>
 
+#include <stdarg.h>
+
 #include "../lab5.h"
 
 #define SIGILL  4
@@ -142,4 +144,90 @@ KTEST(spinning_process_does_not_stop_the_kernel)
     struct process *spinner = process_spawn("spinner", spin_argv);
     KT_ASSERT(spinner, "process_spawn(\"spinner\") failed");
     expect_exit(run1("hello"), 3, "hello while another process never yields");
+}
+
+/* ---- Host-checked tests ------------------------------------------------------
+ * The kernel starts a program with arguments drawn from the run's seed and
+ * reports, as its answers, the program's lines and how it ended; the grader
+ * (grading/test_lab5_user.py) computes what a correct kernel makes the program
+ * print for that seed. */
+
+/* One answer line: printed (for a student rerunning with the seed from a
+ * WRONG ANSWER verdict) and reported to the grader. */
+static void answer(const char *fmt, ...)
+{
+    char line[200];
+    va_list args;
+    va_start(args, fmt);
+    kvsnprintf(line, sizeof(line), fmt, args);
+    va_end(args);
+    kprintf("%s\n", line);
+    ktest_answer("%s", line);
+}
+
+/* Report the captured lines that start with `prefix` (the program's own
+ * lines: anything the kernel printed in between is left out). */
+static void answer_lines_starting(const char *prefix)
+{
+    size_t prefix_length = strlen(prefix);
+    for (const char *line = output; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t length = end ? (size_t)(end - line) : strlen(line);
+        if (length >= prefix_length && strncmp(line, prefix, prefix_length) == 0)
+            ktest_answer("%.*s", (int)length, line);
+        line += length + (end != NULL);
+    }
+}
+
+/* How the program ended, as an answer; a program killed by a signal fails
+ * the test here, with its output. */
+static void answer_ending(const char *name, int status)
+{
+    KT_ASSERT((status & 0x7f) == 0, "%s: wait status %#x: killed by signal %d. Output:\n%s", name,
+              status, status & 0x7f, output);
+    answer("%s ended with exit code %d", name, status >> 8);
+}
+
+#define FORKSUM_CHILDREN_MAX 6
+
+KTEST(fork_children_return_seeded_results)
+{
+    uint64_t state = ktest_seed();
+    /* At least three, so at least two are waited for by pid. */
+    int children = 3 + (int)ktest_random_below(&state, FORKSUM_CHILDREN_MAX - 2);
+    static char numbers[FORKSUM_CHILDREN_MAX][12];
+    const char *argv[FORKSUM_CHILDREN_MAX + 2] = {"forksum"};
+    for (int i = 0; i < children; i++) {
+        ksnprintf(numbers[i], sizeof(numbers[i]), "%lu", 1 + ktest_random_below(&state, 99999));
+        argv[i + 1] = numbers[i];
+    }
+    argv[children + 1] = NULL;
+    int status = run(argv);
+    answer_lines_starting("forksum: ");
+    answer_ending("forksum", status);
+}
+
+#define RELAY_WORDS_MAX 5
+#define WORD_MAX        12
+
+KTEST(exec_passes_seeded_arguments)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                  " -_.,+=/";
+    uint64_t state = ktest_seed();
+    int words = 1 + (int)ktest_random_below(&state, RELAY_WORDS_MAX);
+    static char text[RELAY_WORDS_MAX][WORD_MAX + 1];
+    const char *argv[RELAY_WORDS_MAX + 2] = {"relay"};
+    for (int i = 0; i < words; i++) {
+        int length = 1 + (int)ktest_random_below(&state, WORD_MAX);
+        for (int k = 0; k < length; k++)
+            text[i][k] = letters[ktest_random_below(&state, sizeof(letters) - 1)];
+        text[i][length] = '\0';
+        argv[i + 1] = text[i];
+    }
+    argv[words + 1] = NULL;
+    int status = run(argv);
+    answer_lines_starting("relay: ");
+    answer_lines_starting("argecho: ");
+    answer_ending("relay, then argecho", status);
 }
