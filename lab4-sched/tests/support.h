@@ -23,9 +23,4 @@ void join(struct thread *thread);
 /* Milliseconds since boot (the framework's clock). */
 uint64_t now_ms(void);
 
-/* One line of a host-checked test's answer: printed, so a student rerunning
- * the test with the seed from a WRONG ANSWER verdict sees what the kernel
- * computed, and reported to the grader (ktest_answer). */
-void answer(const char *fmt, ...) KEEL_PRINTF(1, 2);
-
 #endif

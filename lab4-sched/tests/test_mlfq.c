@@ -111,7 +111,7 @@ KTEST(mlfq_follows_a_seeded_schedule)
         used += (size_t)ksnprintf(line + used, sizeof(line) - used, "%s%c %s",
                                   i ? ", " : "threads: ", 'a' + i, behaviour_names[kinds[i]]);
     }
-    answer("%s", line);
+    ktest_answer("%s", line);
 
     /* New threads, made ready in order (thread_make_ready does the same). */
     irq_push_off();
@@ -147,7 +147,7 @@ KTEST(mlfq_follows_a_seeded_schedule)
         if (!picked) {
             KT_ASSERT(ready == 0, "step %d: pick_next returned NULL although %d threads were ready",
                       step + 1, ready);
-            answer("step %d: nothing ready", step + 1);
+            ktest_answer("step %d: nothing ready", step + 1);
             continue;
         }
         KT_ASSERT(who >= 0 && queued[who],
@@ -188,20 +188,20 @@ KTEST(mlfq_follows_a_seeded_schedule)
                       "step %d: thread %c at level %d ran %d ticks and tick() never asked to "
                       "preempt it: the quantum at level k is MLFQ_BASE_QUANTUM << k ticks",
                       step + 1, 'a' + who, level, ticks);
-            answer("step %d: %c (level %d) ran %d ticks and was preempted", step + 1, 'a' + who,
-                   level, ticks);
+            ktest_answer("step %d: %c (level %d) ran %d ticks and was preempted", step + 1,
+                         'a' + who, level, ticks);
         } else if (sleep) {
             picked->state = THREAD_BLOCKED;
             wake_at[who] = step + 1 + pause; /* it misses `pause` picks */
-            answer("step %d: %c (level %d) went to sleep for %d step%s", step + 1, 'a' + who, level,
-                   pause, pause > 1 ? "s" : "");
+            ktest_answer("step %d: %c (level %d) went to sleep for %d step%s", step + 1, 'a' + who,
+                         level, pause, pause > 1 ? "s" : "");
         } else { /* thread_yield before its first tick */
             irq_push_off();
             picked->state = THREAD_READY;
             ops->enqueue(picked);
             queued[who] = true;
             irq_pop_off();
-            answer("step %d: %c (level %d) yielded", step + 1, 'a' + who, level);
+            ktest_answer("step %d: %c (level %d) yielded", step + 1, 'a' + who, level);
         }
     }
 
@@ -223,7 +223,7 @@ KTEST(mlfq_follows_a_seeded_schedule)
               "at the end %d threads were in the ready queues, but pick_next handed out %d "
               "before returning NULL",
               waiting, taken);
-    answer("%s", line);
+    ktest_answer("%s", line);
     for (int i = 0; i < count; i++) {
         threads[i]->state = THREAD_DEAD;
         thread_free(threads[i]);

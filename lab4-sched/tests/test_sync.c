@@ -224,8 +224,8 @@ KTEST(semaphores_pass_seeded_items_through_a_ring)
         shares[c] = c < consumers - 1 ? total * weights[c] / weight_sum : total - handed;
         handed += shares[c];
     }
-    answer("ring of %d slots; %d producers; %d consumers taking %d items in all", ring_size,
-           producers, consumers, total);
+    ktest_answer("ring of %d slots; %d producers; %d consumers taking %d items in all", ring_size,
+                 producers, consumers, total);
 
     for (int i = 0; i < RING_MAX; i++)
         ring[i].producer = -1;
@@ -258,5 +258,6 @@ KTEST(semaphores_pass_seeded_items_through_a_ring)
               "not keep the ring consistent",
               bogus_items);
     for (int p = 0; p < producers; p++)
-        answer("from producer %d: %ld items, values summing to %lu", p, arrived[p], arrived_sum[p]);
+        ktest_answer("from producer %d: %ld items, values summing to %lu", p, arrived[p],
+                     arrived_sum[p]);
 }

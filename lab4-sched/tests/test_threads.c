@@ -189,11 +189,11 @@ KTEST(rr_seeded_turns_follow_first_in_first_out)
         helper->helper_at = helper->turns; /* helpers create no helpers */
         const char *plural = plan->turns > 1 ? "s" : "";
         if (plan->helper_at < plan->turns)
-            answer("thread %c: %d turn%s; in turn %d it creates %c, which takes %d turn%s",
-                   plan->letter, plan->turns, plural, plan->helper_at + 1, helper->letter,
-                   helper->turns, helper->turns > 1 ? "s" : "");
+            ktest_answer("thread %c: %d turn%s; in turn %d it creates %c, which takes %d turn%s",
+                         plan->letter, plan->turns, plural, plan->helper_at + 1, helper->letter,
+                         helper->turns, helper->turns > 1 ? "s" : "");
         else
-            answer("thread %c: %d turn%s", plan->letter, plan->turns, plural);
+            ktest_answer("thread %c: %d turn%s", plan->letter, plan->turns, plural);
     }
     struct thread *created[PLANNED_MAX];
     for (int i = 0; i < threads; i++) {
@@ -223,5 +223,5 @@ KTEST(rr_seeded_turns_follow_first_in_first_out)
                   "thread that yields must get the CPU back later",
                   plan->letter, taken, plan->turns, trace);
     }
-    answer("trace: %s", trace);
+    ktest_answer("trace: %s", trace);
 }

@@ -3,7 +3,6 @@
  * with the right signal and the kernel carries on. */
 #include <ktest.h>
 
-#include <stdarg.h>
 
 #include "../lab5.h"
 
@@ -152,19 +151,6 @@ KTEST(spinning_process_does_not_stop_the_kernel)
  * (grading/test_lab5_user.py) computes what a correct kernel makes the program
  * print for that seed. */
 
-/* One answer line: printed (for a student rerunning with the seed from a
- * WRONG ANSWER verdict) and reported to the grader. */
-static void answer(const char *fmt, ...)
-{
-    char line[200];
-    va_list args;
-    va_start(args, fmt);
-    kvsnprintf(line, sizeof(line), fmt, args);
-    va_end(args);
-    kprintf("%s\n", line);
-    ktest_answer("%s", line);
-}
-
 /* Report the captured lines that start with `prefix` (the program's own
  * lines: anything the kernel printed in between is left out). */
 static void answer_lines_starting(const char *prefix)
@@ -185,7 +171,7 @@ static void answer_ending(const char *name, int status)
 {
     KT_ASSERT((status & 0x7f) == 0, "%s: wait status %#x: killed by signal %d. Output:\n%s", name,
               status, status & 0x7f, output);
-    answer("%s ended with exit code %d", name, status >> 8);
+    ktest_answer("%s ended with exit code %d", name, status >> 8);
 }
 
 #define FORKSUM_CHILDREN_MAX 6
