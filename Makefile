@@ -156,7 +156,7 @@ endif
 #   LAB_STUDENT_SOURCES  what the student writes (solution/ holds the reference)
 #   LAB_COMMON_SOURCES   lab code the student does not edit
 #   LAB_TEST_SOURCES     in-kernel tests
-LAB_DIR := $(if $(filter selftest,$(LAB)),framework/tests,$(if $(filter complete,$(LAB)),labs/complete,$(LAB)))
+LAB_DIR := $(if $(filter selftest,$(LAB)),framework/tests,$(if $(filter complete calibration,$(LAB)),labs/$(LAB),$(LAB)))
 -include $(LAB_DIR)/lab.mk
 in_lab = $(patsubst $(ROOT)/%,%,$(abspath $(addprefix $(LAB_DIR)/,$(1))))
 # Other labs' code: lab/solution/x.c, or lab/x.c for the labs in USE_MINE.
@@ -381,7 +381,7 @@ handout: deps-build lib
 	@labs/mkhandout.sh $(LAB) $(HANDOUT)
 
 # ---- everything ------------------------------------------------------------------
-TEST_KERNELS := selftest:solution complete:solution \
+TEST_KERNELS := selftest:solution complete:solution calibration:solution \
 	$(foreach lab,$(wildcard lab[0-9]-*),$(lab):student $(lab):solution)
 
 .PHONY: kernels test bench

@@ -18,7 +18,7 @@ mkdir -p "$dest/lib" "$dest/framework" "$dest/labs" "$dest/grading"
 cp build/framework/libkeel.a build/framework/libkeel-checked.a build/framework/libkeel-linux.a \
     build/framework/keel.ld "$dest/lib/"
 cp -r framework/include "$dest/framework/"
-cp -r labs/include labs/kernel_main.c labs/ktest.c "$dest/labs/"
+cp -r labs/include labs/calibration labs/kernel_main.c labs/ktest.c "$dest/labs/"
 cp Makefile .clang-format "$dest/"
 printf '# Written by make handout: this tree is the %s handout.\nLAB ?= %s\n' "$lab" "$lab" >"$dest/config.mk"
 

@@ -9,6 +9,7 @@ import re
 import subprocess
 
 from . import sandbox
+from .text import printable, quoted
 
 
 class BuildError(Exception):
@@ -48,11 +49,11 @@ def format_build_error(output, command):
     parts = [f"Your kernel did not compile ({command}), so no test could run."]
     if errors:
         shown = errors[:15]
-        parts += ["", "The errors:"] + [f"  {l.strip()}" for l in shown]
+        parts += ["", "The errors:"] + [f"  {printable(l.strip()[:300])}" for l in shown]
         if len(errors) > len(shown):
             parts.append(f"  ... and {len(errors) - len(shown)} more")
         parts += ["", "Fix the first error first: later ones are often caused by it."]
-    parts += ["", "Compiler output:"] + (lines[-60:] if lines else ["  (none)"])
+    parts += ["", "Compiler output:", quoted(l[:300] for l in lines[-60:]) if lines else "  (none)"]
     return "\n".join(parts)
 
 

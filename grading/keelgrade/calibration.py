@@ -1,15 +1,18 @@
 """Timeouts that scale with the machine.
 
-Once per grading run, boot a known-good kernel that does nothing
-(keel.test=none: the framework starts, emits READY, DONE and EXIT, and powers
-off) and time it from QEMU's start to its exit; the best of CALIBRATION_RUNS
-boots is "boot_seconds". A test's timeout is then
+Once per grading run, boot a known-good kernel that does nothing (the
+calibration kernel, labs/calibration: the framework without any lab code, so
+nothing a student writes can stretch the timeouts; keel.test=none: the
+framework starts, emits READY, DONE and EXIT, and powers off) and time it
+from QEMU's start to its exit; the best of CALIBRATION_RUNS boots is
+"boot_seconds". A test's timeout is then
 
-    max(FLOOR_SECONDS, FACTOR * boot_seconds * multiplier)
+    min(CEILING_SECONDS, max(FLOOR_SECONDS, FACTOR * boot_seconds * multiplier))
 
 where `multiplier` is the test's own: how many plain boots' worth of work it
 does (1 for a plain test; more for heavy ones). The floor absorbs scheduling
-noise, so on a fast machine even a heavy test gets just the floor. A slow or
+noise, so on a fast machine even a heavy test gets just the floor; the
+ceiling bounds what any one test can cost. A slow or
 overloaded machine does not fail correct code, and a hung kernel is not waited
 on much longer than needed. Nothing here asserts on speed.
 
@@ -37,6 +40,7 @@ from .runner import QEMU, QemuMissing, boot
 
 FLOOR_SECONDS = 8.0
 FACTOR = 30.0
+CEILING_SECONDS = 120.0   # per test, whatever the calibration or the multiplier
 CALIBRATION_RUNS = 2
 MAX_AGE_SECONDS = 1800
 FALLBACK_SECONDS = 1.0   # used when calibration is impossible: gives 30 s timeouts
@@ -46,12 +50,10 @@ _measured = {}   # (root, lab) -> seconds, in this process
 
 
 def known_good_kernel(root, lab, platform="pc"):
-    """The framework's self-test kernel; inside a handout (no framework
-    sources), and on the Linux platform, the lab kernel itself: with
-    keel.test=none no lab code runs."""
-    if platform == "pc" and os.path.exists(os.path.join(root, "framework", "core")):
-        return build_kernel(root, "selftest", solution=True).elf
-    return build_kernel(root, lab, platform=platform).elf
+    """The calibration kernel (labs/calibration: the framework and the test
+    runner, no lab code), in the tree and in every handout: what the student
+    writes never sets the timeouts. (`lab` is kept for the cache's name.)"""
+    return build_kernel(root, "calibration", solution=True, platform=platform).elf
 
 
 def measure(kernel_elf, runs=CALIBRATION_RUNS):
@@ -116,4 +118,4 @@ def _shared_measurement(root, lab, platform="pc"):
 
 
 def timeout_for(seconds, multiplier=1.0):
-    return max(FLOOR_SECONDS, FACTOR * seconds * multiplier)
+    return min(CEILING_SECONDS, max(FLOOR_SECONDS, FACTOR * seconds * multiplier))

@@ -8,13 +8,22 @@ import json
 import os
 import re
 
+from .text import clip, printable
+
 # pytest-xdist puts "[gw0] linux -- Python 3.11.2 /usr/bin/python3" before a
 # failure's text: noise for a student.
 _XDIST_HEADER = re.compile(r"^\[gw\d+\] .*\n")
 
 
+# What one test's output and the whole results.json may hold: a verdict with
+# its report fits in the first; the second is far below what Gradescope takes.
+MAX_TEST_OUTPUT = 20000
+MAX_RESULTS_OUTPUT = 1 << 20
+
+
 def clean_output(text):
-    return _XDIST_HEADER.sub("", text or "").strip()
+    text = _XDIST_HEADER.sub("", text or "").strip()
+    return clip(printable(text), MAX_TEST_OUTPUT)
 
 
 def collect(reports):
@@ -55,7 +64,11 @@ def print_summary(write, lab, graded, rows):
 
 
 def results_json(rows, output=""):
-    """Gradescope's results.json as a dict."""
+    """Gradescope's results.json as a dict (its texts bounded, see above)."""
+    share = max(1000, MAX_RESULTS_OUTPUT // max(1, len(rows) + 1))
+    rows = [(name, points, max_points, passed, clip(printable(out), share))
+            for name, points, max_points, passed, out in rows]
+    output = clip(printable(output), share) if output else output
     data = {
         "score": sum(r[1] for r in rows),
         "max_score": sum(r[2] for r in rows),

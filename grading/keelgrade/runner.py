@@ -45,7 +45,8 @@ QEMU_MACHINE = ["-accel", "tcg", "-M", "q35", "-m", "128M", "-cpu", "qemu64", "-
                 "-display", "none", "-nodefaults", "-serial", "stdio",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
 
-MAX_OUTPUT = 8 << 20     # bytes of serial output before a run counts as a flood
+MAX_OUTPUT = 1 << 20     # bytes of serial output kept; more is a flood (an endless loop)
+DRAIN_SECONDS = 3.0      # how long the output of a finished run is read at most
 FINAL_GRACE = 3.0        # seconds QEMU gets to exit after the kernel's last frame
 QMP_CONNECT_SECONDS = 30.0
 BACKTRACE_FRAMES = 24
@@ -203,21 +204,23 @@ class Machine:
 
     # ---- waiting ---------------------------------------------------------------------
     def _drain(self):
-        """Read what is left on stdout after QEMU exited."""
-        while self._stdout_open:
+        """Read what is left on stdout after QEMU exited (bounded: whatever
+        still holds the pipe open does not hold the grader)."""
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while self._stdout_open and time.monotonic() < deadline and len(self.raw) <= MAX_OUTPUT:
             try:
                 ready, _, _ = select.select([self._stdout_fd], [], [], 0.5)
                 chunk = os.read(self._stdout_fd, 65536) if ready else b""
             except (OSError, ValueError):
                 chunk = b""
             if not chunk:
-                self._stdout_open = False
                 break
             self._got_output(chunk)
+        self._stdout_open = False
 
     def _got_output(self, chunk):
-        if len(self.raw) < MAX_OUTPUT + 65536:
-            self.raw += chunk
+        if len(self.raw) < MAX_OUTPUT:
+            self.raw += chunk[:MAX_OUTPUT - len(self.raw) + 1]
         for kind, text in self._scanner.feed(chunk):
             if kind in FINAL_KINDS and self.final_frame is None:
                 self.final_frame = (kind, text)

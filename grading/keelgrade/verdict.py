@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .integrity import story_problem
 from .protocol import EXCEPTION_MARKER, PANIC_MARKER
+from .text import clip, printable, quoted
 
 PASS = "pass"
 FAIL = "test failed"
@@ -28,6 +29,7 @@ REFUSED = "code refused"
 REFERENCE_CODE = "reference code submitted"
 
 TAIL_LINES = 30
+MAX_EXPLANATION = 16000   # characters: a crash report and the tail fit easily
 
 
 @dataclass
@@ -51,8 +53,8 @@ class Verdict:
         if transcript is not None and not self.passed:
             tail = transcript.tail(TAIL_LINES)
             parts += ["", f"Last lines of serial output (up to {TAIL_LINES}):",
-                      tail or "  (nothing at all)"]
-        return "\n".join(parts)
+                      quoted(tail.splitlines()) if tail else "  (nothing at all)"]
+        return clip(printable("\n".join(parts)), MAX_EXPLANATION, "report")
 
 
 def _ended(machine):
@@ -108,7 +110,8 @@ def judge_run(machine, transcript):
                        "endless loop, or waiting for something that never happens?). This is "
                        "where the CPU was when the grader stopped it:", report)
     if ended == "flood":
-        return Verdict(HANG, "the kernel kept printing without end (an endless loop that prints?). "
+        return Verdict(HANG, "the kernel kept printing without end (more than 1 MiB of output, "
+                       "which the grader keeps no more of: an endless loop that prints?). "
                        "This is where the CPU was when the grader stopped it:", report)
     if ended == "reset":
         if "Keel: rebooting" in transcript.text:
