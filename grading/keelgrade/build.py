@@ -7,6 +7,7 @@ import fcntl
 import os
 import re
 import subprocess
+import sys
 
 from . import sandbox
 from .text import printable, quoted
@@ -101,3 +102,36 @@ def build_kernel(root, lab, solution=False, checked=False, platform="pc"):
         shown = " ".join(a for a in args[3:] if not a.endswith("=") and a != "PLATFORM=pc")
         raise BuildError(format_build_error(result.stdout + result.stderr, f"make {shown}"))
     return kernel
+
+
+def main(argv=None):
+    """`make grade` builds the kernel once before the graders run, to show
+    the compiler's errors (or why the code was refused) a single time.
+    Exit status 0 if it built."""
+    import argparse
+    from .verdict import refusal_verdict
+    parser = argparse.ArgumentParser(prog="keelgrade.build")
+    parser.add_argument("--root", default=".")
+    parser.add_argument("--lab", required=True)
+    parser.add_argument("--solution", action="store_true")
+    parser.add_argument("--checked", action="store_true")
+    parser.add_argument("--platform", default="pc")
+    args = parser.parse_args(argv)
+    try:
+        build_kernel(os.path.abspath(args.root), args.lab, args.solution, args.checked,
+                     args.platform)
+    except CodeRefused as error:
+        print(refusal_verdict(error).explain(), file=sys.stderr)
+        print("\n*** Keel refused this code (the reasons are above), so every test fails. ***\n",
+              file=sys.stderr)
+        return 1
+    except BuildError as error:
+        print(str(error), file=sys.stderr)
+        print("\n*** Your kernel did not compile (the errors are above), so every test fails. "
+              "***\n", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
