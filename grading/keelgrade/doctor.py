@@ -5,7 +5,7 @@
 
 Checks the tools (compiler, binutils, make, QEMU 7 or newer, GRUB, xorriso,
 mtools, Bochs, gdb, pytest with xdist and pexpect for the Python that runs
-the graders), then builds a known-good kernel and boots it in QEMU, reporting
+the graders), that bubblewrap can make the sandbox grading needs, then builds a known-good kernel and boots it in QEMU, reporting
 the framework's READY and DONE lines. Every problem comes with what to do.
 Exit status 0 when all is well, 1 otherwise. Standard library only."""
 import argparse
@@ -122,6 +122,25 @@ def check_tools(doc, python):
                  "behaves the same")
 
 
+def check_sandbox(doc):
+    """Grading builds and runs student code only inside bubblewrap."""
+    from keelgrade import sandbox
+    if not sandbox.enabled():
+        doc.note(f"{sandbox.OPT_OUT}=off: student code is built and run WITHOUT the sandbox "
+                 "(only for a machine that is itself a throw-away container)")
+        return
+    why = sandbox.problem()
+    if why:
+        doc.problem(f"no sandbox for student code: {why}; grading refuses to run student code "
+                    "without one",
+                    f"{APT} bubblewrap, and allow user namespaces (sysctl "
+                    "kernel.unprivileged_userns_clone=1; in Docker, --security-opt "
+                    f"seccomp=unconfined); or, on a throw-away machine only, {sandbox.OPT_OUT}=off")
+    else:
+        doc.ok("bubblewrap makes a sandbox here (new namespaces, read-only file system, no "
+               "network): student code is built and run inside it")
+
+
 def check_boot(doc, root, lab):
     """Build the known-good kernel and boot it; report READY and DONE."""
     from keelgrade import build, calibration, runner
@@ -173,6 +192,7 @@ def main(argv=None):
     doc = Doctor()
     print("Keel doctor: checking this machine")
     check_tools(doc, args.python)
+    check_sandbox(doc)
     build_tools = all(shutil.which(c) for c in ("gcc", "ld", "make", "qemu-system-x86_64"))
     if build_tools:
         check_boot(doc, root, lab)
