@@ -249,6 +249,12 @@ LINK_KERNEL = $(LD) $(KERNEL_LDFLAGS) -T $(KEEL_LIB_DIR)/keel.ld -o $@ \
 	$(LAB_OBJECTS)
 endif
 
+# The files a student hands in for the lab (what grading a submission takes
+# from it), relative to the lab's directory.
+.PHONY: student-files
+student-files:
+	@echo $(LAB_STUDENT_SOURCES)
+
 # The objects of LAB_REFERENCE_SOURCES by lab ("lab:object" words), for the
 # handout builder.
 .PHONY: reference-objects

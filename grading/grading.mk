@@ -12,6 +12,12 @@
 #       SANDBOX=off opts out.
 #   make doctor
 #       check this machine's tools and boot a known-good kernel.
+#   make grade-all LAB=… SUBMISSIONS=dir [GRADES=dir] [PLATFORM=…] [PARALLEL=n]
+#       grade a folder of submissions (directories, .zip, .tar.gz), each in
+#       its own copy of the pristine handout: GRADES/grades.csv, GRADES/
+#       summary.txt and GRADES/<submission>/results.json (full tree only).
+#   make gradescope LAB=… [PLATFORM=…] [SANDBOX=off]
+#       dist/LAB-gradescope.zip, Gradescope's autograder (full tree only).
 
 PYTHON ?= /usr/bin/python3
 JOBS ?= $(shell nproc)
@@ -24,7 +30,7 @@ GRADE_OPTIONS = --lab=$(LAB) $(if $(filter 1 yes true,$(SOLUTION)),--solution) \
 SANDBOX ?=
 SANDBOX_SETTING = $(if $(SANDBOX),KEEL_SANDBOX=$(SANDBOX))
 
-.PHONY: grade doctor
+.PHONY: grade doctor grade-all gradescope
 grade: deps-boot
 	@[ "$(LAB)" != complete ] && [ -n "$(LAB)" ] && [ -f "$(GRADE_FILE)" ] || \
 	  { echo "make grade needs LAB=<a lab with graders>, e.g. make grade LAB=lab1-boot" >&2; exit 2; }
@@ -38,6 +44,35 @@ grade: deps-boot
 
 doctor:
 	@$(HOST_PYTHON) grading/keelgrade/doctor.py --python $(PYTHON) --lab $(LAB)
+
+# ---- grading a class ------------------------------------------------------------------------
+GRADES ?= dist/$(LAB)-grades
+PARALLEL ?=
+PRISTINE_DIR = $(BUILD)/pristine
+SUBMISSION_TOOL = $(SANDBOX_SETTING) PYTHONPATH=grading $(PYTHON) -m keelgrade.submission
+define need_full_tree
+	@[ -d framework/core ] || { echo "make $@ runs in the full Keel tree: it builds the lab's handout" >&2; exit 2; }
+	@[ "$(LAB)" != complete ] && [ -f "$(GRADE_FILE)" ] || \
+	  { echo "make $@ needs LAB=<a lab with graders>, e.g. make $@ LAB=lab2-mm" >&2; exit 2; }
+endef
+
+grade-all: deps-boot
+	$(need_full_tree)
+	@[ -n "$(SUBMISSIONS)" ] && [ -d "$(SUBMISSIONS)" ] || \
+	  { echo "make grade-all needs SUBMISSIONS=<a folder of submissions>" >&2; exit 2; }
+	@$(MAKE) --no-print-directory -s handout LAB=$(LAB) HANDOUT=$(PRISTINE_DIR)/$(LAB)-handout.tar.gz >/dev/null
+	@echo "Preparing the pristine $(LAB) handout ($(PLATFORM))..."
+	@$(SUBMISSION_TOOL) pristine --pristine $(PRISTINE_DIR)/$(LAB)-$(PLATFORM) --lab $(LAB) \
+	  --platform $(PLATFORM) --handout $(PRISTINE_DIR)/$(LAB)-handout.tar.gz
+	@$(SUBMISSION_TOOL) all --pristine $(PRISTINE_DIR)/$(LAB)-$(PLATFORM) --lab $(LAB) \
+	  --platform $(PLATFORM) --folder "$(SUBMISSIONS)" --out "$(GRADES)" $(if $(PARALLEL),--parallel $(PARALLEL))
+
+gradescope: deps-build
+	$(need_full_tree)
+	@$(MAKE) --no-print-directory -s handout LAB=$(LAB) HANDOUT=$(BUILD)/gradescope/$(LAB)-handout.tar.gz >/dev/null
+	@PYTHONPATH=grading $(HOST_PYTHON) -m keelgrade.gradescope --lab $(LAB) --platform $(PLATFORM) \
+	  --sandbox $(if $(filter off 0 no false,$(SANDBOX)),off,on) \
+	  --handout $(BUILD)/gradescope/$(LAB)-handout.tar.gz --out dist/$(LAB)-gradescope.zip
 
 # make kernel, run by the graders, sees these too.
 export USE_MINE
