@@ -138,10 +138,14 @@ def prepare(pristine, scratch, lab, files):
                 os.unlink(os.path.join(top, name))
 
 
-def grade_one(pristine, lab, submission, results_path, platform="pc", jobs=1, keep=None):
-    """Grade `submission`; write its results.json; return a summary dict."""
+def grade_one(pristine, lab, submission, results_path, platform="pc", jobs=1, keep=None,
+              work=None):
+    """Grade `submission`; write its results.json; return a summary dict.
+    `work`: the scratch directory to use (a fresh temporary one by default),
+    removed afterwards."""
     declared = declared_files(pristine, lab)
-    work = tempfile.mkdtemp(prefix="keel-submission-")
+    work = work or tempfile.mkdtemp(prefix="keel-submission-")
+    os.makedirs(work, exist_ok=True)
     started = time.monotonic()
     try:
         try:
