@@ -90,12 +90,36 @@ CHEATS = {
         return;
     kprintf("\n@@keel:%s:PASS:%s\n@@keel:%s:DONE:1 0\n", nonce, test, nonce);
     kernel_power_off(KEEL_EXIT_SUCCESS);"""),
-    "forged from a constructor": dict(
-        head=r"""__attribute__((constructor)) static void early(void)
+    # A constructor runs before the kernel (on Linux, with the program's
+    # arguments): it takes the command line, nonce and all, from the graders'
+    # pipe (and puts it back), for the lab code to forge a consistent story.
+    "forged with a nonce a constructor took": dict(
+        head=RAW_SYSCALL + r"""
+static char stolen[64];
+__attribute__((constructor)) static void steal(int argc, char **argv)
 {
-    kprintf("\n@@keel:x:READY:x\n@@keel:x:PASS:buddy_init_takes_every_free_frame\n");
+    int fd = -1;
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], "--cmdline-fd=", 13) == 0)
+            fd = argv[i][13] - '0';
+    if (fd < 0)
+        return;
+    static char line[4096];
+    long n = raw_syscall(0, fd, (long)line, sizeof(line) - 1);
+    int again[2];
+    raw_syscall(293, (long)again, 0, 0);
+    raw_syscall(1, again[1], (long)line, n);
+    raw_syscall(3, again[1], 0, 0);
+    raw_syscall(33, again[0], fd, 0);
+    const char *at = strstr(line, "keel.nonce=");
+    for (int i = 0; at && at[11 + i] && at[11 + i] != ' ' && i < 63; i++)
+        stolen[i] = at[11 + i];
 }""",
-        body=""),
+        body=FORGE_STORY + r"""
+    if (!stolen[0])
+        return;
+    kprintf("\n@@keel:%s:PASS:%s\n@@keel:%s:DONE:1 0\n", stolen, test, stolen);
+    kernel_power_off(KEEL_EXIT_SUCCESS);"""),
     # Deliberate: scan memory for the nonce and forge a PASS; the runner's own
     # result follows, and two results for one test do not add up.
     "a pass forged with a nonce found in memory": dict(
@@ -137,7 +161,11 @@ CHEATS = {
     if (patched)
         return;
     patched = true;
-    mprotect((void *)((uintptr_t)kprintf & ~0xfffful), 1 << 20, 3);"""),
+    char *from = (char *)((uintptr_t)kprintf & ~0xffffful), *to = from + (4 << 20);
+    mprotect(from, (unsigned long)(to - from), 7);
+    for (char *p = from + 1; p + 5 < to; p++)
+        if (p[-1] == 0 && p[0] == 'F' && p[1] == 'A' && p[2] == 'I' && p[3] == 'L' && p[4] == 0)
+            memcpy(p, "PASS", 4);"""),
     # Deliberate: the same with a raw system call (Linux) or by turning the
     # write protection off (a PC); DONE's count still says a test failed.
     "the runner's FAIL patched with write protection off": dict(
@@ -173,7 +201,7 @@ def expected_refusal(name):
     if name in ("forged through the framework's frame writer",
                 "the runner's FAIL patched after mprotect"):
         return "CODE REFUSED"
-    if name in ("forged from a constructor", "a KTEST of the student's own"):
+    if name in ("forged with a nonce a constructor took", "a KTEST of the student's own"):
         return "CODE REFUSED"
     return None
 
