@@ -101,7 +101,8 @@ __attribute__((constructor)) static void steal(int argc, char **argv)
     int fd = -1;
     for (int i = 1; i < argc; i++)
         if (strncmp(argv[i], "--cmdline-fd=", 13) == 0)
-            fd = argv[i][13] - '0';
+            for (const char *digit = argv[i] + 13; *digit; digit++)
+                fd = (fd < 0 ? 0 : fd * 10) + (*digit - '0');
     if (fd < 0)
         return;
     static char line[4096];
