@@ -258,3 +258,22 @@ def test_the_frame_pointer_chain_is_followed(monkeypatch):
     chain = FakeMonitorMachine(memory).read_stack("RIP=ffffffff80100000 RSP=0ff0 RBP=1000")
     assert chain == [(0xffffffff80100000, False), (0xffffffff80100010, True),
                      (0xffffffff80100020, True), (0xffffffff80100030, True)]
+
+
+def test_lab_api_comes_from_the_headers():
+    """What lab code may use is what its headers declare (asked of gcc)."""
+    from keelgrade import rules
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    cc = ["gcc", "-std=gnu17", "-ffreestanding", f"-I{root}/framework/include",
+          f"-I{root}/labs/include", f"-I{root}/lab2-mm"]
+    api = rules.lab_api(cc, [f"{root}/labs/include/lab.h", f"{root}/lab2-mm/lab2.h"])
+    assert {"buddy_init", "pt_map", "kprintf", "frame_alloc", "buddy_allocator", "memcpy"} <= api
+    assert not {"protocol_emit", "ktest_main", "ktest_fail_at", "keel_longjmp", "open",
+                "mprotect"} & api
+
+
+def test_student_output_is_made_printable():
+    from keelgrade import text
+    assert text.printable("a\x1b[2Jb\u202ec\td\x7f") == "a\\x1b[2Jb\\u202ec\td\\x7f"
+    assert text.quoted(["Score: 100/100", "x\x07"]) == "  | Score: 100/100\n  | x\\x07"
+    assert text.clip("abcdef", 3).startswith("abc\n... (output cut at 3")

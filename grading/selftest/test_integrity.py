@@ -322,6 +322,9 @@ def test_cheat_scores_nothing(pristine, skeleton_score, name, tmp_path):
     refusal = expected_refusal(name)
     if refusal:
         assert summary["refused"] == refusal, (name, summary, text[:2000])
+    if name == "the runner's FAIL patched through the direct map" and pristine[1] == "pc":
+        # The framework's constants are read-only through the direct map too.
+        assert set(kinds) == {"CPU EXCEPTION"} and "page fault" in text, (kinds, text[:2000])
     if "found in memory" in name or "write protection off" in name:
         # Deliberate exploit code gets the secret or the write access; the
         # story it leaves does not add up.

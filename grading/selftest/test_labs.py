@@ -3,6 +3,7 @@ in a checked build), and on the untouched skeleton every single test fails."""
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -32,7 +33,7 @@ def test_every_lab_has_graders():
 def test_reference_solution_gets_full_score(lab, tmp_path):
     data, out = grade(lab, tmp_path, "--solution")
     assert data["max_score"] > 0 and data["score"] == data["max_score"], out[-6000:]
-    assert f"Score: {data['score']}/{data['max_score']}" in out
+    assert re.search(rf"^Score: {data['score']}/{data['max_score']}$", out, re.M)
 
 
 @pytest.mark.parametrize("lab", LABS)
