@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 GRADING = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, GRADING)
 
@@ -277,3 +279,18 @@ def test_student_output_is_made_printable():
     assert text.printable("a\x1b[2Jb\u202ec\td\x7f") == "a\\x1b[2Jb\\u202ec\td\\x7f"
     assert text.quoted(["Score: 100/100", "x\x07"]) == "  | Score: 100/100\n  | x\\x07"
     assert text.clip("abcdef", 3).startswith("abc\n... (output cut at 3")
+
+
+def test_no_sandbox_means_no_student_code(monkeypatch, tmp_path):
+    """Where bubblewrap cannot make a sandbox, grading refuses to build or
+    run student code, saying why and how an instructor may opt out."""
+    from keelgrade import sandbox
+    monkeypatch.setattr(sandbox, "problem", lambda: "bubblewrap is not installed (test)")
+    monkeypatch.delenv(sandbox.OPT_OUT, raising=False)
+    with pytest.raises(sandbox.SandboxUnavailable) as refused:
+        sandbox.build_command(str(tmp_path), ["make"])
+    assert "is not installed (test)" in str(refused.value) and "KEEL_SANDBOX=off" in str(refused.value)
+    with pytest.raises(build.BuildError):
+        build.build_kernel(str(tmp_path), "lab2-mm")
+    monkeypatch.setenv(sandbox.OPT_OUT, "off")
+    assert sandbox.build_command(str(tmp_path), ["make"]) == ["make"]
