@@ -1,7 +1,6 @@
 /* Shared set-up for the lab 4 tests (see support.h). */
 #include <ktest.h>
 
-
 #include "support.h"
 
 /* Check `ops` on a made-up thread and install it. */

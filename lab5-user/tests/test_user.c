@@ -3,7 +3,6 @@
  * with the right signal and the kernel carries on. */
 #include <ktest.h>
 
-
 #include "../lab5.h"
 
 #define SIGILL  4

@@ -10,6 +10,4 @@ void lab_main(const struct boot_info *info)
 
 /* The test runner needs one test to exist (and a way to see this kernel
  * works): booting with keel.test=all runs it. */
-KTEST(calibration_kernel_boots)
-{
-}
+KTEST(calibration_kernel_boots) {}
