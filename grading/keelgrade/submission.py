@@ -272,12 +272,20 @@ def grade_all(pristine, lab, submissions, out, platform="pc", parallel=None):
     done, rows = 0, []
     bar = Progress(len(submissions))
 
-    def one(submission):
-        return grade_one(pristine, lab, submission,
-                         os.path.join(out, name_of(submission), "results.json"), platform)
+    names, seen = [], {}
+    for path in submissions:  # alice/ and alice.zip must not share a results.json
+        name = name_of(path)
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+
+    def one(job):
+        path, name = job
+        row = grade_one(pristine, lab, path, os.path.join(out, name, "results.json"), platform)
+        row["submission"] = name
+        return row
 
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        for row in pool.map(one, submissions):
+        for row in pool.map(one, zip(submissions, names)):
             rows.append(row)
             done += 1
             bar.show(done, sum(1 for r in rows if r["refused"]))
