@@ -177,11 +177,13 @@ LAB_CODE_OBJECTS := $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(LAB_CODE_SOURCES))
 
 # Other labs' reference solutions, compiled once per platform for every lab
 # kernel that runs on them and shipped prebuilt (stripped) in handouts. They
-# are compiled with -fcf-protection=branch, all other code with =none: the
-# endbr64 it puts at the start of functions marks the shipped machine code,
-# so the rules for lab code (grading/keelgrade/rules.py) recognise it if it
-# comes back in a submission.
-REFERENCE_CFLAGS := -fcf-protection=branch $(patsubst %,-I%,$(wildcard lab[0-9]-*)) -Ilabs/include
+# are compiled with -fcf-protection=branch (all other code with =none) and
+# without four callee-saved registers (ABI-compatible): that changes most of
+# their machine code from what the same C compiled as lab code gives, so the
+# rules for lab code (grading/keelgrade/rules.py) recognise the shipped code
+# if it comes back in a submission, and never mistake honest code for it.
+REFERENCE_CFLAGS := -fcf-protection=branch -ffixed-rbx -ffixed-r12 -ffixed-r13 -ffixed-r14 \
+	$(patsubst %,-I%,$(wildcard lab[0-9]-*)) -Ilabs/include
 REFERENCE_DIR := $(BUILD)/reference/$(PLATFORM)$(CHECKED_SUFFIX)
 REFERENCE_OBJECTS := $(patsubst %,$(REFERENCE_DIR)/%.o,$(REFERENCE_COMPILED))
 LAB_OBJECTS := $(REFERENCE_OBJECTS) $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(LAB_SOURCES))
@@ -240,11 +242,20 @@ $(KERNEL_DIR)/lab-code.checked: $(LAB_CODE_OBJECTS) $(LAB_API_HEADERS) $(FINGERP
 
 # In a handout, other labs' reference solutions come prebuilt.
 REFERENCE_LIB := $(if $(HAVE_FRAMEWORK_SOURCES),,$(filter-out $(patsubst %,lib/libref-$(PLATFORM)-$(LAB)-%.a,$(MINE_LABS)),$(wildcard lib/libref-$(PLATFORM)-$(LAB)-*.a)))
+# The framework's code starts at a random offset in each build directory (a
+# padding object linked first): an address learned from one kernel, such as
+# where the graders' frame writer is, is wrong in the next one.
+LAYOUT := $(KERNEL_DIR)/layout.o
+$(LAYOUT):
+	@mkdir -p $(@D)
+	$(Q)printf '.section .text.keel_layout,"ax",@progbits\n.skip %d, 0xcc\n' \
+	  $$(( (RANDOM % 4096) * 16 )) | $(CC) -c -x assembler - -o $@
+
 ifeq ($(ON_LINUX),linux)
-LINK_KERNEL = $(CC) $(LINUX_LDFLAGS) -o $@ -Wl,--whole-archive \
+LINK_KERNEL = $(CC) $(LINUX_LDFLAGS) -o $@ $(LAYOUT) -Wl,--whole-archive \
 	$(KEEL_LIB_DIR)/libkeel$(PLATFORM_SUFFIX).a $(REFERENCE_LIB) -Wl,--no-whole-archive $(LAB_OBJECTS)
 else
-LINK_KERNEL = $(LD) $(KERNEL_LDFLAGS) -T $(KEEL_LIB_DIR)/keel.ld -o $@ \
+LINK_KERNEL = $(LD) $(KERNEL_LDFLAGS) -T $(KEEL_LIB_DIR)/keel.ld -o $@ $(LAYOUT) \
 	--whole-archive $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX).a $(REFERENCE_LIB) --no-whole-archive \
 	$(LAB_OBJECTS)
 endif
@@ -276,7 +287,8 @@ endif
 
 # Two passes: the symbol table for backtraces is made from pass 1 and linked
 # in after the code, so no code address moves between the passes.
-$(KERNEL_DIR)/kernel.pass1.elf: $(LAB_OBJECTS) $(KEEL_LIB) $(REFERENCE_LIB) $(PASS1_EXTRA) $(LAB_CODE_CHECKED)
+$(KERNEL_DIR)/kernel.pass1.elf: $(LAB_OBJECTS) $(KEEL_LIB) $(REFERENCE_LIB) $(PASS1_EXTRA) $(LAB_CODE_CHECKED) \
+		$(LAYOUT)
 	@echo "  LD      $@"
 	$(Q)$(LINK_KERNEL) $(PASS1_EXTRA)
 

@@ -80,6 +80,11 @@ struct thread *thread_create(const char *name, void (*entry)(void *arg), void *a
  * away. Also called when an entry function returns (thread_exit_hook). */
 KEEL_NORETURN void thread_exit(void);
 
+/* The framework's hook for a thread whose entry function returned
+ * (<keel/thread.h>): lab 4 replaces its fallback with one that calls
+ * thread_exit. */
+KEEL_NORETURN void thread_exit_hook(void);
+
 /* Wait until `thread` has exited, then free it (thread_free). -EINVAL for
  * the calling thread itself or NULL; 0 otherwise. Each thread is joined
  * once. */

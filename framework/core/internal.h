@@ -171,6 +171,11 @@ void heap_check_all(uintptr_t caller);
  * kernel's own code can read the command line. */
 void protocol_take_nonce(char *cmdline);
 
+/* With keel.nonce=console, read the nonce from the serial line (waiting up to
+ * 10 s for it). Called by keel_start once time can be told, before the
+ * kernel's own code runs. */
+void protocol_receive_nonce(void);
+
 /* Whether a panic is in progress (console and protocol stop taking locks). */
 extern volatile int panic_in_progress;
 

@@ -39,6 +39,7 @@ void keel_start(uint32_t magic, uint32_t boot_address)
 
     pr_debug("Keel: booted by %s, %lu MiB usable, command line \"%s\"\n", info->loader,
              info->usable_bytes >> 20, info->cmdline);
+    protocol_receive_nonce();
     platform_lock_down();
     protocol_emit("READY", "%s", info->loader);
 

@@ -5,6 +5,7 @@
 #include <keel/kprintf.h>
 #include <keel/string.h>
 #include <keel/symbols.h>
+#include <keel/testing.h>
 
 #define SYMBOLS_MAGIC   0x4d59534bu
 #define SYMBOLS_VERSION 1

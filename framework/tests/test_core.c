@@ -1,6 +1,7 @@
 /* The framework's own tests: formatting, strings, command line, symbols,
  * backtraces, memory bookkeeping, console capture and port-I/O mocks. */
 #include <keel/keel.h>
+#include <keel/testing.h>
 #include <ktest.h>
 
 static char out[512];

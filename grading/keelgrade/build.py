@@ -6,11 +6,15 @@ or the rule of keelgrade/rules.py that the lab code broke."""
 import fcntl
 import os
 import re
+import signal
 import subprocess
 import sys
 
 from . import sandbox
 from .text import printable, quoted
+
+BUILD_SECONDS = 300              # wall clock, for one `make kernel`
+MAX_BUILD_OUTPUT = 1 << 20       # of the compiler's output, the end is kept
 
 
 class BuildError(Exception):
@@ -80,9 +84,7 @@ def build_kernel(root, lab, solution=False, checked=False, platform="pc"):
     with open(os.path.join(root, "build", ".grading.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            result = subprocess.run(sandbox.build_command(root, args), cwd=root,
-                                    stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                    preexec_fn=sandbox.limiter(sandbox.BUILD_LIMITS))
+            returncode, output = _run_build(root, args)
         except sandbox.SandboxUnavailable as error:
             raise BuildError(str(error))
         except OSError as error:
@@ -91,17 +93,43 @@ def build_kernel(root, lab, solution=False, checked=False, platform="pc"):
                              "`make deps`); `make doctor` checks everything Keel needs.")
     kernel = Kernel(root, lab, variant_name(solution, checked, platform))
     # make names what it built (variants such as USE_MINE=… have other paths).
-    for line in result.stdout.splitlines():
+    for line in output.splitlines():
         if line.startswith("built ") and line.endswith("/kernel.elf"):
             kernel = Kernel(root, lab, os.path.basename(os.path.dirname(line[6:].strip())))
-    if result.returncode != 0 or not os.path.exists(kernel.elf):
+    if returncode != 0 or not os.path.exists(kernel.elf):
         refusal = os.path.join(os.path.dirname(kernel.elf), "refused.txt")
-        if result.returncode != 0 and os.path.exists(refusal):
+        if returncode != 0 and os.path.exists(refusal):
             with open(refusal, errors="replace") as f:
                 raise CodeRefused(f.read().strip())
         shown = " ".join(a for a in args[3:] if not a.endswith("=") and a != "PLATFORM=pc")
-        raise BuildError(format_build_error(result.stdout + result.stderr, f"make {shown}"))
+        raise BuildError(format_build_error(output, f"make {shown}"))
     return kernel
+
+
+def _run_build(root, args):
+    """(exit status, output) of `args` run in the sandbox. The output goes to
+    a file, never a pipe the compiler could read back (#include "/dev/fd/1"
+    would wait on it for ever), and the build has a wall-clock limit as well
+    as a CPU one."""
+    log_path = os.path.join(root, "build", f".build-{os.getpid()}.log")
+    with open(log_path, "w+b") as log:
+        process = subprocess.Popen(sandbox.build_command(root, args), cwd=root,
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True,
+                                   preexec_fn=sandbox.limiter(sandbox.BUILD_LIMITS))
+        try:
+            returncode = process.wait(timeout=BUILD_SECONDS)
+            late = ""
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            returncode = process.wait()
+            late = (f"\nmake: the build took more than {BUILD_SECONDS} s and was stopped (is "
+                    "the compiler reading something endless?)")
+        size = log.seek(0, os.SEEK_END)
+        log.seek(max(0, size - MAX_BUILD_OUTPUT))
+        output = log.read().decode(errors="replace") + late
+    os.unlink(log_path)
+    return returncode, output
 
 
 def main(argv=None):

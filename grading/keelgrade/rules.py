@@ -16,15 +16,20 @@ The rules, each with the reason it exists:
     thread-local or indirect-function symbols.
   - It defines no name that the framework lets code replace (a weak symbol)
     or that the C library and sanitizer runtimes export (on the Linux platform
-    the kernel's definition would replace theirs for the whole process),
-    unless the lab's API declares it (hooks such as thread_exit_hook).
+    the kernel's definition would replace theirs for the whole process, and
+    see what they see), unless the lab's own header declares it (hooks such
+    as thread_exit_hook); and no name C reserves for the implementation
+    (__x, _X) or the linker and start-up code use (main, etext, ...).
+  - It does not spell out the grader protocol ("@@keel", protocol_emit,
+    keel.nonce): code that does is forging frames.
   - It is not the reference solution's compiled code. Handouts ship other
-    labs' references prebuilt (stripped, and compiled with a flag that marks
-    every function), and the lab's graders carry fingerprints of that code:
-    hashes of each function's bytes with its relocations masked, keeping only
-    those the same C source compiled as lab code would not produce, so a
-    student who writes the reference's C is never mistaken for one who pasted
-    its machine code.
+    labs' references prebuilt (stripped, and compiled with flags that change
+    most of their machine code), and the lab's graders carry fingerprints of
+    that code: hashes of every 16-byte window of each function, less the
+    windows the same C compiled as lab code has. A student who writes the
+    reference's C is never mistaken for one who pasted its machine code, and
+    small edits to pasted code (a nop, a renamed symbol, another section) do
+    not hide it.
   - Its size is bounded.
 
 Usage (see the Makefile):
@@ -41,7 +46,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import elf
 
@@ -55,12 +60,14 @@ RUNTIME_PREFIXES = ("__asan_", "__ubsan_handle_")
 SHARED_LIBRARIES = ("libc.so.6", "libm.so.6", "libgcc_s.so.1", "libasan.so")
 MAX_LOADED_BYTES = 2 << 20     # code and data of one file
 MAX_BSS_BYTES = 16 << 20
-ENDBR64 = b"\xf3\x0f\x1e\xfa"
-# Fingerprints shorter than this are not trusted: tiny functions look alike.
-MIN_MARKED_BYTES = 16          # a function that starts with the reference's mark
-MIN_UNMARKED_BYTES = 48
 
 REFUSED_HEADER = "*** Keel refused this lab code ***"
+# Names the linker, the start-up code or the C library's start-up define or
+# call (beyond C's reserved __x and _X): defining one runs code before the
+# kernel, or moves its boundaries.
+LINKER_NAMES = {"main", "etext", "edata", "end"}
+# What only the grader protocol spells: code holding these is forging frames.
+PROTOCOL_WORDS = (b"@@keel", b"protocol_emit", b"keel.nonce", b"@nonce:")
 
 
 @dataclass
@@ -87,8 +94,10 @@ _EXTERN_VARIABLE = re.compile(r"^\s*extern\b[^(;]*?\b(\w+)\s*(\[[^\]]*\]\s*)*;")
 
 
 def lab_api(cc, headers):
-    """The names the headers declare (functions and variables), asking the
-    compiler: `cc` is the compile command (a list) the lab code is built with."""
+    """(api, own): the names the headers declare (functions and variables),
+    and those of them the lab's own headers (not the framework's) declare,
+    asking the compiler: `cc` is the compile command (a list) lab code is
+    built with."""
     unit = "".join(f'#include "{os.path.abspath(h)}"\n' for h in headers)
     with tempfile.TemporaryDirectory(prefix="keel-api-") as work:
         aux = os.path.join(work, "aux.txt")
@@ -100,19 +109,21 @@ def lab_api(cc, headers):
             declared = f.read()
         preprocessed = subprocess.run([*cc, "-E", "-P", "-x", "c", "-"], input=unit,
                                       capture_output=True, text=True, check=True).stdout
-    names = set()
+    names, own = set(), set()
     for line in declared.splitlines():
-        body = line.split("*/", 1)[-1]
+        where, _, body = line.partition("*/")
         if re.match(r"\s*static\b", body):
             continue
         match = _AUX_NAME.search(body)
         if match:
             names.add(match.group(1))
+            if "framework/include/" not in where:
+                own.add(match.group(1))
     for line in preprocessed.splitlines():
         match = _EXTERN_VARIABLE.match(line)
         if match:
             names.add(match.group(1))
-    return names
+    return names, own
 
 
 # ---- names lab code must not define -----------------------------------------------------------
@@ -127,16 +138,27 @@ def weak_definitions(archives):
     return names
 
 
+def compiler_runtime(cache_dir=None):
+    """Names of libgcc's helpers (__popcountdi2, __divti3, ...): code may
+    call them because the compiler does (a PC kernel does not link libgcc, so
+    there the linker says what is missing)."""
+    return _defined_in(["libgcc.a"], cache_dir, ".libgcc-names.json", dynamic=False)
+
+
 def runtime_exports(cache_dir=None):
     """Names the C library and the sanitizer runtime export (cached)."""
+    return _defined_in(SHARED_LIBRARIES, cache_dir, ".runtime-exports.json", dynamic=True)
+
+
+def _defined_in(libraries, cache_dir, cache_name, dynamic):
     paths = []
-    for library in SHARED_LIBRARIES:
+    for library in libraries:
         found = subprocess.run(["gcc", f"-print-file-name={library}"], capture_output=True,
                                text=True).stdout.strip()
         if os.path.isabs(found) and os.path.exists(found):
             paths.append(os.path.realpath(found))
     key = ";".join(f"{p}@{os.stat(p).st_mtime}" for p in paths)
-    cache = os.path.join(cache_dir, ".runtime-exports.json") if cache_dir else None
+    cache = os.path.join(cache_dir, cache_name) if cache_dir else None
     if cache:
         try:
             with open(cache) as f:
@@ -147,8 +169,8 @@ def runtime_exports(cache_dir=None):
             pass
     names = set()
     for path in paths:
-        out = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True,
-                             text=True).stdout
+        out = subprocess.run(["nm", *(["-D"] if dynamic else []), "--defined-only", path],
+                             capture_output=True, text=True).stdout
         for line in out.splitlines():
             fields = line.split()
             if len(fields) >= 3 and fields[1] in "TtWwiDdBbVvRr":
@@ -162,6 +184,20 @@ def runtime_exports(cache_dir=None):
 
 
 # ---- fingerprints of the reference's machine code ----------------------------------------------
+# A fingerprint is the set of hashes of every SHINGLE-byte window of a
+# reference function (relocated bytes zeroed), less the windows that the same
+# C compiled as lab code also contains. The shipped reference is compiled
+# with -fcf-protection=branch and some registers kept free (REFERENCE_CFLAGS
+# in the Makefile), which changes most of its windows; honest code, compiled
+# without them, shares almost none of what is left. Windows survive small
+# edits (a nop added, an instruction changed, functions reordered or
+# renamed, a section renamed), so a function counts as pasted when most of
+# its windows are in the submission.
+SHINGLE = 16
+MIN_SHINGLES = 24              # functions with fewer distinctive windows are not judged
+MATCH_FRACTION = 0.6
+
+
 def functions(obj):
     """(section, start, size, name, global) of each function with a size."""
     found = []
@@ -174,102 +210,107 @@ def functions(obj):
     return found
 
 
-def relocation_mask(obj, section, start, size):
-    """[(offset, width)] of the bytes relocations patch in [start, start+size)."""
-    mask = []
+def masked(obj, section):
+    """A section's bytes with every byte a relocation patches zeroed."""
+    data = bytearray(section.data)
     for relocation in obj.relocations.get(section.index, []):
-        if start <= relocation.offset < start + size:
-            mask.append((relocation.offset - start, min(relocation.width, start + size - relocation.offset)))
-    return sorted(mask)
+        data[relocation.offset:relocation.offset + relocation.width] = bytes(relocation.width)
+    return bytes(data)
 
 
-def masked_digest(code, mask):
-    data = bytearray(code)
-    for offset, width in mask:
-        data[offset:offset + width] = bytes(width)
-    return hashlib.sha256(bytes(data)).hexdigest()
+def shingles(data, start=0, end=None):
+    """Hashes (16 hex digits) of every SHINGLE-byte window of data[start:end]."""
+    end = len(data) if end is None else end
+    return {hashlib.blake2b(data[i:i + SHINGLE], digest_size=8).hexdigest()
+            for i in range(start, max(start, end - SHINGLE + 1))}
 
 
 def make_fingerprints(reference_objects, plain_objects):
-    """Records for the functions of `reference_objects` (the reference as
-    shipped) that no function of `plain_objects` (the same sources compiled
-    as lab code) reproduces."""
+    """A record per reference function (of `reference_objects`, the
+    reference as shipped) with its distinctive windows: those that no
+    function of `plain_objects` (the same sources compiled as lab code) has."""
     plain = set()
     for path in plain_objects:
         obj = elf.read_object(path)
-        for section, start, size, _, _ in functions(obj):
-            mask = relocation_mask(obj, section, start, size)
-            plain.add((size, masked_digest(section.data[start:start + size], mask)))
-    records = {}
+        for section in obj.sections:
+            if section.code and section.data:
+                plain |= shingles(masked(obj, section))
+    records = []
     for path in reference_objects:
         obj = elf.read_object(path)
         for section, start, size, name, is_global in functions(obj):
-            code = section.data[start:start + size]
-            marked = code.startswith(ENDBR64)
-            if size < (MIN_MARKED_BYTES if marked else MIN_UNMARKED_BYTES):
-                continue
-            mask = relocation_mask(obj, section, start, size)
-            digest = masked_digest(code, mask)
-            if (size, digest) in plain:
-                continue
-            records[digest] = {"length": size, "mask": [list(m) for m in mask], "digest": digest,
-                               "function": name if is_global else ""}
-    return sorted(records.values(), key=lambda r: r["digest"])
+            distinctive = shingles(masked(obj, section), start, start + size) - plain
+            if len(distinctive) >= MIN_SHINGLES:
+                records.append({"function": name if is_global else "",
+                                "shingles": sorted(distinctive)})
+    return records
 
 
-def find_reference_code(obj, records):
-    """(section name, offset, record) of the first place in `obj`'s code
-    that is byte for byte (relocations masked) a reference function, or None."""
-    groups = {}
+def find_reference_code(objects, records):
+    """(function, fraction) of the first reference function most of whose
+    distinctive windows are in `objects`' allocated bytes, or None."""
+    present = set()
+    for obj in objects:
+        for section in obj.sections:
+            if section.allocated and section.data:
+                present |= shingles(masked(obj, section))
     for record in records:
-        key = (record["length"], tuple(tuple(m) for m in record["mask"]))
-        groups.setdefault(key, {})[record["digest"]] = record
-    for section in obj.sections:
-        if not section.code or not section.data:
-            continue
-        data = section.data
-        starts = {0} | {s.value for s in obj.symbols if s.section == section.index}
-        at = data.find(ENDBR64)
-        while at >= 0:
-            starts.add(at)
-            at = data.find(ENDBR64, at + 1)
-        for start in sorted(starts):
-            for (length, mask), digests in groups.items():
-                if start + length > len(data):
-                    continue
-                record = digests.get(masked_digest(data[start:start + length], mask))
-                if record:
-                    return section.name, start, record
+        wanted = record["shingles"]
+        found = sum(1 for h in wanted if h in present)
+        if found >= MATCH_FRACTION * len(wanted):
+            return record["function"], found / len(wanted)
     return None
 
 
 # ---- the check ---------------------------------------------------------------------------------
-def check_objects(objects, api, reserved, fingerprints=()):
+@dataclass
+class Names:
+    """What lab code may use and define (see the module's docstring)."""
+    api: set                 # declared by the lab's headers and those they include
+    own: set = field(default_factory=set)        # of those, by the lab's own headers
+    reserved: set = field(default_factory=set)   # the framework's weak names, the C library's
+    helpers: set = field(default_factory=set)    # what the compiler calls (libgcc)
+
+
+def reserved_identifier(name):
+    """C reserves __x and _X for the implementation; the linker and start-up
+    code use a few more."""
+    if not re.fullmatch(r"[A-Za-z_]\w*", name):  # the compiler's own (__odr_asan.x)
+        return False
+    return name.startswith("__") or re.match(r"_[A-Z]", name) is not None or name in LINKER_NAMES
+
+
+def check_objects(objects, names, fingerprints=()):
     """The refusals for lab objects [(source, ObjectFile)]: empty if the code
     keeps every rule."""
     refusals = []
     defined_by_lab = {s.name for _, obj in objects for s in obj.symbols
                       if s.defined and s.is_global}
     for source, obj in objects:
-        refusals += _check_one(source, obj, api, reserved, defined_by_lab)
-        found = find_reference_code(obj, fingerprints) if fingerprints else None
-        if found:
-            section, offset, record = found
-            what = f"the reference solution's {record['function']}" if record["function"] \
-                else "a function of the reference solution"
-            refusals.append(Refusal(source, "reference code", (
-                f"REFERENCE CODE SUBMITTED: the code at {section}+{offset:#x} is byte for byte "
-                f"{what}, as compiled for the handouts. Submitting the reference solution's "
-                "machine code (for example taken from another lab's prebuilt lib/libref-*.a) is "
-                "not allowed; write the lab in C yourself.")))
+        refusals += _check_one(source, obj, names, defined_by_lab)
+    found = find_reference_code([obj for _, obj in objects], fingerprints) if fingerprints else None
+    if found:
+        function, fraction = found
+        what = f"the reference solution's {function}" if function else \
+            "a function of the reference solution"
+        refusals.append(Refusal(", ".join(source for source, _ in objects), "reference code", (
+            f"REFERENCE CODE SUBMITTED: {fraction:.0%} of the machine code of {what}, as "
+            "compiled for the handouts, is in this lab code. Submitting the reference "
+            "solution's machine code (for example taken from another lab's prebuilt "
+            "lib/libref-*.a), edited or not, is not allowed; write the lab in C yourself.")))
     return refusals
 
 
-def _check_one(source, obj, api, reserved, defined_by_lab):
+def _check_one(source, obj, names, defined_by_lab):
     refusals = []
     loaded = bss = 0
     for section in obj.sections:
         name = section.name
+        spelled = [w.decode() for w in PROTOCOL_WORDS if section.allocated and w in section.data]
+        if spelled:
+            refusals.append(Refusal(source, "protocol", (
+                f"it spells out the grader protocol ({', '.join(spelled)}): only the framework "
+                "writes grader frames, and lab code that tries is refused")))
         if name in SANITIZER_CONSTRUCTORS:
             problem = _sanitizer_constructor_problem(obj, section)
             if problem:
@@ -318,8 +359,8 @@ def _check_one(source, obj, api, reserved, defined_by_lab):
             if symbol.name in uses:
                 continue
             uses.add(symbol.name)
-            if symbol.name in api or symbol.name in defined_by_lab or \
-                    symbol.name.startswith(RUNTIME_PREFIXES):
+            if symbol.name in names.api or symbol.name in defined_by_lab or \
+                    symbol.name in names.helpers or symbol.name.startswith(RUNTIME_PREFIXES):
                 continue
             bad_uses.append(symbol.name)
             continue
@@ -328,14 +369,16 @@ def _check_one(source, obj, api, reserved, defined_by_lab):
         if symbol.section in (elf.SHN_ABS, elf.SHN_COMMON):
             refusals.append(Refusal(source, "name", f"{symbol.name} is an absolute or common "
                                     "symbol: lab code may not define those"))
-        elif symbol.name in reserved and symbol.name not in api:
+        elif reserved_identifier(symbol.name):
+            refusals.append(Refusal(source, "name", (
+                f"it defines {symbol.name}: names that start with __ or _ and a capital letter "
+                "belong to the compiler and C library, and main, etext, edata and end to the "
+                "linker and start-up code; make it static, or give it another name")))
+        elif symbol.name in names.reserved and symbol.name not in names.own:
             refusals.append(Refusal(source, "name", (
                 f"it defines {symbol.name}, a name the framework or the C library already uses "
                 "(on the Linux platform yours would replace theirs for the whole kernel): make "
                 "it static, or give it another name")))
-        elif symbol.name.startswith(RUNTIME_PREFIXES):
-            refusals.append(Refusal(source, "name", f"it defines {symbol.name}, a name reserved "
-                                    "for the sanitizers' runtime"))
     if bad_uses:
         shown = ", ".join(sorted(bad_uses)[:8]) + (" ..." if len(bad_uses) > 8 else "")
         refusals.append(Refusal(source, "API", (
@@ -370,14 +413,15 @@ def _sanitizer_constructor_problem(obj, section):
 
 # ---- command line ------------------------------------------------------------------------------
 def _check_command(args):
-    api = lab_api(shlex.split(args.cc), args.headers)
-    reserved = weak_definitions(args.framework) | runtime_exports(args.cache)
+    api, own = lab_api(shlex.split(args.cc), args.headers)
+    names = Names(api, own, weak_definitions(args.framework) | runtime_exports(args.cache),
+                  compiler_runtime(args.cache))
     fingerprints = []
     if args.fingerprints and os.path.exists(args.fingerprints):
         with open(args.fingerprints) as f:
             fingerprints = json.load(f)["functions"]
     objects = [(source_of(path), elf.read_object(path)) for path in args.objects]
-    refusals = check_objects(objects, api, reserved, fingerprints)
+    refusals = check_objects(objects, names, fingerprints)
     if args.refusal and os.path.exists(args.refusal):
         os.unlink(args.refusal)
     if not refusals:

@@ -86,8 +86,11 @@ class Machine:
         for path in (self.monitor_path, self.qmp_path):
             if os.path.exists(path):
                 os.unlink(path)
+        # The nonce does not go on QEMU's command line, which the guest can
+        # read back through fw_cfg: the framework reads it from the serial line.
+        append = f"{cmdline} keel.nonce=console".strip()
         self.command = [QEMU, *QEMU_MACHINE, "-no-shutdown", "-kernel", kernel_elf,
-                        "-append", self.cmdline,
+                        "-append", append,
                         "-monitor", f"unix:{self.monitor_path},server=on,wait=off",
                         "-qmp", f"unix:{self.qmp_path},server=on,wait=on",
                         *programs_archive_args(kernel_elf), *extra_args]
@@ -99,6 +102,7 @@ class Machine:
                                             stdout=subprocess.PIPE, stderr=stderr,
                                             cwd=self.workdir)
         self._stdout_fd = self.process.stdout.fileno()
+        self.send(f"\n\n@nonce:{self.nonce}\n")
         self._connect_qmp()
 
     def _init_run(self, kernel_elf, cmdline, workdir, nonce):

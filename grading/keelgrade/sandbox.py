@@ -11,7 +11,8 @@ runs as an ordinary process. Both happen inside bubblewrap (Debian's
   - an unprivileged user inside (uid 65534), no capabilities, a new terminal
     session (no keystrokes pushed into the grader's terminal);
   - a file system of the toolchain (/usr) read-only, the tree being built
-    read-only except its build/ directory, an empty /tmp, /proc of its own,
+    read-only except its build/ directory, an empty /tmp of bounded size, a
+    read-only root, /proc of its own,
     and of /dev only /dev/null: nothing else of the host, so no secret and no
     /dev/zero to read;
   - an empty environment (PATH, HOME=/tmp, LANG);
@@ -54,6 +55,12 @@ class SandboxUnavailable(Exception):
 def enabled():
     """False only if the instructor opted out (KEEL_SANDBOX=off)."""
     return os.environ.get(OPT_OUT, "on").lower() not in ("off", "0", "no", "false")
+
+
+# Last: the sandbox's own root (an unbounded tmpfs bubblewrap makes) becomes
+# read-only, leaving writable only the size-limited /tmp and, for a build,
+# build/.
+READ_ONLY_ROOT = ["--remount-ro", "/"]
 
 
 def _system_binds():
@@ -131,7 +138,7 @@ def build_command(tree, command, extra_read_only=()):
     args = _base(tree, BUILD_TMP_BYTES) + ["--ro-bind", tree, tree, "--bind", build, build]
     for path in extra_read_only:
         args += ["--ro-bind", path, path]
-    return args + ["--", *command]
+    return args + READ_ONLY_ROOT + ["--", *command]
 
 
 def run_command(kernel_dir, info_fd, read_only=()):
@@ -148,4 +155,4 @@ def run_command(kernel_dir, info_fd, read_only=()):
                                            "--info-fd", str(info_fd)]
     for path in read_only:
         args += ["--ro-bind", os.path.abspath(path), os.path.abspath(path)]
-    return args
+    return args + READ_ONLY_ROOT

@@ -20,6 +20,7 @@ import csv
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -30,11 +31,14 @@ import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
-from .text import clip, printable
+from .text import clip, one_line, printable
 
 MAX_FILE_BYTES = 512 << 10        # one declared file
 MAX_MEMBERS = 20000               # entries looked at in one submission
 MAX_SCANNED_BYTES = 256 << 20     # of an archive, unpacked, looked through at most
+COLLECT_SECONDS = 120
+COLLECT_LIMITS = {resource.RLIMIT_AS: 1 << 30, resource.RLIMIT_CPU: 60,
+                  resource.RLIMIT_FSIZE: 64 << 20}
 SUBMISSION_SECONDS = 1800         # one submission's whole grading, at most
 ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz")
 
@@ -88,6 +92,31 @@ def _entries(path):
     return clean
 
 
+def collect_safely(submission, lab, declared):
+    """collect(), in a child process with bounded memory and time: a
+    submission is the student's, and an archive can be built to blow up
+    whatever parses it."""
+    import base64
+    from . import sandbox
+    with tempfile.TemporaryDirectory(prefix="keel-collect-") as work:
+        out = os.path.join(work, "collected.json")
+        command = [sys.executable, "-m", "keelgrade.submission", "collect", "--lab", lab,
+                   "--out", out, submission, *declared]
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        try:
+            run = subprocess.run(command, env=env, capture_output=True, text=True,
+                                 timeout=COLLECT_SECONDS, preexec_fn=sandbox.limiter(COLLECT_LIMITS))
+            with open(out) as f:
+                data = json.load(f)
+        except (subprocess.TimeoutExpired, OSError, ValueError):
+            return {}, ["the submission could not be read (too big, too slow, or not an "
+                        "archive Keel reads); nothing of it was graded"]
+        if run.returncode != 0:
+            return {}, ["the submission could not be read; nothing of it was graded"]
+        return ({name: base64.b64decode(text) for name, text in data["files"].items()},
+                data["notes"])
+
+
 def collect(submission, lab, declared):
     """({declared file: bytes}, [notes]): the declared files a submission
     holds, and what was ignored or missing."""
@@ -104,16 +133,18 @@ def collect(submission, lab, declared):
         candidates.sort(key=lambda e: (e[0].count("/"), e[0]))
         name, size, read = candidates[0]
         if len(candidates) > 1:
-            notes.append(f"{lab}/{wanted}: {len(candidates)} files could be it; took {name}")
+            notes.append(f"{lab}/{wanted}: {len(candidates)} files could be it; took "
+                         f"{one_line(name[:120])}")
         if size > MAX_FILE_BYTES:
-            notes.append(f"{lab}/{wanted}: {name} is {size} bytes, more than the "
+            notes.append(f"{lab}/{wanted}: {one_line(name[:120])} is {size} bytes, more than the "
                          f"{MAX_FILE_BYTES} a lab file may have; the skeleton was used")
             continue
         taken[wanted] = read()[:MAX_FILE_BYTES]
         used.add(name)
     ignored = sorted(e[0] for e in entries if e[0] not in used)
     if ignored:
-        shown = ", ".join(ignored[:20]) + (f" and {len(ignored) - 20} more" if len(ignored) > 20 else "")
+        shown = ", ".join(one_line(n[:120]) for n in ignored[:20]) + \
+            (f" and {len(ignored) - 20} more" if len(ignored) > 20 else "")
         notes.append(f"ignored (only the declared files {', '.join(declared)} are graded): "
                      f"{shown}")
     return taken, notes
@@ -148,10 +179,8 @@ def grade_one(pristine, lab, submission, results_path, platform="pc", jobs=1, ke
     os.makedirs(work, exist_ok=True)
     started = time.monotonic()
     try:
-        try:
-            files, notes = collect(submission, lab, declared)
-        except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
-            files, notes = {}, [f"the submission could not be read ({error}); nothing was graded"]
+        files, notes = collect_safely(submission, lab, declared)
+        if not files and notes and "could not be read" in notes[0]:
             _write_unreadable(results_path, notes)
             return _summary(submission, results_path, notes, time.monotonic() - started)
         scratch = os.path.join(work, "tree")
@@ -293,10 +322,10 @@ def grade_all(pristine, lab, submissions, out, platform="pc", parallel=None):
     with open(os.path.join(out, "grades.csv"), "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["submission", "score", "max_score", "refused", "verdicts", "notes"])
-        for r in rows:
+        for r in rows:  # one line each, nothing a terminal would act on
             writer.writerow([r["submission"], r["score"], r["max_score"], r["refused"],
                              "; ".join(f"{k} x{v}" for k, v in sorted(r["verdicts"].items())),
-                             " | ".join(r["notes"])])
+                             one_line(clip(" | ".join(r["notes"]), 2000))])
     summary = summarise(rows)
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write(summary + "\n")
@@ -345,6 +374,11 @@ class Progress:
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="keelgrade.submission", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    collect_command = commands.add_parser("collect", help="(internal) read a submission")
+    collect_command.add_argument("--lab", required=True)
+    collect_command.add_argument("--out", required=True)
+    collect_command.add_argument("submission")
+    collect_command.add_argument("declared", nargs="+")
     for name in ("one", "all", "pristine"):
         sub = commands.add_parser(name)
         sub.add_argument("--pristine", required=True, help="the pristine handout tree")
@@ -358,6 +392,17 @@ def main(argv=None):
     commands.choices["all"].add_argument("--folder", help="a folder of submissions")
     commands.choices["all"].add_argument("submissions", nargs="*")
     args = parser.parse_args(argv)
+    if args.command == "collect":
+        import base64
+        try:
+            files, notes = collect(args.submission, args.lab, args.declared)
+        except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
+            files, notes = {}, [f"the submission could not be read ({printable(str(error)[:200])}); "
+                                "nothing of it was graded"]
+        with open(args.out, "w") as f:
+            json.dump({"files": {k: base64.b64encode(v).decode() for k, v in files.items()},
+                       "notes": notes}, f)
+        return 0
     pristine = os.path.abspath(args.pristine)
     if args.command == "pristine":
         prepare_pristine(args.handout, pristine, args.lab, (args.platform,))

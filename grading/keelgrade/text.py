@@ -18,6 +18,12 @@ def printable(text):
                         else f"\\u{ord(m.group()):04x}", text)
 
 
+def one_line(text):
+    """printable(), with line breaks and tabs shown too: for a name or a
+    field that must stay on its line (a file name in grades.csv)."""
+    return printable(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
 def quoted(lines):
     """Lines of student output, printable and behind the gutter."""
     return "\n".join(GUTTER + printable(line) for line in lines)

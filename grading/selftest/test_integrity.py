@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -82,13 +83,17 @@ CHEATS = {
     protocol_emit("PASS", "%s", test);
     protocol_emit("DONE", "1 0");
     kernel_power_off(KEEL_EXIT_SUCCESS);"""),
+    # (Spelled so that the rule against the protocol's words does not catch
+    # it: what is tested is that the command line holds no nonce.)
     "forged with the nonce from the command line": dict(
         head="",
         body=FORGE_STORY + r"""
-    char nonce[64];
-    if (!cmdline_get("keel.nonce", nonce, sizeof(nonce)))
+    char nonce[64], key[] = "keel_nonce";
+    key[4] = '.';
+    if (!cmdline_get(key, nonce, sizeof(nonce)))
         return;
-    kprintf("\n@@keel:%s:PASS:%s\n@@keel:%s:DONE:1 0\n", nonce, test, nonce);
+    kprintf("\n%c%ckeel:%s:PASS:%s\n%c%ckeel:%s:DONE:1 0\n", '@', '@', nonce, test, '@', '@',
+            nonce);
     kernel_power_off(KEEL_EXIT_SUCCESS);"""),
     # A constructor runs before the kernel (on Linux, with the program's
     # arguments): it takes the command line, nonce and all, from the graders'
@@ -136,8 +141,91 @@ __attribute__((constructor)) static void steal(int argc, char **argv)
         while (n < 17 && ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f')))
             n++;
         if (n == 16 && p[16] == 0 && p[-1] == 0)
-            kprintf("\n@@keel:%.16s:PASS:%s\n", p, test);
+            kprintf("\n%c%ckeel:%.16s:PASS:%s\n", '@', '@', p, test);
     }"""),
+    # Found by trying (a red team from the handouts alone):
+    "the frame writer called by name": dict(
+        head="#include <keel/testing.h>",
+        body=FORGE_STORY + r"""
+    void (*emit)(const char *, const char *, ...) = (void *)symbol_address("protocol_emit");
+    if (!emit)
+        return;
+    emit("PASS", "%s", test);
+    emit("DONE", "1 0");
+    kernel_power_off(KEEL_EXIT_SUCCESS);"""),
+    "a frame left on the stack": dict(
+        head="",
+        body=FORGE_STORY + r"""
+    volatile char scratch[8192];
+    char nonce[64];
+    for (size_t i = 0; i + 8 < sizeof(scratch); i++) {
+        if (scratch[i] != '@' || scratch[i + 1] != '@' || scratch[i + 2] != 'k' ||
+            scratch[i + 3] != 'e' || scratch[i + 4] != 'e' || scratch[i + 5] != 'l' ||
+            scratch[i + 6] != ':')
+            continue;
+        size_t n = 0;
+        while (i + 7 + n < sizeof(scratch) && scratch[i + 7 + n] != ':' && n < 63) {
+            nonce[n] = scratch[i + 7 + n];
+            n++;
+        }
+        nonce[n] = 0;
+        if (n >= 8) {
+            kprintf("\n%c%ckeel:%s:PASS:%s\n%c%ckeel:%s:DONE:1 0\n", '@', '@', nonce, test, '@',
+                    '@', nonce);
+            kernel_power_off(KEEL_EXIT_SUCCESS);
+        }
+    }"""),
+    # QEMU keeps its -append string readable through fw_cfg (PC only).
+    "the nonce from the firmware's copy of the command line": dict(
+        head="",
+        body=FORGE_STORY + r"""
+#ifndef KEEL_PLATFORM_LINUX
+    char line[512], nonce[64], key[] = "keel_nonce=";
+    key[4] = '.';
+    io_out16(0x510, 0x14);
+    uint32_t size = io_in8(0x511) | (uint32_t)io_in8(0x511) << 8;
+    io_out16(0x510, 0x15);
+    if (size >= sizeof(line))
+        size = sizeof(line) - 1;
+    for (uint32_t i = 0; i < size; i++)
+        line[i] = (char)io_in8(0x511);
+    line[size] = 0;
+    const char *at = strstr(line, key);
+    if (!at)
+        return;
+    size_t n = 0;
+    for (at += 11; at[n] && at[n] != ' ' && n < 63; n++)
+        nonce[n] = at[n];
+    nonce[n] = 0;
+    kprintf("\n%c%ckeel:%s:PASS:%s\n%c%ckeel:%s:DONE:1 0\n", '@', '@', nonce, test, '@', '@',
+            nonce);
+    kernel_power_off(KEEL_EXIT_SUCCESS);
+#endif"""),
+    # The student's memcpy would see the command line go by at boot (Linux).
+    "a memcpy of the student's own": dict(
+        head=r"""
+static char seen[64];
+void *memcpy(void *to, const void *from, size_t n)
+{
+    const char *f = from;
+    for (size_t i = 0; i + 11 < n && !seen[0]; i++)
+        if (f[i] == 'k' && f[i + 4] == '.' && f[i + 5] == 'n' && f[i + 10] == '=')
+            for (size_t j = 0; i + 11 + j < n && f[i + 11 + j] != ' ' && j < 63; j++)
+                seen[j] = f[i + 11 + j];
+    for (size_t i = 0; i < n; i++)
+        ((char *)to)[i] = f[i];
+    return to;
+}""",
+        body=FORGE_STORY + r"""
+    if (!seen[0])
+        return;
+    kprintf("\n%c%ckeel:%s:PASS:%s\n%c%ckeel:%s:DONE:1 0\n", '@', '@', seen, test, '@', '@', seen);
+    kernel_power_off(KEEL_EXIT_SUCCESS);"""),
+    # Glibc's start-up code calls __gmon_start__ before main (Linux).
+    "code before the kernel through __gmon_start__": dict(
+        head=r"""void __gmon_start__(void);
+void __gmon_start__(void) { kprintf("before the kernel\n"); }""",
+        body=""),
     # 2. A test defined by the student, named as a real one.
     "a KTEST of the student's own": dict(
         head="#include <ktest.h>\nKTEST(buddy_init_takes_every_free_frame) {}\n"
@@ -200,7 +288,8 @@ CLASS_OF = {name: i for i, name in enumerate(CHEATS)}
 def expected_refusal(name):
     """The verdict a cheat must get, or None: it just scores nothing."""
     if name in ("forged through the framework's frame writer",
-                "the runner's FAIL patched after mprotect"):
+                "the runner's FAIL patched after mprotect", "the frame writer called by name",
+                "a memcpy of the student's own", "code before the kernel through __gmon_start__"):
         return "CODE REFUSED"
     if name in ("forged with a nonce a constructor took", "a KTEST of the student's own"):
         return "CODE REFUSED"
@@ -249,7 +338,7 @@ def grade(pristine, files, tmp_path):
     scratch directory)."""
     tree, platform = pristine
     folder = tmp_path / "submission"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for name, text in files.items():
         (folder / name).write_text(text)
     scratch = str(tmp_path / "scratch")
@@ -369,10 +458,37 @@ def object_to_c(obj):
     return '#include "lab2.h"\n__asm__(\n' + body + ");\n"
 
 
-def test_reference_machine_code_is_refused(pristine, shipped_reference, tmp_path):
+ENDBR64, NOP4 = b"\xf3\x0f\x1e\xfa", b"\x0f\x1f\x40\x00"
+REFERENCE_EDITS = {
+    "as shipped": lambda obj: obj,
+    # What a casual cheater does to dodge a hash: the mark every function
+    # starts with becomes a 4-byte nop (no change in behaviour) ...
+    "its endbr64 made nops": lambda obj: _edit_code(obj, lambda data: data.replace(ENDBR64, NOP4)),
+    # ... or the code goes into a section of another name and kind.
+    "in a writable section": lambda obj: _rename_code(obj, ".text.mine", elf.SHF_ALLOC | elf.SHF_WRITE),
+}
+
+
+def _edit_code(obj, edit):
+    for section in obj.sections:
+        if section.code:
+            section.data = edit(section.data)
+    return obj
+
+
+def _rename_code(obj, name, flags):
+    for section in obj.sections:
+        if section.code:
+            section.name, section.flags = name, flags
+    return obj
+
+
+@pytest.mark.parametrize("edit", sorted(REFERENCE_EDITS))
+def test_reference_machine_code_is_refused(pristine, shipped_reference, edit, tmp_path):
     tree, platform = pristine
     members = dict(elf.read_archive(shipped_reference[platform]))
-    files = {name: object_to_c(members[f"{name}.o"]) for name in ("buddy.c", "pagetable.c")}
+    files = {name: object_to_c(REFERENCE_EDITS[edit](members[f"{name}.o"]))
+             for name in ("buddy.c", "pagetable.c")}
     results, summary, scratch = grade(pristine, files, tmp_path)
     assert results["score"] == 0 and summary["refused"] == "REFERENCE CODE SUBMITTED", \
         (summary, json.dumps(results)[:3000])
@@ -406,12 +522,16 @@ def test_compiling_cannot_read_host_files(pristine, tmp_path, tmp_path_factory):
     assert_nothing_left(scratch)
 
 
-def test_including_dev_zero_ends_quickly(pristine, tmp_path):
-    files = {"buddy.c": '#include "/dev/zero"\n' + BUDDY % dict(head="", body=""),
+@pytest.mark.parametrize("endless", ["/dev/zero", "/dev/fd/1", "/proc/self/fd/1"])
+def test_including_endless_files_ends_quickly(pristine, endless, tmp_path):
+    """Endless or blocking input to the compiler: the build ends, with an
+    error, in bounded time (the compiler's output is a file, not a pipe it
+    could wait on; the build has a memory and a wall-clock limit)."""
+    files = {"buddy.c": f'#include "{endless}"\n' + BUDDY % dict(head="", body=""),
              "pagetable.c": PAGETABLE}
     results, summary, scratch = grade(pristine, files, tmp_path)
     assert results["score"] == 0 and "did not compile" in json.dumps(results)
-    assert summary["seconds"] < 120, summary
+    assert summary["seconds"] < 150, summary
     assert_nothing_left(scratch)
 
 
@@ -422,6 +542,7 @@ static void attack(void)
     /* Files: overwrite the graders, drop a file next to the results. */
     long fd = raw_syscall(2, (long)"%(grader)s", 01 | 01000, 0);
     kprintf("open grader: %%ld\n", fd);
+    kprintf("create at the root: %%ld\n", raw_syscall(2, (long)"/stolen", 01 | 0100, 0644));
     fd = raw_syscall(2, (long)"%(dropped)s", 01 | 0100, 0644);
     kprintf("create file: %%ld\n", fd);
     if (fd >= 0)
@@ -457,6 +578,7 @@ def test_kernel_cannot_reach_the_host(pristine, tmp_path):
     if platform == "linux":
         text = json.dumps(results)
         assert "made Linux system call 41" in text, text[:3000]   # socket: blocked
+        assert "create at the root: -30" in text, text[:3000]     # EROFS
         assert "KERNEL PANIC" in kinds
     assert_nothing_left(scratch)
 
@@ -516,3 +638,35 @@ def test_timeouts_come_from_the_framework_and_have_a_ceiling(tmp_path):
     from keelgrade import calibration
     assert "/calibration/" in calibration.known_good_kernel(ROOT, LAB, "pc")
     assert calibration.timeout_for(1000.0, 50) == calibration.CEILING_SECONDS
+
+
+# ---- an address learned from one build ----------------------------------------------------------
+def test_an_address_from_another_build_is_wrong(pristine, tmp_path):
+    """The frame writer called at the address it has in the student's own
+    build of the handout: each build directory lays the framework out anew."""
+    from keelgrade.build import build_kernel
+    tree, platform = pristine
+    graders = os.path.join(tree, "build", LAB, "student" + ("-linux" if platform == "linux" else ""),
+                           "kernel.elf")
+
+    def protocol_emit_in(elf_path):
+        table = subprocess.run(["nm", elf_path], capture_output=True, text=True).stdout
+        return next(l.split()[0] for l in table.splitlines() if l.endswith(" protocol_emit"))
+
+    mine = tmp_path / "mine"
+    address = protocol_emit_in(graders)
+    for _ in range(3):  # one layout in 4096 repeats
+        shutil.rmtree(mine, ignore_errors=True)
+        shutil.copytree(tree, mine, ignore=shutil.ignore_patterns("build"))
+        address = protocol_emit_in(build_kernel(str(mine), LAB, platform=platform).elf)
+        if address != protocol_emit_in(graders):
+            break
+    body = FORGE_STORY + f"""
+    void (*emit)(const char *, const char *, ...) = (void (*)(const char *, const char *, ...))0x{address}ul;
+    emit("PASS", "%s", test);
+    emit("DONE", "1 0");
+    kernel_power_off(KEEL_EXIT_SUCCESS);"""
+    results, _, scratch = grade(pristine, {"buddy.c": BUDDY % dict(head="", body=body),
+                                           "pagetable.c": PAGETABLE}, tmp_path / "graded")
+    assert results["score"] == 0, json.dumps(results)[:3000]
+    assert_nothing_left(scratch)

@@ -157,3 +157,41 @@ def test_the_declared_files_are_what_the_readme_says():
         files = submission.declared_files(ROOT, lab)
         assert files, lab
         assert f"| {lab} | `{' '.join(files)}` |" in readme, lab
+
+
+def test_an_archive_bomb_is_refused_in_bounded_memory(tmp_path):
+    """A 1 MB .tar.gz whose first header claims a 1.2 GiB file name: it is
+    read in a child process with a memory limit, and refused."""
+    import gzip
+    import time
+    path = tmp_path / "bomb.tar.gz"
+    size = 1200 << 20
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        header = tarfile.TarInfo("././@LongLink")
+        header.type, header.size = tarfile.GNUTYPE_LONGNAME, size
+        out.write(header.tobuf(format=tarfile.GNU_FORMAT)[:512])
+        chunk = b"A" * (1 << 20)
+        for _ in range(size >> 20):
+            out.write(chunk)
+        out.write(b"\0" * 1024)
+    start = time.monotonic()
+    taken, notes = submission.collect_safely(str(path), LAB, list(FILES))
+    assert taken == {} and "could not be read" in notes[0], notes
+    assert time.monotonic() - start < submission.COLLECT_SECONDS
+
+
+def test_file_names_cannot_forge_lines_of_grades_csv(tmp_path):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "dave.zip", "w") as archive:
+        archive.writestr('x"\nbob,100,100,,,\n\x1b[2Jnotes.txt', "hello")
+    tree = tmp_path / "pristine"
+    subprocess.run(["make", "--no-print-directory", "-s", "handout", f"LAB={LAB}",
+                    f"HANDOUT={tmp_path}/h.tar.gz"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    submission.prepare_pristine(str(tmp_path / "h.tar.gz"), str(tree), LAB)
+    submission.grade_all(str(tree), LAB, submission.submissions_in(str(folder)), str(tmp_path / "out"))
+    raw = (tmp_path / "out" / "grades.csv").read_bytes()
+    assert b"\x1b" not in raw and raw.count(b"\n") == 2, raw
+    with open(tmp_path / "out" / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["submission"] for r in rows] == ["dave"] and rows[0]["score"] == "0"

@@ -28,9 +28,6 @@ bool symbol_lookup(uintptr_t addr, struct symbol_info *out);
  * was allocated, freed or called from. Any context. */
 const char *symbol_describe(uintptr_t site, char *buf, size_t size);
 
-/* Return the address of the function called `name`, or 0 if there is none. */
-uintptr_t symbol_address(const char *name);
-
 /* Print a backtrace starting from frame pointer `rbp` (0: the caller's frame),
  * one line per frame: "#N 0xADDR function+0xOFF (file:line)". Stops at the
  * end of the stack, at a frame pointer outside it, or after 32 frames. This is
