@@ -23,7 +23,7 @@ noise with every core busy (pytest -n auto); FACTOR covers machines where
 emulation itself is slow (CI runners, laptops on battery).
 
 Parallel workers (pytest-xdist) share one measurement through
-build/.calibration.json, taken under a lock; it is reused for MAX_AGE_SECONDS
+build/.calibration-PLATFORM.json, taken under a lock; it is reused for MAX_AGE_SECONDS
 if it was made on the same host with the same QEMU and kernel. If the
 measurement fails (no known-good kernel builds, say), FALLBACK_SECONDS is used
 and the reason is kept in `last_problem` (shown by make doctor)."""
@@ -35,7 +35,7 @@ import socket
 import tempfile
 import time
 
-from .build import BuildError, build_kernel
+from .build import BuildError, Kernel, build_kernel, variant_name
 from .runner import QEMU, QemuMissing, boot
 
 FLOOR_SECONDS = 8.0
@@ -92,21 +92,24 @@ def boot_seconds(root, lab, platform="pc"):
 
 def _shared_measurement(root, lab, platform="pc"):
     global last_problem
-    name = ".calibration.json" if platform == "pc" else f".calibration-{platform}-{lab}.json"
-    path = os.path.join(root, "build", name)
+    path = os.path.join(root, "build", f".calibration-{platform}.json")
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            kernel = known_good_kernel(root, lab, platform)
-            key = _key(kernel)
+            # A measurement of the kernel as built is good without building
+            # it again (the key holds its time stamp).
+            built = Kernel(root, "calibration", variant_name(True, False, platform)).elf
             try:
                 with open(path) as f:
                     cached = json.load(f)
-                if cached["key"] == key and time.time() - cached["when"] < MAX_AGE_SECONDS:
+                if os.path.exists(built) and cached["key"] == _key(built) and \
+                        time.time() - cached["when"] < MAX_AGE_SECONDS:
                     return cached["seconds"]
             except (OSError, ValueError, KeyError, TypeError):
                 pass
+            kernel = known_good_kernel(root, lab, platform)
+            key = _key(kernel)
             seconds = measure(kernel)
             with open(path + ".tmp", "w") as f:
                 json.dump({"seconds": seconds, "when": time.time(), "key": key}, f)

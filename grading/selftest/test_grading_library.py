@@ -121,7 +121,8 @@ def test_failed_calibration_falls_back(tmp_path, monkeypatch):
 
 
 def test_calibration_is_shared_through_a_file(tmp_path, monkeypatch):
-    kernel = tmp_path / "kernel.elf"
+    kernel = tmp_path / "build" / "calibration" / "solution" / "kernel.elf"
+    kernel.parent.mkdir(parents=True)
     kernel.write_text("x")
     calls = []
     monkeypatch.setattr(calibration, "known_good_kernel", lambda root, lab, platform="pc": str(kernel))
@@ -131,7 +132,7 @@ def test_calibration_is_shared_through_a_file(tmp_path, monkeypatch):
     monkeypatch.setattr(calibration, "_measured", {})  # another worker process
     assert calibration.boot_seconds(str(tmp_path), "lab") == 0.25
     assert len(calls) == 1
-    assert json.loads((tmp_path / "build" / ".calibration.json").read_text())["seconds"] == 0.25
+    assert json.loads((tmp_path / "build" / ".calibration-pc.json").read_text())["seconds"] == 0.25
 
 
 def test_results_json_is_gradescope_format(tmp_path):
