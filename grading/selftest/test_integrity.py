@@ -42,6 +42,15 @@ void buddy_get_stats(struct buddy_stats *stats)
     for (unsigned order = 0; order <= FRAME_MAX_ORDER; order++)
         stats->free_blocks[order] = 0;
 }
+/* A consistent story for the running test, with the nonce a cheat found
+ * (spelled so that the rule against the protocol's words does not see it). */
+__attribute__((unused)) static void forge(const char *nonce, const char *test)
+{
+    kprintf("\n%%c%%ckeel:%%s:PASS:%%s\n%%c%%ckeel:%%s:DONE:1 0\n", '@', '@', nonce, test, '@', '@',
+            nonce);
+    kernel_power_off(KEEL_EXIT_SUCCESS);
+}
+
 /* Cheats read memory that is not theirs: AddressSanitizer would object. */
 __attribute__((no_sanitize("address"))) void lab2_cheat(void)
 {
@@ -92,9 +101,7 @@ CHEATS = {
     key[4] = '.';
     if (!cmdline_get(key, nonce, sizeof(nonce)))
         return;
-    kprintf("\n%c%ckeel:%s:PASS:%s\n%c%ckeel:%s:DONE:1 0\n", '@', '@', nonce, test, '@', '@',
-            nonce);
-    kernel_power_off(KEEL_EXIT_SUCCESS);"""),
+    forge(nonce, test);"""),
     # A constructor runs before the kernel (on Linux, with the program's
     # arguments): it takes the command line, nonce and all, from the graders'
     # pipe (and puts it back), for the lab code to forge a consistent story.
@@ -170,9 +177,7 @@ __attribute__((constructor)) static void steal(int argc, char **argv)
         }
         nonce[n] = 0;
         if (n >= 8) {
-            kprintf("\n%c%ckeel:%s:PASS:%s\n%c%ckeel:%s:DONE:1 0\n", '@', '@', nonce, test, '@',
-                    '@', nonce);
-            kernel_power_off(KEEL_EXIT_SUCCESS);
+            forge(nonce, test);
         }
     }"""),
     # QEMU keeps its -append string readable through fw_cfg (PC only).
@@ -197,9 +202,7 @@ __attribute__((constructor)) static void steal(int argc, char **argv)
     for (at += 11; at[n] && at[n] != ' ' && n < 63; n++)
         nonce[n] = at[n];
     nonce[n] = 0;
-    kprintf("\n%c%ckeel:%s:PASS:%s\n%c%ckeel:%s:DONE:1 0\n", '@', '@', nonce, test, '@', '@',
-            nonce);
-    kernel_power_off(KEEL_EXIT_SUCCESS);
+    forge(nonce, test);
 #endif"""),
     # The student's memcpy would see the command line go by at boot (Linux).
     "a memcpy of the student's own": dict(
@@ -219,8 +222,7 @@ void *memcpy(void *to, const void *from, size_t n)
         body=FORGE_STORY + r"""
     if (!seen[0])
         return;
-    kprintf("\n%c%ckeel:%s:PASS:%s\n%c%ckeel:%s:DONE:1 0\n", '@', '@', seen, test, '@', '@', seen);
-    kernel_power_off(KEEL_EXIT_SUCCESS);"""),
+    forge(seen, test);"""),
     # Glibc's start-up code calls __gmon_start__ before main (Linux).
     "code before the kernel through __gmon_start__": dict(
         head=r"""void __gmon_start__(void);
