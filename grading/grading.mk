@@ -43,7 +43,7 @@ grade: deps-boot
 	$(SANDBOX_SETTING) $(PYTHON) -m pytest $(GRADE_FILE) $(GRADE_OPTIONS) -n $(JOBS) -q $$tb
 
 doctor:
-	@$(HOST_PYTHON) grading/keelgrade/doctor.py --python $(PYTHON) --lab $(LAB)
+	@$(HOST_PYTHON) grading/keelgrade/doctor.py --python $(PYTHON)
 
 # ---- grading a class ------------------------------------------------------------------------
 GRADES ?= dist/$(LAB)-grades

@@ -46,13 +46,13 @@ MAX_AGE_SECONDS = 1800
 FALLBACK_SECONDS = 1.0   # used when calibration is impossible: gives 30 s timeouts
 
 last_problem = None
-_measured = {}   # (root, lab) -> seconds, in this process
+_measured = {}   # (root, platform) -> seconds, in this process
 
 
-def known_good_kernel(root, lab, platform="pc"):
+def known_good_kernel(root, platform="pc"):
     """The calibration kernel (labs/calibration: the framework and the test
     runner, no lab code), in the tree and in every handout: what the student
-    writes never sets the timeouts. (`lab` is kept for the cache's name.)"""
+    writes never sets the timeouts, and every lab shares the measurement."""
     return build_kernel(root, "calibration", solution=True, platform=platform).elf
 
 
@@ -83,14 +83,14 @@ def _key(kernel_elf):
     return f"{socket.gethostname()}|{os.cpu_count()}|{qemu}@{qemu_stamp}|{kernel_elf}@{stamp}"
 
 
-def boot_seconds(root, lab, platform="pc"):
+def boot_seconds(root, platform="pc"):
     """The calibrated boot time, measured once and shared through build/."""
-    if (root, lab, platform) not in _measured:
-        _measured[(root, lab, platform)] = _shared_measurement(root, lab, platform)
-    return _measured[(root, lab, platform)]
+    if (root, platform) not in _measured:
+        _measured[(root, platform)] = _shared_measurement(root, platform)
+    return _measured[(root, platform)]
 
 
-def _shared_measurement(root, lab, platform="pc"):
+def _shared_measurement(root, platform="pc"):
     global last_problem
     path = os.path.join(root, "build", f".calibration-{platform}.json")
     try:
@@ -108,7 +108,7 @@ def _shared_measurement(root, lab, platform="pc"):
                     return cached["seconds"]
             except (OSError, ValueError, KeyError, TypeError):
                 pass
-            kernel = known_good_kernel(root, lab, platform)
+            kernel = known_good_kernel(root, platform)
             key = _key(kernel)
             seconds = measure(kernel)
             with open(path + ".tmp", "w") as f:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make doctor: check this machine's set-up for Keel and say exactly what to fix.
 
-    doctor.py [--python /usr/bin/python3] [--lab lab1-boot] [--root DIR]
+    doctor.py [--python /usr/bin/python3] [--root DIR]
 
 Checks the tools (compiler, binutils, make, QEMU 7 or newer, GRUB, xorriso,
 mtools, Bochs, gdb, pytest with xdist and pexpect for the Python that runs
@@ -141,12 +141,12 @@ def check_sandbox(doc):
                "network): student code is built and run inside it")
 
 
-def check_boot(doc, root, lab):
+def check_boot(doc, root):
     """Build the known-good kernel and boot it; report READY and DONE."""
     from keelgrade import build, calibration, runner
     print("Booting a known-good kernel in QEMU:")
     try:
-        elf = calibration.known_good_kernel(root, lab)
+        elf = calibration.known_good_kernel(root)
     except build.BuildError as error:
         doc.problem("the known-good kernel does not build:\n" + str(error),
                     "read the compiler errors above; if they name missing programs, fix those "
@@ -183,10 +183,8 @@ def check_boot(doc, root, lab):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default="/usr/bin/python3")
-    parser.add_argument("--lab", default="")
     parser.add_argument("--root", default=os.path.dirname(GRADING))
     args = parser.parse_args(argv)
-    lab = args.lab if args.lab and args.lab != "complete" else "lab1-boot"
     root = os.path.abspath(args.root)
 
     doc = Doctor()
@@ -195,7 +193,7 @@ def main(argv=None):
     check_sandbox(doc)
     build_tools = all(shutil.which(c) for c in ("gcc", "ld", "make", "qemu-system-x86_64"))
     if build_tools:
-        check_boot(doc, root, lab)
+        check_boot(doc, root)
     else:
         doc.note("not booting a kernel until the compiler, make and QEMU are installed")
 

@@ -33,7 +33,7 @@ class Lab:
 
     def timeout(self, multiplier=1.0):
         return calibration.timeout_for(
-            calibration.boot_seconds(self.root, self.name, self.platform), multiplier)
+            calibration.boot_seconds(self.root, self.platform), multiplier)
 
     def run_ktest(self, name, workdir, multiplier=1.0, cmdline=None):
         """Boot with keel.test=name; return (verdict, transcript, machine)."""

@@ -112,11 +112,11 @@ def test_timeouts_scale_and_have_a_floor():
 
 
 def test_failed_calibration_falls_back(tmp_path, monkeypatch):
-    def broken(root, lab, platform="pc"):
+    def broken(root, platform="pc"):
         raise build.BuildError("no compiler")
     monkeypatch.setattr(calibration, "known_good_kernel", broken)
     monkeypatch.setattr(calibration, "_measured", {})
-    assert calibration.boot_seconds(str(tmp_path), "lab1-boot") == calibration.FALLBACK_SECONDS
+    assert calibration.boot_seconds(str(tmp_path)) == calibration.FALLBACK_SECONDS
     assert "no compiler" in calibration.last_problem
 
 
@@ -125,12 +125,12 @@ def test_calibration_is_shared_through_a_file(tmp_path, monkeypatch):
     kernel.parent.mkdir(parents=True)
     kernel.write_text("x")
     calls = []
-    monkeypatch.setattr(calibration, "known_good_kernel", lambda root, lab, platform="pc": str(kernel))
+    monkeypatch.setattr(calibration, "known_good_kernel", lambda root, platform="pc": str(kernel))
     monkeypatch.setattr(calibration, "measure", lambda elf: calls.append(elf) or 0.25)
     monkeypatch.setattr(calibration, "_measured", {})
-    assert calibration.boot_seconds(str(tmp_path), "lab") == 0.25
+    assert calibration.boot_seconds(str(tmp_path)) == 0.25
     monkeypatch.setattr(calibration, "_measured", {})  # another worker process
-    assert calibration.boot_seconds(str(tmp_path), "lab") == 0.25
+    assert calibration.boot_seconds(str(tmp_path)) == 0.25
     assert len(calls) == 1
     assert json.loads((tmp_path / "build" / ".calibration-pc.json").read_text())["seconds"] == 0.25
 

@@ -638,7 +638,7 @@ def test_grading_stays_bounded(pristine, skeleton, name, tmp_path):
 
 def test_timeouts_come_from_the_framework_and_have_a_ceiling(tmp_path):
     from keelgrade import calibration
-    assert "/calibration/" in calibration.known_good_kernel(ROOT, LAB, "pc")
+    assert "/calibration/" in calibration.known_good_kernel(ROOT, "pc")
     assert calibration.timeout_for(1000.0, 50) == calibration.CEILING_SECONDS
 
 
