@@ -1,7 +1,6 @@
 """make handout: what a student receives builds and grades on its own, with
 the prebuilt framework (and other labs' prebuilt reference solutions) and
 without any framework or solution source."""
-import fcntl
 import glob
 import os
 import re
@@ -16,17 +15,12 @@ LABS = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.jo
 
 
 @pytest.fixture(scope="module", params=LABS)
-def handout(request, tmp_path_factory):
+def handout(request, tmp_path_factory, tree_make):
     lab = request.param
     where = tmp_path_factory.mktemp(f"handout-{lab}")
     archive = str(where / f"{lab}-handout.tar.gz")
-    # Parallel workers may build the same lab's handout: its kernels are built
-    # in the shared build/ tree, one make at a time (the graders' lock).
-    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
-    with open(os.path.join(ROOT, "build", ".grading.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run(["make", "--no-print-directory", "-s", "handout", f"LAB={lab}",
-                        f"HANDOUT={archive}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    tree_make("-s", "handout", f"LAB={lab}", f"HANDOUT={archive}", check=True,
+              stdout=subprocess.DEVNULL)
     with tarfile.open(archive) as tar:
         names = tar.getnames()
         tar.extractall(where)

@@ -7,7 +7,6 @@ leave no process or file behind outside its scratch directory.
 
 The cheats are written as a student would from the handout alone: a lab 2
 "solution" whose every function first calls cheat()."""
-import fcntl
 import json
 import os
 import re
@@ -299,30 +298,27 @@ def expected_refusal(name):
 
 
 # ---- the pristine handout, and grading a submission in it ---------------------------------
-def _handout(lab, tmp_path_factory):
+def _handout(lab, tmp_path_factory, tree_make):
     where = tmp_path_factory.mktemp(f"pristine-{lab}")
     archive = str(where / f"{lab}.tar.gz")
-    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
-    with open(os.path.join(ROOT, "build", ".grading.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run(["make", "--no-print-directory", "-s", "handout", f"LAB={lab}",
-                        f"HANDOUT={archive}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    tree_make("-s", "handout", f"LAB={lab}", f"HANDOUT={archive}", check=True,
+              stdout=subprocess.DEVNULL)
     return archive, where
 
 
 @pytest.fixture(scope="module", params=PLATFORMS)
-def pristine(request, tmp_path_factory):
+def pristine(request, tmp_path_factory, tree_make):
     platform = request.param
-    archive, where = _handout(LAB, tmp_path_factory)
+    archive, where = _handout(LAB, tmp_path_factory, tree_make)
     tree = str(where / "tree")
     submission.prepare_pristine(archive, tree, LAB, (platform,))
     return tree, platform
 
 
 @pytest.fixture(scope="module")
-def shipped_reference(tmp_path_factory):
+def shipped_reference(tmp_path_factory, tree_make):
     """Lab 2's prebuilt reference as lab 5's handout ships it (per platform)."""
-    archive, where = _handout("lab5-user", tmp_path_factory)
+    archive, where = _handout("lab5-user", tmp_path_factory, tree_make)
     found = {}
     with tarfile.open(archive) as tar:
         for member in tar.getmembers():

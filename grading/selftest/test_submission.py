@@ -53,11 +53,10 @@ def samples(tmp_path_factory):
     return folder
 
 
-def test_grade_all_grades_a_folder(samples, tmp_path):
+def test_grade_all_grades_a_folder(samples, tmp_path, tree_make):
     grades = tmp_path / "grades"
-    run = subprocess.run(["make", "--no-print-directory", "grade-all", f"LAB={LAB}",
-                          f"SUBMISSIONS={samples}", f"GRADES={grades}"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=900)
+    run = tree_make("grade-all", f"LAB={LAB}", f"SUBMISSIONS={samples}", f"GRADES={grades}",
+                    capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     with open(grades / "grades.csv") as f:
         rows = {row["submission"]: row for row in csv.DictReader(f)}
@@ -73,11 +72,10 @@ def test_grade_all_grades_a_folder(samples, tmp_path):
     assert "3/3 graded (1 refused)" in run.stderr, run.stderr[-2000:]
 
 
-def test_gradescope_autograder(samples, tmp_path):
+def test_gradescope_autograder(samples, tmp_path, tree_make):
     """make gradescope's zip, set up and run as Gradescope would, against a
     simulated /autograder root."""
-    run = subprocess.run(["make", "--no-print-directory", "gradescope", f"LAB={LAB}"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
+    run = tree_make("gradescope", f"LAB={LAB}", capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     root = tmp_path / "autograder"
     source = root / "source"
@@ -180,14 +178,14 @@ def test_an_archive_bomb_is_refused_in_bounded_memory(tmp_path):
     assert time.monotonic() - start < submission.COLLECT_SECONDS
 
 
-def test_file_names_cannot_forge_lines_of_grades_csv(tmp_path):
+def test_file_names_cannot_forge_lines_of_grades_csv(tmp_path, tree_make):
     folder = tmp_path / "submissions"
     folder.mkdir()
     with zipfile.ZipFile(folder / "dave.zip", "w") as archive:
         archive.writestr('x"\nbob,100,100,,,\n\x1b[2Jnotes.txt', "hello")
     tree = tmp_path / "pristine"
-    subprocess.run(["make", "--no-print-directory", "-s", "handout", f"LAB={LAB}",
-                    f"HANDOUT={tmp_path}/h.tar.gz"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    tree_make("-s", "handout", f"LAB={LAB}", f"HANDOUT={tmp_path}/h.tar.gz", check=True,
+              stdout=subprocess.DEVNULL)
     submission.prepare_pristine(str(tmp_path / "h.tar.gz"), str(tree), LAB)
     submission.grade_all(str(tree), LAB, submission.submissions_in(str(folder)), str(tmp_path / "out"))
     raw = (tmp_path / "out" / "grades.csv").read_bytes()
