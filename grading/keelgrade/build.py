@@ -6,8 +6,6 @@ or the rule of keelgrade/rules.py that the lab code broke."""
 import fcntl
 import os
 import re
-import signal
-import subprocess
 import sys
 
 from . import sandbox
@@ -113,18 +111,11 @@ def _run_build(root, args):
     as a CPU one."""
     log_path = os.path.join(root, "build", f".build-{os.getpid()}.log")
     with open(log_path, "w+b") as log:
-        process = subprocess.Popen(sandbox.build_command(root, args), cwd=root,
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True,
-                                   preexec_fn=sandbox.limiter(sandbox.BUILD_LIMITS))
-        try:
-            returncode = process.wait(timeout=BUILD_SECONDS)
-            late = ""
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            returncode = process.wait()
-            late = (f"\nmake: the build took more than {BUILD_SECONDS} s and was stopped (is "
-                    "the compiler reading something endless?)")
+        returncode, killed = sandbox.run_with_deadline(
+            sandbox.build_command(root, args), BUILD_SECONDS, log, cwd=root,
+            preexec_fn=sandbox.limiter(sandbox.BUILD_LIMITS))
+        late = (f"\nmake: the build took more than {BUILD_SECONDS} s and was stopped (is the "
+                "compiler reading something endless?)") if killed else ""
         size = log.seek(0, os.SEEK_END)
         log.seek(max(0, size - MAX_BUILD_OUTPUT))
         output = log.read().decode(errors="replace") + late

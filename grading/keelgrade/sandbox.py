@@ -31,6 +31,7 @@ import functools
 import os
 import resource
 import shutil
+import signal
 import subprocess
 
 BWRAP = "bwrap"
@@ -156,3 +157,16 @@ def run_command(kernel_dir, info_fd, read_only=()):
     for path in read_only:
         args += ["--ro-bind", os.path.abspath(path), os.path.abspath(path)]
     return args + READ_ONLY_ROOT
+
+
+def run_with_deadline(command, seconds, output, **options):
+    """Run `command` in a session of its own, its output into the open file
+    `output`; past `seconds` of wall-clock time, kill it and everything it
+    started. (exit status, whether it was killed)."""
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output,
+                               stderr=subprocess.STDOUT, start_new_session=True, **options)
+    try:
+        return process.wait(timeout=seconds), False
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.wait(), True

@@ -22,7 +22,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -31,6 +30,8 @@ import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
+from . import sandbox
+from .build import build_kernel
 from .text import clip, one_line, printable
 
 MAX_FILE_BYTES = 512 << 10        # one declared file
@@ -97,7 +98,6 @@ def collect_safely(submission, lab, declared):
     submission is the student's, and an archive can be built to blow up
     whatever parses it."""
     import base64
-    from . import sandbox
     with tempfile.TemporaryDirectory(prefix="keel-collect-") as work:
         out = os.path.join(work, "collected.json")
         command = [sys.executable, "-m", "keelgrade.submission", "collect", "--lab", lab,
@@ -169,8 +169,7 @@ def prepare(pristine, scratch, lab, files):
                 os.unlink(os.path.join(top, name))
 
 
-def grade_one(pristine, lab, submission, results_path, platform="pc", jobs=1, keep=None,
-              work=None):
+def grade_one(pristine, lab, submission, results_path, platform="pc", work=None):
     """Grade `submission`; write its results.json; return a summary dict.
     `work`: the scratch directory to use (a fresh temporary one by default),
     removed afterwards."""
@@ -189,20 +188,13 @@ def grade_one(pristine, lab, submission, results_path, platform="pc", jobs=1, ke
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                    f"grading/test_{lab.replace('-', '_')}.py", f"--lab={lab}",
                    f"--platform={platform}", f"--results={os.path.abspath(results_path)}",
-                   "-q", "-n", str(jobs if jobs > 1 else 0), "--tb=no"]
+                   "-q", "-n", "0", "--tb=no"]
         os.makedirs(os.path.dirname(os.path.abspath(results_path)), exist_ok=True)
         with open(log, "wb") as out:
-            process = subprocess.Popen(command, cwd=scratch, stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
-            try:
-                process.wait(timeout=SUBMISSION_SECONDS)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                notes.append(f"grading took more than {SUBMISSION_SECONDS} s and was stopped")
+            _, killed = sandbox.run_with_deadline(command, SUBMISSION_SECONDS, out, cwd=scratch)
+        if killed:
+            notes.append(f"grading took more than {SUBMISSION_SECONDS} s and was stopped")
         _add_notes(results_path, notes, log)
-        if keep:
-            shutil.copytree(scratch, keep, symlinks=True, dirs_exist_ok=True)
         return _summary(submission, results_path, notes, time.monotonic() - started)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -269,7 +261,6 @@ def prepare_pristine(handout, dest, lab, platforms=("pc",)):
     `dest` and build what every submission's build can start from: the
     skeleton's kernel (so the objects of everything but the lab code exist)
     and the calibration kernel."""
-    from .build import build_kernel
     if handout:
         shutil.rmtree(dest, ignore_errors=True)
         unpack = dest + ".unpack"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .integrity import story_problem
 from .protocol import EXCEPTION_MARKER, PANIC_MARKER
+from .seeded import first_difference
 from .text import clip, printable, quoted
 
 PASS = "pass"
@@ -204,7 +205,6 @@ def judge_answers(verdict, transcript, test, seed, expected):
     grader computed for `seed`."""
     if not verdict.passed:
         return verdict
-    from .seeded import first_difference
     got = transcript.answers(test)
     difference = first_difference(got, [line.strip() for line in expected])
     if difference is None:

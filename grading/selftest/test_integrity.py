@@ -290,9 +290,8 @@ def expected_refusal(name):
     """The verdict a cheat must get, or None: it just scores nothing."""
     if name in ("forged through the framework's frame writer",
                 "the runner's FAIL patched after mprotect", "the frame writer called by name",
-                "a memcpy of the student's own", "code before the kernel through __gmon_start__"):
-        return "CODE REFUSED"
-    if name in ("forged with a nonce a constructor took", "a KTEST of the student's own"):
+                "a memcpy of the student's own", "code before the kernel through __gmon_start__",
+                "forged with a nonce a constructor took", "a KTEST of the student's own"):
         return "CODE REFUSED"
     return None
 

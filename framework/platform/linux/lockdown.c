@@ -12,7 +12,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include <keel/kprintf.h>
 #include <keel/panic.h>
 
 #include "../../core/internal.h"
