@@ -71,6 +71,8 @@ bool serial_interrupt_handler(struct trap_frame *frame);
 #define SYS_BREAKPOINTS  2 /* breakpoint_count() */
 #define SYS_NEGATE       3 /* -a0 */
 
+/* A system call's implementation: the six argument registers in, the
+ * result (or a negative error number) out. */
 typedef long (*syscall_handler_t)(long a0, long a1, long a2, long a3, long a4, long a5);
 
 /* Indexed by system-call number (syscall_table.c). */

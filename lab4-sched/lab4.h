@@ -39,6 +39,8 @@ void wait_wake_all(struct wait_queue *queue);
 
 /* ---- sync.c: mutex and semaphore ---------------------------------------- */
 
+/* A sleeping lock: a thread that finds it taken waits in `waiters`. The
+ * caller owns the struct (set it up with mutex_init); its fields are yours. */
 struct mutex {
     struct spinlock lock; /* protects the fields below */
     bool locked;
@@ -55,6 +57,8 @@ void mutex_lock(struct mutex *mutex);
 /* Release the mutex (the caller must hold it) and wake one waiter. */
 void mutex_unlock(struct mutex *mutex);
 
+/* A counting semaphore: `count` free units, threads waiting for one in
+ * `waiters`. The caller owns the struct (semaphore_init). */
 struct semaphore {
     struct spinlock lock;
     long count;
@@ -101,6 +105,7 @@ extern const struct scheduler_ops rr_scheduler;
 
 /* ---- mlfq.c: multi-level feedback queue ----------------------------------- */
 
+/* The number of levels, 0 (highest priority) to MLFQ_LEVELS - 1. */
 #define MLFQ_LEVELS 4
 /* Quantum at level k: MLFQ_BASE_QUANTUM << k ticks. */
 #define MLFQ_BASE_QUANTUM 2

@@ -32,6 +32,8 @@ struct elf_info {
  * is not such an executable, -ENOMEM. */
 int elf_load(phys_addr_t root, const void *image, size_t size, struct elf_info *info);
 
+/* Where a process's stack ends (one page below USER_SPACE_END) and how many
+ * pages stack_setup maps below it. */
 #define USER_STACK_TOP   0x00007ffffffff000ul
 #define USER_STACK_PAGES 16
 
@@ -47,11 +49,17 @@ uintptr_t stack_setup(phys_addr_t root, const char *const argv[], const char *co
 
 /* ---- process.c ------------------------------------------------------------ */
 
+/* The size of the process table, and room for a process's name (NUL
+ * included). */
 #define PROCESS_MAX      32
 #define PROCESS_NAME_MAX 32
 
+/* A table entry is free, a live process, or a process that has ended and
+ * waits for its parent's wait4. */
 enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ZOMBIE };
 
+/* A user process: one thread in its own address space. process.c owns every
+ * struct process (a table of PROCESS_MAX); an entry is reused once reaped. */
 struct process {
     int pid; /* 1, 2, …; never reused while the kernel runs */
     enum process_state state;

@@ -22,6 +22,8 @@
 
 #include <keel/types.h>
 
+/* One registered test: what KTEST places in the keel_tests section for the
+ * runner to find (name, function, and where it is defined). */
 struct ktest {
     const char *name;
     void (*run)(void);
@@ -29,6 +31,8 @@ struct ktest {
     int line;
 };
 
+/* Define a test: KTEST(buddy_splits) { ... }. Its name is the boot argument
+ * keel.test=buddy_splits; it passes when the body returns. */
 #define KTEST(test_name)                                                                           \
     static void ktest_fn_##test_name(void);                                                        \
     static const struct ktest ktest_desc_##test_name                                               \
@@ -40,6 +44,7 @@ struct ktest {
 KEEL_NORETURN void ktest_fail_at(const char *file, int line, const char *fmt, ...)
     KEEL_PRINTF(3, 4);
 
+/* KT_FAIL("got %d", n): ktest_fail_at with the caller's file and line. */
 #define KT_FAIL(...) ktest_fail_at(__FILE__, __LINE__, __VA_ARGS__)
 
 /* Fail with the reason unless `cond` holds. */

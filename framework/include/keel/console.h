@@ -14,6 +14,8 @@
  * serial console, because both would write to the same wire. */
 #define CONSOLE_REPLACES_EARLY 0x1u
 
+/* An output (and optionally input) device that kprintf writes to. The driver
+ * owns the struct and keeps it alive while it is registered. */
 struct console {
     /* Short name for messages, e.g. "serial0". */
     const char *name;

@@ -7,6 +7,8 @@
 
 #include <keel/types.h>
 
+/* Values of the header and segment fields a loader checks (ident bytes,
+ * type, machine, segment type and permission flags). */
 #define ELF_MAGIC           "\177ELF"
 #define ELF_CLASS_64        2 /* ident[4] */
 #define ELF_DATA_LITTLE     1 /* ident[5] */
@@ -17,6 +19,7 @@
 #define ELF_SEGMENT_WRITE   2 /* PF_W */
 #define ELF_SEGMENT_READ    4 /* PF_R */
 
+/* The ELF64 file header (Elf64_Ehdr), at offset 0 of the file. */
 struct elf_header {
     uint8_t ident[16];
     uint16_t type, machine;
@@ -26,6 +29,8 @@ struct elf_header {
     uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
 };
 
+/* One program header (Elf64_Phdr): phnum of them, phentsize bytes apart,
+ * from offset phoff. */
 struct elf_segment {
     uint32_t type, flags;
     uint64_t offset, vaddr, paddr, filesz, memsz, align;

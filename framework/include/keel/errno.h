@@ -3,6 +3,7 @@
 #ifndef KEEL_ERRNO_H
 #define KEEL_ERRNO_H
 
+/* The error numbers (each returned negated). */
 #define EPERM   1
 #define ENOENT  2
 #define ESRCH   3

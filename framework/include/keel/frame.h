@@ -19,6 +19,10 @@
 #define FRAME_MAX_ORDER   10
 #define FRAME_POISON_BYTE 0x6b
 
+/* A frame allocator's operations, called only by frame_alloc, frame_free and
+ * frame_free_count, which check every answer. The allocator owns the struct;
+ * it must stay valid while installed. Called with interrupts as the caller
+ * left them: an allocator must not sleep. */
 struct frame_allocator {
     const char *name;
     /* Take charge of every frame whose page state is PAGE_FREE (walk

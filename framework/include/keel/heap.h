@@ -13,6 +13,8 @@
 
 #include <keel/types.h>
 
+/* The fill of freed blocks, and of the guard zone after each block (kfree
+ * reports a guard byte that changed as a heap overflow). */
 #define HEAP_POISON_BYTE 0x6b
 #define HEAP_GUARD_BYTE  0xfd
 

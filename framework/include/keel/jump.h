@@ -5,6 +5,10 @@
 
 #include <keel/types.h>
 
+/* The context keel_setjmp saves: the callee-saved registers, the stack
+ * pointer and the return address. An array of one, so that it passes by
+ * reference as C's jmp_buf does; the caller owns it (a local variable is
+ * fine). */
 typedef struct {
     uint64_t saved[8];
 } keel_jmp_buf[1];

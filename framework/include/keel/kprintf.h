@@ -39,6 +39,7 @@ void klog_set_level(enum log_level level);
 /* The level in force. */
 enum log_level klog_level(void);
 
+/* klog at a fixed level: pr_warn("disk %d is slow\n", n). Any context. */
 #define pr_error(...) klog(LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...)  klog(LOG_WARN, __VA_ARGS__)
 #define pr_info(...)  klog(LOG_INFO, __VA_ARGS__)

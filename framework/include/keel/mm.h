@@ -9,6 +9,7 @@
 
 #include <keel/types.h>
 
+/* The size of a frame and of a page (4 KiB), and its log2. */
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  (1ul << PAGE_SHIFT)
 

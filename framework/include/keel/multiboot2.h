@@ -13,8 +13,10 @@
 
 #include <keel/types.h>
 
+/* What a Multiboot2 boot loader leaves in EAX for the kernel. */
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 
+/* Tag types (struct mb2_tag's type). */
 #define MB2_TAG_END             0
 #define MB2_TAG_CMDLINE         1
 #define MB2_TAG_BOOTLOADER_NAME 2
@@ -51,6 +53,7 @@ struct mb2_tag_string { /* MB2_TAG_CMDLINE, MB2_TAG_BOOTLOADER_NAME */
     char string[]; /* NUL-terminated */
 };
 
+/* MB2_TAG_MODULE: a file the boot loader loaded (one tag per module). */
 struct mb2_tag_module {
     uint32_t type;
     uint32_t size;
@@ -59,6 +62,7 @@ struct mb2_tag_module {
     char cmdline[];     /* NUL-terminated */
 };
 
+/* MB2_TAG_BASIC_MEMINFO: the amount of lower and upper memory. */
 struct mb2_tag_basic_meminfo {
     uint32_t type;
     uint32_t size;
@@ -66,6 +70,7 @@ struct mb2_tag_basic_meminfo {
     uint32_t mem_upper; /* KiB from 1 MiB to the first hole */
 };
 
+/* One entry of MB2_TAG_MMAP, the physical memory map. */
 struct mb2_mmap_entry {
     uint64_t base_addr;
     uint64_t length;
@@ -83,6 +88,8 @@ struct mb2_tag_mmap {
     uint8_t entries[];
 };
 
+/* MB2_TAG_FRAMEBUFFER: the linear framebuffer's address and geometry
+ * (the colour information that follows it in the tag is not described). */
 struct mb2_tag_framebuffer {
     uint32_t type;
     uint32_t size;

@@ -18,8 +18,11 @@
 #include <keel/mm.h>
 #include <keel/types.h>
 
+/* A page-table entry: the physical address of a frame or of the next-level
+ * table (PTE_ADDRESS_MASK) and PTE_* flags. */
 typedef uint64_t pte_t;
 
+/* Page-table entry flags (Intel SDM vol. 3, section 4.5). */
 #define PTE_PRESENT       (1ul << 0)
 #define PTE_WRITABLE      (1ul << 1)
 #define PTE_USER          (1ul << 2)
@@ -34,6 +37,8 @@ typedef uint64_t pte_t;
 /* The flags vm_map accepts and checks. */
 #define PTE_MAP_FLAGS (PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE | PTE_CACHE_DISABLE | PTE_GLOBAL)
 
+/* Entries in one table, and the first address past user space (the lower
+ * half of the canonical addresses). */
 #define PT_ENTRIES     512
 #define USER_SPACE_END 0x0000800000000000ul
 

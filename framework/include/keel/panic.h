@@ -10,6 +10,7 @@
  * context; a panic while panicking halts at once. */
 KEEL_NORETURN void panic_at(const char *file, int line, const char *fmt, ...) KEEL_PRINTF(3, 4);
 
+/* panic("bad state %d", state): panic_at with the caller's file and line. */
 #define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
 
 /* Report a bug the framework caught in code that called it (a double free, a

@@ -10,9 +10,13 @@
 
 #include <keel/types.h>
 
+/* Capacity: files beyond the first 64 are ignored with a warning at boot;
+ * longer names are cut to fit (NUL included). */
 #define PROGRAMS_MAX     64
 #define PROGRAM_NAME_MAX 64
 
+/* One file of the boot archives. Owned by the framework and valid for ever
+ * after boot: read it, never write it or free it. */
 struct program_file {
     char name[PROGRAM_NAME_MAX]; /* path inside the archive, e.g. "bin/sh" */
     const void *data;            /* read-only contents, in the direct map */

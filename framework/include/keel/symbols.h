@@ -8,6 +8,8 @@
 
 #include <keel/types.h>
 
+/* What symbol_lookup found for an address. The strings live in the
+ * kernel image: valid for ever, never freed. */
 struct symbol_info {
     const char *function; /* name of the function containing the address */
     uintptr_t function_start;

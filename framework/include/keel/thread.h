@@ -9,11 +9,13 @@
 
 #include <keel/types.h>
 
+/* Room for a thread's name, NUL included: thread_new cuts longer names. */
 #define THREAD_NAME_MAX 24
 /* A kernel thread's stack (four times as much on the Linux platform, whose
  * AddressSanitizer makes every frame larger). */
 #define THREAD_STACK_SIZE (16 * 1024)
 
+/* Where a thread is in its life; who holds it in each state is noted below. */
 enum thread_state {
     THREAD_READY,   /* runnable, waiting for the CPU (the scheduler holds it) */
     THREAD_RUNNING, /* on the CPU */
@@ -23,6 +25,9 @@ enum thread_state {
 
 struct spinlock;
 
+/* A kernel thread. The framework allocates it (thread_new) and owns the
+ * fields marked "framework"; the scheduler (lab 4) and wait queues own the
+ * linkage and scheduling fields. */
 struct thread {
     uintptr_t saved_rsp; /* framework: the context switch keeps it here (offset 0) */
     uint64_t reserved;
@@ -111,10 +116,15 @@ KEEL_NORETURN void thread_exit_hook(void);
  * is held, or interrupts are disabled. Sleeping primitives call it first. */
 void thread_check_may_sleep(const char *file, int line);
 
+/* Put at the start of anything that may sleep: thread_check_may_sleep with
+ * the caller's file and line. */
 #define might_sleep() thread_check_may_sleep(__FILE__, __LINE__)
 
 /* ---- spin locks --------------------------------------------------------- */
 
+/* A spin lock: lock holders run with interrupts disabled, so it is safe
+ * against interrupt handlers on this CPU. Initialise with SPINLOCK_INIT; the
+ * fields other than name are the lock's own and only read by reports. */
 struct spinlock {
     volatile uint32_t locked;
     const char *name;
@@ -123,6 +133,7 @@ struct spinlock {
     int line;
 };
 
+/* Static initialiser: struct spinlock lock = SPINLOCK_INIT("lock"). */
 #define SPINLOCK_INIT(lock_name)                                                                   \
     {                                                                                              \
         0, lock_name, NULL, NULL, 0                                                                \

@@ -20,6 +20,7 @@ struct trap_frame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 
+/* The CPU's exception vectors (Intel SDM vol. 3, section 6.15). */
 #define TRAP_DIVIDE_ERROR         0
 #define TRAP_DEBUG                1
 #define TRAP_NMI                  2

@@ -13,6 +13,9 @@
 #include <keel/trap.h>
 #include <keel/types.h>
 
+/* The vector a system call arrives with (int $0x80, and syscall as the
+ * framework reports it), and the segment selectors of user code and data
+ * (ring 3) as they appear in a user trap frame's cs and ss. */
 #define USER_SYSCALL_VECTOR 0x80
 #define USER_CODE_SELECTOR  0x23
 #define USER_DATA_SELECTOR  0x1b
