@@ -151,25 +151,63 @@ ifeq ($(HAVE_FRAMEWORK_SOURCES),1)
 	@$(MAKE) --no-print-directory $(KEEL_LIB_DIR)/libkeel-linux.a PLATFORM=linux
 endif
 
-# ---- one kernel: LAB × VARIANT -----------------------------------------------
-# A lab directory's lab.mk names its sources relative to that directory:
+# ---- labs: what each one provides and uses ----------------------------------
+# A lab directory's lab.mk names its files relative to that directory:
 #   LAB_STUDENT_SOURCES  what the student writes (solution/ holds the reference)
 #   LAB_COMMON_SOURCES   lab code the student does not edit
 #   LAB_TEST_SOURCES     in-kernel tests
+#   LAB_PROVIDES         the files of the lab's feature that later labs run on:
+#                        its student sources and the common sources they need
+#   LAB_USES             the earlier labs this lab's kernel runs on (their
+#                        LAB_PROVIDES: the reference, or the student's own
+#                        with USE_MINE); their directories are on the include path
+#   LAB_PROGRAMS, LAB_FILES  user programs and data files for its boot archive
+#   LAB_EXTRA_CFLAGS     more compiler flags for its code (rarely needed)
+# Every lab's LAB_PROVIDES and LAB_STUDENT_SOURCES are kept as
+# LAB_PROVIDES.<lab> and LAB_STUDENT_SOURCES.<lab>. A handout has only its own
+# lab.mk: its config.mk carries LAB_PROVIDES.<lab> of the labs it uses.
+LAB_VARIABLES := LAB_STUDENT_SOURCES LAB_COMMON_SOURCES LAB_TEST_SOURCES LAB_PROVIDES LAB_USES \
+	LAB_PROGRAMS LAB_FILES LAB_EXTRA_CFLAGS
+LABS := $(patsubst %/lab.mk,%,$(wildcard lab[0-9]-*/lab.mk))
+forget_lab = $(foreach v,$(LAB_VARIABLES),$(eval $(v) :=))
+define read_lab
+$(forget_lab)
+LAB_DIR := $(1)
+include $(1)/lab.mk
+LAB_PROVIDES.$(1) := $$(LAB_PROVIDES)
+LAB_STUDENT_SOURCES.$(1) := $$(LAB_STUDENT_SOURCES)
+endef
+$(foreach lab,$(LABS),$(eval $(call read_lab,$(lab))))
+# What lab $(1) provides, as its reference solution has it and as the student
+# wrote it (root-relative paths).
+reference_of_lab = $(foreach f,$(LAB_PROVIDES.$(1)),$(1)/$(if $(filter $(f),$(LAB_STUDENT_SOURCES.$(1))),solution/)$(f))
+own_of_lab = $(addprefix $(1)/,$(LAB_PROVIDES.$(1)))
+
+# ---- one kernel: LAB × VARIANT -----------------------------------------------
+$(forget_lab)
 LAB_DIR := $(if $(filter selftest,$(LAB)),framework/tests,$(if $(filter complete calibration,$(LAB)),labs/$(LAB),$(LAB)))
 -include $(LAB_DIR)/lab.mk
 in_lab = $(patsubst $(ROOT)/%,%,$(abspath $(addprefix $(LAB_DIR)/,$(1))))
-# Other labs' code: lab/solution/x.c, or lab/x.c for the labs in USE_MINE.
-# In a handout only the USE_MINE ones are compiled; the rest come prebuilt.
-in_mine = $(filter $(MINE_LABS),$(firstword $(subst /, ,$(1))))
-REFERENCE_IN_USE := $(foreach p,$(call in_lab,$(LAB_REFERENCE_SOURCES)),$(if $(call in_mine,$(p)),$(subst /solution/,/,$(p)),$(p)))
-MINE_COMPILED := $(foreach p,$(REFERENCE_IN_USE),$(if $(call in_mine,$(p)),$(p)))
-REFERENCE_COMPILED := $(if $(HAVE_FRAMEWORK_SOURCES),$(filter-out $(MINE_COMPILED),$(REFERENCE_IN_USE)))
-# Lab code: what the student writes (the reference with SOLUTION=1, or the
-# sources in SOLUTION_DIR), and their own earlier labs with USE_MINE.
-LAB_CODE_SOURCES := $(MINE_COMPILED) $(if $(filter solution,$(SOURCES_FROM)),$(if $(SOLUTION_DIR),$(addprefix \
-	$(SOLUTION_DIR)/,$(LAB_STUDENT_SOURCES)),$(call in_lab,$(addprefix solution/,$(LAB_STUDENT_SOURCES)))),$(call \
-	in_lab,$(LAB_STUDENT_SOURCES)))
+# The labs this kernel runs on: the student's own for those in USE_MINE
+# (compiled as lab code), the reference for the rest (compiled apart; in a
+# handout they come prebuilt).
+USED_MINE := $(filter $(MINE_LABS),$(LAB_USES))
+USED_REFERENCE := $(filter-out $(MINE_LABS),$(LAB_USES))
+$(foreach lab,$(USED_MINE),$(if $(LAB_PROVIDES.$(lab)),,$(error USE_MINE=$(USE_MINE): this tree does \
+	not say which files $(lab) provides (no $(lab)/lab.mk))))
+MINE_COMPILED := $(foreach lab,$(USED_MINE),$(call own_of_lab,$(lab)))
+REFERENCE_COMPILED := $(if $(HAVE_FRAMEWORK_SOURCES),$(foreach lab,$(USED_REFERENCE),$(call reference_of_lab,$(lab))))
+# The lab's student files as this build takes them: as the student wrote
+# them, or with SOLUTION=1 the reference (from SOLUTION_DIR if set: the test
+# suite's deliberately broken implementations).
+STUDENT_IN_LAB := $(call in_lab,$(LAB_STUDENT_SOURCES))
+SOLUTION_IN_LAB := $(call in_lab,$(addprefix solution/,$(LAB_STUDENT_SOURCES)))
+SOLUTION_ELSEWHERE := $(addprefix $(SOLUTION_DIR)/,$(LAB_STUDENT_SOURCES))
+STUDENT_CODE_SOURCES := $(if $(filter solution,$(SOURCES_FROM)),$(if $(SOLUTION_DIR),$(SOLUTION_ELSEWHERE),$(SOLUTION_IN_LAB)),$(STUDENT_IN_LAB))
+# Lab code (checked by the rules below): the student's files and their own
+# earlier labs. Lab sources: that, the lab's own common code and tests, and
+# what every lab kernel has.
+LAB_CODE_SOURCES := $(MINE_COMPILED) $(STUDENT_CODE_SOURCES)
 LAB_SOURCES := $(call in_lab,$(LAB_COMMON_SOURCES) $(LAB_TEST_SOURCES)) $(LAB_CODE_SOURCES) \
 	labs/kernel_main.c labs/ktest.c
 KERNEL_DIR := $(BUILD)/$(LAB)/$(VARIANT)
@@ -187,7 +225,7 @@ REFERENCE_CFLAGS := -fcf-protection=branch -ffixed-rbx -ffixed-r12 -ffixed-r13 -
 REFERENCE_DIR := $(BUILD)/reference/$(PLATFORM)$(CHECKED_SUFFIX)
 REFERENCE_OBJECTS := $(patsubst %,$(REFERENCE_DIR)/%.o,$(REFERENCE_COMPILED))
 LAB_OBJECTS := $(REFERENCE_OBJECTS) $(patsubst %,$(KERNEL_DIR)/obj/%.o,$(LAB_SOURCES))
-LAB_CFLAGS := -I$(LAB_DIR) -Ilabs/include $(LAB_EXTRA_CFLAGS)
+LAB_CFLAGS := -I$(LAB_DIR) -Ilabs/include $(addprefix -I,$(LAB_USES)) $(LAB_EXTRA_CFLAGS)
 KERNEL := $(KERNEL_DIR)/kernel.elf
 
 # A lab's user programs (LAB_PROGRAMS, static musl binaries) travel next to
@@ -266,11 +304,17 @@ endif
 student-files:
 	@echo $(LAB_STUDENT_SOURCES)
 
-# The objects of LAB_REFERENCE_SOURCES by lab ("lab:object" words), for the
-# handout builder.
+# The reference objects of the labs in LAB_USES ("lab:object" words), for
+# the handout builder.
 .PHONY: reference-objects
 reference-objects:
-	@echo $(foreach p,$(call in_lab,$(LAB_REFERENCE_SOURCES)),$(firstword $(subst /, ,$(p))):$(REFERENCE_DIR)/$(p).o)
+	@echo $(foreach lab,$(LAB_USES),$(foreach p,$(call reference_of_lab,$(lab)),$(lab):$(REFERENCE_DIR)/$(p).o))
+
+# What a handout's config.mk says of the labs in LAB_USES: the files each
+# provides, which USE_MINE compiles from the student's own copy.
+.PHONY: used-labs
+used-labs:
+	@:$(foreach lab,$(LAB_USES),; echo 'LAB_PROVIDES.$(lab) := $(LAB_PROVIDES.$(lab))')
 
 ifeq ($(ON_LINUX),linux)
 # No linker script on Linux: the table object brings its own bounds, and pass

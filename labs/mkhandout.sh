@@ -20,7 +20,12 @@ cp build/framework/libkeel.a build/framework/libkeel-checked.a build/framework/l
 cp -r framework/include "$dest/framework/"
 cp -r labs/include labs/calibration labs/kernel_main.c labs/ktest.c "$dest/labs/"
 cp Makefile .clang-format "$dest/"
-printf '# Written by make handout: this tree is the %s handout.\nLAB ?= %s\n' "$lab" "$lab" >"$dest/config.mk"
+# config.mk also says which files each lab this one runs on provides (their
+# lab.mk stays behind), for USE_MINE to compile a student's own copy of them.
+{
+    printf '# Written by make handout: this tree is the %s handout.\nLAB ?= %s\n' "$lab" "$lab"
+    make --no-print-directory -s used-labs LAB="$lab"
+} >"$dest/config.mk"
 
 # The lab, minus its reference solution.
 tar -C . --exclude="$lab/solution" -cf - "$lab" | tar -C "$dest" -xf -
