@@ -1,5 +1,6 @@
-# Grading targets, included by the root Makefile (which defines PYTHON, LAB,
-# SOLUTION, CHECKED, JOBS, BUILD, HOST_PYTHON).
+# Grading targets, included by the root Makefile (the same one in a handout),
+# which defines PYTHON, HOST_PYTHON, JOBS, BUILD, LAB, SOLUTION, CHECKED and
+# PLATFORM.
 #
 #   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux] [JOBS=n]
 #       build the lab's kernel, run its graders (grading/test_<lab>.py) with n
@@ -19,9 +20,6 @@
 #   make gradescope LAB=… [PLATFORM=…] [SANDBOX=off]
 #       dist/LAB-gradescope.zip, Gradescope's autograder (full tree only).
 
-PYTHON ?= /usr/bin/python3
-JOBS ?= $(shell nproc)
-HOST_PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
 GRADE_FILE = grading/test_$(subst -,_,$(LAB)).py
 GRADE_OPTIONS = --lab=$(LAB) $(if $(filter 1 yes true,$(SOLUTION)),--solution) \
 	$(if $(filter 1 yes true,$(CHECKED)),--checked) --platform=$(PLATFORM)
