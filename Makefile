@@ -185,7 +185,7 @@ own_of_lab = $(addprefix $(1)/,$(LAB_PROVIDES.$(1)))
 
 # ---- one kernel: LAB × VARIANT -----------------------------------------------
 $(forget_lab)
-LAB_DIR := $(if $(filter selftest,$(LAB)),framework/tests,$(if $(filter complete calibration,$(LAB)),labs/$(LAB),$(LAB)))
+LAB_DIR := $(if $(filter framework-tests,$(LAB)),framework/tests,$(if $(filter complete calibration,$(LAB)),labs/$(LAB),$(LAB)))
 -include $(LAB_DIR)/lab.mk
 in_lab = $(patsubst $(ROOT)/%,%,$(abspath $(addprefix $(LAB_DIR)/,$(1))))
 # The labs this kernel runs on: the student's own for those in USE_MINE
@@ -443,7 +443,7 @@ handout: deps-build lib
 	@labs/mkhandout.sh $(LAB) $(HANDOUT)
 
 # ---- everything ------------------------------------------------------------------
-TEST_KERNELS := selftest:solution complete:solution calibration:solution \
+TEST_KERNELS := framework-tests:solution complete:solution calibration:solution \
 	$(foreach lab,$(wildcard lab[0-9]-*),$(lab):student $(lab):solution)
 
 .PHONY: kernels test bench

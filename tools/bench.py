@@ -92,21 +92,22 @@ def main():
         make(f"-j{os.cpu_count()}", "kernels", f"BUILD={build}", env=env)
         print(f"  {'clean build (framework + all kernels)':<44} {time.monotonic() - start:8.2f} s ")
 
-    selftest = os.path.join(ROOT, "build/selftest/solution/kernel.elf")
+    framework_tests = os.path.join(ROOT, "build/framework-tests/solution/kernel.elf")
     complete = os.path.join(ROOT, "build/complete/solution/kernel.elf")
     def direct(kernel, cmdline, marker):
         archive = os.path.join(os.path.dirname(kernel), "programs.cpio")
         initrd = ["-initrd", archive] if os.path.exists(archive) else []
         return time_until(QEMU + ["-serial", "stdio", "-kernel", kernel, *initrd, "-append", cmdline],
                           marker)
-    report("QEMU direct boot to READY", median(lambda: direct(selftest, "keel.test=none keel.nonce=bench", b":READY:"), runs))
+    report("QEMU direct boot to READY",
+           median(lambda: direct(framework_tests, "keel.test=none keel.nonce=bench", b":READY:"), runs))
 
-    make("iso", "LAB=selftest", "SOLUTION=1", "CMDLINE=keel.test=none keel.nonce=bench")
+    make("iso", "LAB=framework-tests", "SOLUTION=1", "CMDLINE=keel.test=none keel.nonce=bench")
     make("iso", "LAB=complete", "SOLUTION=1", "CMDLINE=")
-    selftest_iso = os.path.join(ROOT, "build/selftest/solution/keel.iso")
+    framework_tests_iso = os.path.join(ROOT, "build/framework-tests/solution/keel.iso")
     complete_iso = os.path.join(ROOT, "build/complete/solution/keel.iso")
     iso = lambda image, marker: time_until(QEMU + ["-serial", "stdio", "-cdrom", image], marker)
-    report("QEMU GRUB ISO to READY", median(lambda: iso(selftest_iso, b":READY:"), runs))
+    report("QEMU GRUB ISO to READY", median(lambda: iso(framework_tests_iso, b":READY:"), runs))
     report("QEMU direct boot to the shell prompt", median(lambda: direct(complete, "", b"$ "), runs))
     report("QEMU GRUB ISO to the shell prompt", median(lambda: iso(complete_iso, b"$ "), runs))
 
@@ -114,7 +115,7 @@ def main():
         def bochs(image, marker):
             with tempfile.TemporaryDirectory() as work:
                 return time_until(bochs_command(image, work), marker, timeout=300)
-        report("Bochs GRUB ISO to READY", median(lambda: bochs(selftest_iso, b":READY:"), 3), unit="s")
+        report("Bochs GRUB ISO to READY", median(lambda: bochs(framework_tests_iso, b":READY:"), 3), unit="s")
         report("Bochs GRUB ISO to the shell prompt", median(lambda: bochs(complete_iso, b"$ "), 3),
                unit="s")
     else:
@@ -124,7 +125,7 @@ def main():
     figures = {}
     for _ in range(3):
         for kernel, tests in ((complete, "bench_memory,bench_traps"),
-                              (selftest, "bench_thread_switch,bench_null_syscall")):
+                              (framework_tests, "bench_thread_switch,bench_null_syscall")):
             proc = subprocess.run(QEMU + ["-serial", "stdio", "-kernel", kernel, "-append",
                                           f"keel.test={tests} keel.nonce=bench"],
                                   capture_output=True, text=True, timeout=300)

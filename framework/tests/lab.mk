@@ -1,4 +1,4 @@
-# The framework's self-test kernel (make kernel LAB=selftest): the framework's
+# The framework's self-test kernel (make kernel LAB=framework-tests): the framework's
 # own in-kernel tests, and deliberate crashes that check its reports.
 LAB_STUDENT_SOURCES :=
 LAB_COMMON_SOURCES := main.c

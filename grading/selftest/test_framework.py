@@ -17,30 +17,30 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 @pytest.fixture(scope="module")
-def selftest():
-    return Lab(ROOT, "selftest", solution=True, checked=False)
+def framework_tests():
+    return Lab(ROOT, "framework-tests", solution=True, checked=False)
 
 
 @pytest.fixture(scope="module")
-def selftest_checked():
-    return Lab(ROOT, "selftest", solution=True, checked=True)
+def framework_tests_checked():
+    return Lab(ROOT, "framework-tests", solution=True, checked=True)
 
 
-def test_every_self_test_passes(selftest, tmp_path):
-    verdict, transcript, machine = selftest.run_ktest("all", str(tmp_path))
+def test_every_self_test_passes(framework_tests, tmp_path):
+    verdict, transcript, machine = framework_tests.run_ktest("all", str(tmp_path))
     passed, failed = transcript.done
     assert failed == 0 and passed >= 12, transcript.text
     assert transcript.exit_status == 0 and machine.exit_code == 1  # (0 << 1) | 1
 
 
-def test_self_tests_pass_in_checked_build(selftest_checked, tmp_path):
-    verdict, transcript, _ = selftest_checked.run_ktest("all", str(tmp_path))
+def test_self_tests_pass_in_checked_build(framework_tests_checked, tmp_path):
+    verdict, transcript, _ = framework_tests_checked.run_ktest("all", str(tmp_path))
     assert transcript.done and transcript.done[1] == 0, transcript.text
 
 
 def test_grub_iso_boot(tmp_path):
     """The Multiboot2 path: GRUB from an ISO, command line from grub.cfg."""
-    kernel = Lab(ROOT, "selftest", solution=True, checked=False).kernel.elf
+    kernel = Lab(ROOT, "framework-tests", solution=True, checked=False).kernel.elf
     iso = str(tmp_path / "keel.iso")
     subprocess.run([os.path.join(ROOT, "tools/mkiso.sh"), kernel, iso, "keel.test=all keel.nonce=isoboot"],
                    check=True)
@@ -62,123 +62,123 @@ def expect(lab, test, tmp_path, kind, *fragments, multiplier=1.0):
     return verdict
 
 
-def test_panic_names_message_place_and_callers(selftest, tmp_path):
-    expect(selftest, "crash_panic", tmp_path, v.PANIC, "deliberate panic for the self-test (value 42)",
+def test_panic_names_message_place_and_callers(framework_tests, tmp_path):
+    expect(framework_tests, "crash_panic", tmp_path, v.PANIC, "deliberate panic for the self-test (value 42)",
            "test_crash.c:", "crash_helper_panics+", "ktest_main+", "Registers:")
 
 
-def test_invalid_opcode_is_reported(selftest, tmp_path):
-    expect(selftest, "crash_invalid_opcode", tmp_path, v.EXCEPTION, "invalid opcode",
+def test_invalid_opcode_is_reported(framework_tests, tmp_path):
+    expect(framework_tests, "crash_invalid_opcode", tmp_path, v.EXCEPTION, "invalid opcode",
            "crash_helper_invalid_opcode", "RIP ")
 
 
-def test_null_dereference_is_explained(selftest, tmp_path):
-    expect(selftest, "crash_null_dereference", tmp_path, v.EXCEPTION, "page fault",
+def test_null_dereference_is_explained(framework_tests, tmp_path):
+    expect(framework_tests, "crash_null_dereference", tmp_path, v.EXCEPTION, "page fault",
            "NULL pointer", "writing to", "ktest_fn_crash_null_dereference")
 
 
-def test_stack_overflow_hits_the_guard_page(selftest, tmp_path):
-    expect(selftest, "crash_stack_overflow", tmp_path, v.EXCEPTION, "kernel stack overflow",
+def test_stack_overflow_hits_the_guard_page(framework_tests, tmp_path):
+    expect(framework_tests, "crash_stack_overflow", tmp_path, v.EXCEPTION, "kernel stack overflow",
            "guard page", "crash_helper_recurse", "repeats")
 
 
-def test_triple_fault_is_named(selftest, tmp_path):
-    expect(selftest, "crash_triple_fault", tmp_path, v.TRIPLE_FAULT, "triple fault", "CPU state")
+def test_triple_fault_is_named(framework_tests, tmp_path):
+    expect(framework_tests, "crash_triple_fault", tmp_path, v.TRIPLE_FAULT, "triple fault", "CPU state")
 
 
-def test_hang_shows_registers_and_where(selftest, tmp_path):
-    expect(selftest, "crash_hang", tmp_path, v.HANG, "stopped making progress", "RIP=",
+def test_hang_shows_registers_and_where(framework_tests, tmp_path):
+    expect(framework_tests, "crash_hang", tmp_path, v.HANG, "stopped making progress", "RIP=",
            "crash_helper_spin")
 
 
-def test_failed_assertion_is_a_test_failure(selftest, tmp_path):
-    expect(selftest, "crash_test_failure", tmp_path, v.FAIL, "deliberately wrong arithmetic",
+def test_failed_assertion_is_a_test_failure(framework_tests, tmp_path):
+    expect(framework_tests, "crash_test_failure", tmp_path, v.FAIL, "deliberately wrong arithmetic",
            "got 2", "expected 3", "test_crash.c:")
 
 
-def test_unknown_test_name(selftest, tmp_path):
-    expect(selftest, "no_such_test_here", tmp_path, v.NOT_FOUND, "no_such_test_here")
+def test_unknown_test_name(framework_tests, tmp_path):
+    expect(framework_tests, "no_such_test_here", tmp_path, v.NOT_FOUND, "no_such_test_here")
 
 
-def test_forged_frame_is_ignored(selftest, tmp_path):
-    verdict, transcript, _ = selftest.run_ktest("crash_forged_pass", str(tmp_path))
+def test_forged_frame_is_ignored(framework_tests, tmp_path):
+    verdict, transcript, _ = framework_tests.run_ktest("crash_forged_pass", str(tmp_path))
     assert not verdict.passed and transcript.forged == 1, verdict.explain(transcript)
 
 
-def test_undefined_behaviour_is_caught_in_checked_build(selftest_checked, tmp_path):
-    expect(selftest_checked, "crash_undefined_behaviour", tmp_path, v.PANIC,
+def test_undefined_behaviour_is_caught_in_checked_build(framework_tests_checked, tmp_path):
+    expect(framework_tests_checked, "crash_undefined_behaviour", tmp_path, v.PANIC,
            "undefined behaviour: addition overflows type 'int'", "test_crash.c:")
 
 
-def test_frame_double_free_is_caught(selftest, tmp_path):
-    expect(selftest, "crash_frame_double_free", tmp_path, v.PANIC, "BUG CAUGHT BY KEEL",
+def test_frame_double_free_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_frame_double_free", tmp_path, v.PANIC, "BUG CAUGHT BY KEEL",
            "double free of frame", "ktest_fn_crash_frame_double_free")
 
 
-def test_frame_free_with_wrong_order_is_caught(selftest, tmp_path):
-    expect(selftest, "crash_frame_wrong_order", tmp_path, v.PANIC,
+def test_frame_free_with_wrong_order_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_frame_wrong_order", tmp_path, v.PANIC,
            "allocated as order 1 but freed as order 0")
 
 
-def test_freeing_the_kernel_is_caught(selftest, tmp_path):
-    expect(selftest, "crash_frame_free_kernel", tmp_path, v.PANIC, "never allocated",
+def test_freeing_the_kernel_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_frame_free_kernel", tmp_path, v.PANIC, "never allocated",
            "kernel image")
 
 
-def test_heap_overflow_is_caught(selftest, tmp_path):
-    expect(selftest, "crash_heap_overflow", tmp_path, v.PANIC, "heap overflow",
+def test_heap_overflow_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_heap_overflow", tmp_path, v.PANIC, "heap overflow",
            "24-byte block", "ktest_fn_crash_heap_overflow")
 
 
-def test_heap_double_free_is_caught(selftest, tmp_path):
-    expect(selftest, "crash_heap_double_free", tmp_path, v.PANIC, "double kfree")
+def test_heap_double_free_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_heap_double_free", tmp_path, v.PANIC, "double kfree")
 
 
-def test_heap_use_after_free_is_caught_in_checked_build(selftest_checked, tmp_path):
-    expect(selftest_checked, "crash_heap_use_after_free", tmp_path, v.PANIC,
+def test_heap_use_after_free_is_caught_in_checked_build(framework_tests_checked, tmp_path):
+    expect(framework_tests_checked, "crash_heap_use_after_free", tmp_path, v.PANIC,
            "written after it was freed", "ktest_fn_crash_heap_use_after_free")
 
 
-def test_noncanonical_sysret_is_refused(selftest, tmp_path):
-    expect(selftest, "crash_noncanonical_sysret", tmp_path, v.PANIC, "not canonical",
+def test_noncanonical_sysret_is_refused(framework_tests, tmp_path):
+    expect(framework_tests, "crash_noncanonical_sysret", tmp_path, v.PANIC, "not canonical",
            "0x800000000000")
 
 
-def test_unbalanced_irq_pop_is_caught(selftest, tmp_path):
-    expect(selftest, "crash_unbalanced_pop_off", tmp_path, v.PANIC,
+def test_unbalanced_irq_pop_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_unbalanced_pop_off", tmp_path, v.PANIC,
            "irq_pop_off without a matching irq_push_off")
 
 
-def test_threads_switch_preempt_and_keep_fpu_state(selftest, tmp_path):
+def test_threads_switch_preempt_and_keep_fpu_state(framework_tests, tmp_path):
     for name in ("threads_take_turns", "preemption_stops_a_spinning_thread",
                  "fpu_state_survives_switches"):
-        verdict, transcript, _ = selftest.run_ktest(name, str(tmp_path / name), 3)
+        verdict, transcript, _ = framework_tests.run_ktest(name, str(tmp_path / name), 3)
         assert verdict.passed, verdict.explain(transcript)
 
 
-def test_sleeping_with_a_spinlock_is_caught(selftest, tmp_path):
-    expect(selftest, "crash_sleep_holding_spinlock", tmp_path, v.PANIC, "may not sleep",
+def test_sleeping_with_a_spinlock_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_sleep_holding_spinlock", tmp_path, v.PANIC, "may not sleep",
            "spin lock 'test lock'", "test_threads.c:", "ktest_fn_crash_sleep_holding_spinlock")
 
 
-def test_spinlock_taken_twice_is_caught(selftest, tmp_path):
-    expect(selftest, "crash_spinlock_taken_twice", tmp_path, v.PANIC, "taken twice")
+def test_spinlock_taken_twice_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_spinlock_taken_twice", tmp_path, v.PANIC, "taken twice")
 
 
-def test_thread_stack_overflow_hits_its_guard_page(selftest, tmp_path):
-    expect(selftest, "crash_thread_stack_overflow", tmp_path, v.EXCEPTION,
+def test_thread_stack_overflow_hits_its_guard_page(framework_tests, tmp_path):
+    expect(framework_tests, "crash_thread_stack_overflow", tmp_path, v.EXCEPTION,
            "kernel stack overflow", "thread 'deep'")
 
 
-def test_user_copies_and_smap(selftest, tmp_path):
+def test_user_copies_and_smap(framework_tests, tmp_path):
     """copy_*_user refuse bad pointers; on a CPU with SMEP/SMAP (-cpu max) the
     kernel cannot touch user pages outside them."""
     from keelgrade.runner import Machine
     from keelgrade.verdict import judge_test
-    verdict, transcript, _ = selftest.run_ktest("user_copies_are_checked", str(tmp_path / "a"))
+    verdict, transcript, _ = framework_tests.run_ktest("user_copies_are_checked", str(tmp_path / "a"))
     assert verdict.passed, verdict.explain(transcript)
     tests = "needs_smep_smap,user_copies_are_checked,user_mode_round_trips"
-    with Machine(selftest.kernel.elf, f"keel.test={tests}", str(tmp_path / "b"),
+    with Machine(framework_tests.kernel.elf, f"keel.test={tests}", str(tmp_path / "b"),
                  extra_args=["-cpu", "max"]) as machine:
         machine.run_to_end(60)
         transcript = machine.transcript()
@@ -197,7 +197,7 @@ def test_seeded_answers_are_checked_on_the_host(platform, tmp_path):
         sequence = SplitMix64(seed)
         return [str(sequence.next()) for _ in range(4)] + [str(sequence.below(1000))]
 
-    lab = Lab(ROOT, "selftest", solution=True, checked=False, platform=platform)
+    lab = Lab(ROOT, "framework-tests", solution=True, checked=False, platform=platform)
     lab.check_ktest("seeded_sequence_matches_the_grader", str(tmp_path / "right"), expect=expect)
     with pytest.raises(pytest.fail.Exception) as failure:
         lab.check_ktest("seeded_sequence_matches_the_grader", str(tmp_path / "wrong"),

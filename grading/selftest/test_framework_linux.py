@@ -50,54 +50,54 @@ REPORTS = {
 
 
 @pytest.fixture(scope="module")
-def selftest():
-    return Lab(ROOT, "selftest", solution=True, checked=False, platform="linux")
+def framework_tests():
+    return Lab(ROOT, "framework-tests", solution=True, checked=False, platform="linux")
 
 
-def test_every_self_test_passes_on_linux(selftest, tmp_path):
-    verdict, transcript, machine = selftest.run_ktest("all", str(tmp_path))
+def test_every_self_test_passes_on_linux(framework_tests, tmp_path):
+    verdict, transcript, machine = framework_tests.run_ktest("all", str(tmp_path))
     passed, failed = transcript.done
     assert failed == 0 and passed >= 12, transcript.text
     assert transcript.exit_status == 0 and machine.exit_code == 1  # (0 << 1) | 1
 
 
 @pytest.mark.parametrize("test", sorted(REPORTS))
-def test_crash_is_reported_on_linux(selftest, test, tmp_path):
+def test_crash_is_reported_on_linux(framework_tests, test, tmp_path):
     kind, fragments = REPORTS[test]
-    verdict, transcript, _ = selftest.run_ktest(test, str(tmp_path))
+    verdict, transcript, _ = framework_tests.run_ktest(test, str(tmp_path))
     text = verdict.explain(transcript)
     assert verdict.kind == kind, text
     for fragment in fragments:
         assert fragment in text, f"{fragment!r} missing from the verdict:\n{text}"
 
 
-def test_forged_frame_is_ignored_on_linux(selftest, tmp_path):
-    verdict, transcript, _ = selftest.run_ktest("crash_forged_pass", str(tmp_path))
+def test_forged_frame_is_ignored_on_linux(framework_tests, tmp_path):
+    verdict, transcript, _ = framework_tests.run_ktest("crash_forged_pass", str(tmp_path))
     assert not verdict.passed and transcript.forged == 1, verdict.explain(transcript)
 
 
-def run_with_archive(selftest, test, tmp_path, files):
+def run_with_archive(framework_tests, test, tmp_path, files):
     archive = tmp_path / "programs.cpio"
     subprocess.run([sys.executable, os.path.join(ROOT, "tools/mkprograms.py"), str(archive),
                     *files], check=True)
-    with LinuxMachine(selftest.kernel.elf, f"keel.test={test}", str(tmp_path / "run"),
+    with LinuxMachine(framework_tests.kernel.elf, f"keel.test={test}", str(tmp_path / "run"),
                       extra_args=[f"--initrd={archive}"]) as machine:
-        machine.run_to_end(selftest.timeout(3))
+        machine.run_to_end(framework_tests.timeout(3))
         transcript = machine.transcript()
     verdict = judge_test(machine, transcript, test)
     assert verdict.passed, verdict.explain(transcript)
 
 
-def test_boot_archive_on_linux(selftest, tmp_path):
+def test_boot_archive_on_linux(framework_tests, tmp_path):
     """The boot archive arrives as --initrd, indexed as on a PC."""
     (tmp_path / "hello.txt").write_text("hello from a boot archive\n")
     (tmp_path / "odd").write_text("12345")
     (tmp_path / "empty").write_text("")
-    run_with_archive(selftest, "needs_boot_archive", tmp_path,
+    run_with_archive(framework_tests, "needs_boot_archive", tmp_path,
                      [f"hello.txt={tmp_path / 'hello.txt'}", f"bin/odd={tmp_path / 'odd'}",
                       f"empty={tmp_path / 'empty'}"])
 
 
-def test_musl_program_in_user_mode_on_linux(selftest, tmp_path):
-    run_with_archive(selftest, "needs_musl_hello", tmp_path,
+def test_musl_program_in_user_mode_on_linux(framework_tests, tmp_path):
+    run_with_archive(framework_tests, "needs_musl_hello", tmp_path,
                      [f"hello={os.path.join(ROOT, 'build/user/hello')}"])

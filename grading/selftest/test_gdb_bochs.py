@@ -58,9 +58,10 @@ def test_gdb_port_is_per_user_and_lab():
 
 
 def test_bochs_boots_the_grub_iso(tmp_path):
-    make("kernel", "LAB=selftest", "SOLUTION=1")
+    make("kernel", "LAB=framework-tests", "SOLUTION=1")
     iso = tmp_path / "keel.iso"
-    make_iso(os.path.join(ROOT, "build/selftest/solution/kernel.elf"), iso, "keel.test=all keel.nonce=bochs1")
+    make_iso(os.path.join(ROOT, "build/framework-tests/solution/kernel.elf"), iso,
+             "keel.test=all keel.nonce=bochs1")
     run = subprocess.run([os.path.join(ROOT, "tools/bochs/run-bochs.sh"), str(iso), str(tmp_path / "bochs"), "batch"],
                          capture_output=True, text=True, timeout=300)
     out = run.stdout
@@ -106,8 +107,8 @@ def test_gdb_memory_helpers(tmp_path):
 
 
 def test_gdb_trap_frame(tmp_path):
-    make("kernel", "LAB=selftest", "SOLUTION=1")
-    kernel = os.path.join(ROOT, "build/selftest/solution/kernel.elf")
+    make("kernel", "LAB=framework-tests", "SOLUTION=1")
+    kernel = os.path.join(ROOT, "build/framework-tests/solution/kernel.elf")
     out = gdb_session(tmp_path, kernel, ["-kernel", kernel, "-append",
                                          "keel.test=trap_handler_recovers_from_breakpoint"],
                       ["hbreak trap_dispatch", "continue", "keel-tf"])

@@ -31,7 +31,7 @@ def archive(tmp_path):
 
 @pytest.fixture(scope="module")
 def kernel():
-    return Lab(ROOT, "selftest", solution=True, checked=False).kernel.elf
+    return Lab(ROOT, "framework-tests", solution=True, checked=False).kernel.elf
 
 
 def test_archive_through_qemu_initrd(kernel, archive, tmp_path):
