@@ -44,7 +44,7 @@ struct buddy_stats {
 void buddy_get_stats(struct buddy_stats *stats);
 
 /* The four functions above, as the framework's frame-allocator interface
- * (defined in main.c; install with frame_allocator_install). */
+ * (defined in ops.c; install with frame_allocator_install). */
 extern const struct frame_allocator buddy_allocator;
 
 /* ---- Part 2: pagetable.c --------------------------------------------------
@@ -75,7 +75,7 @@ bool pt_translate(phys_addr_t root, uintptr_t va, phys_addr_t *pa_out);
 int pt_protect(phys_addr_t root, uintptr_t va, uint64_t flags);
 
 /* The five functions above, as the framework's page-table interface
- * (defined in main.c; install with page_table_ops_install). */
+ * (defined in ops.c; install with page_table_ops_install). */
 extern const struct page_table_ops lab2_page_tables;
 
 #endif

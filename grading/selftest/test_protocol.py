@@ -1,12 +1,15 @@
 """The protocol parser and the verdict logic, on canned serial transcripts
 (no kernel, no QEMU)."""
+import glob
 import os
+import re
 import sys
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from keelgrade.integrity import KNOWN_KINDS  # noqa: E402
 from keelgrade.protocol import FrameScanner, parse  # noqa: E402
 from keelgrade import verdict as v  # noqa: E402
 from keelgrade.verdict import judge_interaction, judge_run, judge_test  # noqa: E402
@@ -318,3 +321,20 @@ def test_consistent_crashes_are_not_violations():
     assert judge_test(FakeMachine(exit_code=5), early, "a").kind == v.PANIC
     hang = transcript(frame("READY", "x"), frame("BEGIN", "a"), frame("ANSWER", "1"))
     assert judge_test(FakeMachine(ended="timeout", exit_code=-9), hang, "a").kind == v.HANG
+
+
+def test_every_frame_kind_is_documented():
+    """The kinds the kernel writes, the kinds the grader knows, and the lists
+    in <keel/protocol.h> and docs/framework.md are the same."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    written = set()
+    for path in glob.glob(os.path.join(root, "framework/**/*.c"), recursive=True) + \
+            glob.glob(os.path.join(root, "labs/*.c")):
+        with open(path) as f:
+            written |= set(re.findall(r'protocol_emit\("([A-Z]+)"', f.read()))
+    with open(os.path.join(root, "framework/include/keel/protocol.h")) as f:
+        in_header = set(re.findall(r"^ \*   ([A-Z]+) ", f.read(), re.M))
+    with open(os.path.join(root, "docs/framework.md")) as f:
+        section = f.read().split("## The grader protocol")[1].split("\n## ")[0].split("Kinds:")[1]
+        in_docs = set(re.findall(r"`([A-Z]{3,})[ `]", section))
+    assert written == set(KNOWN_KINDS) == in_header == in_docs, (written, in_header, in_docs)
