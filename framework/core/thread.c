@@ -15,7 +15,11 @@
 
 #include "internal.h"
 
-_Static_assert(__builtin_offsetof(struct thread, fpu_state) == 16, "switch.S knows this offset");
+/* switch.S saves and loads a thread's context at fixed offsets. */
+_Static_assert(__builtin_offsetof(struct thread, framework.saved_rsp) == 0,
+               "switch.S knows this offset");
+_Static_assert(__builtin_offsetof(struct thread, framework.fpu_state) == 16,
+               "switch.S knows this offset");
 
 void arch_context_switch(struct thread *from, struct thread *to);
 void thread_started(void);
@@ -42,7 +46,7 @@ struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
     struct thread *thread = kzalloc(sizeof(*thread));
     if (!thread)
         return NULL;
-    if (!arch_stack_create(&thread->stack_bottom, &thread->stack_top)) {
+    if (!arch_stack_create(&thread->framework.stack_bottom, &thread->framework.stack_top)) {
         kfree(thread);
         return NULL;
     }
@@ -51,8 +55,10 @@ struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
     thread->state = THREAD_READY;
     thread->entry = entry;
     thread->arg = arg;
-    memcpy(thread->fpu_state, main_thread.fpu_state, sizeof(thread->fpu_state));
-    thread->saved_rsp = arch_context_init(thread->stack_top, (uintptr_t)entry, (uintptr_t)arg);
+    memcpy(thread->framework.fpu_state, main_thread.framework.fpu_state,
+           sizeof(thread->framework.fpu_state));
+    thread->framework.saved_rsp =
+        arch_context_init(thread->framework.stack_top, (uintptr_t)entry, (uintptr_t)arg);
     return thread;
 }
 
@@ -62,7 +68,7 @@ void thread_free(struct thread *thread)
         keel_report_bug((uintptr_t)__builtin_return_address(0),
                         "thread_free of thread '%s', which is %s", thread->name,
                         thread == current ? "running" : "the boot thread");
-    arch_stack_destroy(thread->stack_bottom, thread->stack_top);
+    arch_stack_destroy(thread->framework.stack_bottom, thread->framework.stack_top);
     kfree(thread);
 }
 
@@ -81,17 +87,17 @@ static void switch_away(void)
     next->state = THREAD_RUNNING;
     if (next == previous)
         return;
-    previous->irq_nesting = irq_nesting();
-    previous->irq_enabled_before = arch_irq_enabled_before();
+    previous->framework.irq_nesting = irq_nesting();
+    previous->framework.irq_enabled_before = arch_irq_enabled_before();
     current = next;
-    arch_set_kernel_stack(next->stack_top);
+    arch_set_kernel_stack(next->framework.stack_top);
     user_set_fs_base(next->fs_base);
     phys_addr_t space = next->address_space ? next->address_space : paging_kernel_root();
     if (paging_current_root() != space)
         paging_switch(space);
     arch_context_switch(previous, next);
     /* Running again: take back our own interrupt-mask state. */
-    arch_irq_state_restore(previous->irq_nesting, previous->irq_enabled_before);
+    arch_irq_state_restore(previous->framework.irq_nesting, previous->framework.irq_enabled_before);
 }
 
 void thread_make_ready(struct thread *thread)
@@ -126,7 +132,7 @@ void schedule(void)
     /* One level of masking is the caller's own; more means a spin lock is
      * still held while this thread goes to sleep. */
     if (irq_nesting() > 1) {
-        struct spinlock *lock = current->last_lock;
+        struct spinlock *lock = current->framework.last_lock;
         keel_report_bug((uintptr_t)__builtin_return_address(0),
                         "thread '%s' went to sleep holding a spin lock%s%s%s (taken at %s:%d): "
                         "release it first",
@@ -181,7 +187,7 @@ static bool preempt_tick(struct trap_frame *frame)
     interrupt_eoi();
     if (!current)
         return true;
-    current->ticks_run++;
+    current->framework.ticks_run++;
     bool preempt = current == idle || (scheduler && scheduler->tick && scheduler->tick(current));
     if (preempt) {
         irq_push_off();
@@ -207,9 +213,9 @@ void scheduler_start(unsigned hz)
     strlcpy(main_thread.name, "main", sizeof(main_thread.name));
     main_thread.id = 0;
     main_thread.state = THREAD_RUNNING;
-    arch_fpu_init(main_thread.fpu_state);
-    main_thread.stack_bottom = (uintptr_t)boot_stack_bottom;
-    main_thread.stack_top = (uintptr_t)boot_stack_top;
+    arch_fpu_init(main_thread.framework.fpu_state);
+    main_thread.framework.stack_bottom = (uintptr_t)boot_stack_bottom;
+    main_thread.framework.stack_top = (uintptr_t)boot_stack_top;
     current = &main_thread;
     idle = thread_new("idle", idle_loop, NULL);
     kassert(idle);
@@ -230,7 +236,7 @@ static void check_may_sleep(uintptr_t site, const char *file, int line)
     if (file)
         ksnprintf(where, sizeof(where), "at %s:%d", file, line);
     if (irq_nesting() > 0) {
-        struct spinlock *lock = current->last_lock;
+        struct spinlock *lock = current->framework.last_lock;
         if (lock && lock->locked && lock->holder == current)
             keel_report_bug(site,
                             "thread '%s' may not sleep %s: it holds spin lock '%s' (taken at "
@@ -288,7 +294,7 @@ void spin_lock_at(struct spinlock *lock, const char *file, int line)
     lock->file = file;
     lock->line = line;
     if (current)
-        current->last_lock = lock;
+        current->framework.last_lock = lock;
 }
 
 void spin_unlock(struct spinlock *lock)
