@@ -1,5 +1,13 @@
 /* Kernel threads, scheduling hooks, preemption and spin locks (see
- * <keel/thread.h>). */
+ * <keel/thread.h>).
+ *
+ * One CPU, so "the running thread" is one variable, and masking interrupts
+ * is what keeps a switch atomic: every path into switch_away holds
+ * irq_push_off, so no interrupt handler (the timer's preemption, a device
+ * that wakes a thread) can see a thread half switched. The interrupt-mask
+ * nesting is one counter for the CPU, but each thread is somewhere in its
+ * own irq_push_off/irq_pop_off pairs: a thread's count leaves with it when it
+ * is switched out and comes back when it runs again. */
 #include <keel/cpu.h>
 #include <keel/frame.h>
 #include <keel/heap.h>
@@ -43,6 +51,8 @@ void scheduler_install(const struct scheduler_ops *ops)
 
 struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
 {
+    /* Zeroed: the scheduler's fields start empty and the thread runs in the
+     * kernel's address space until someone sets another. */
     struct thread *thread = kzalloc(sizeof(*thread));
     if (!thread)
         return NULL;
@@ -55,8 +65,19 @@ struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
     thread->state = THREAD_READY;
     thread->entry = entry;
     thread->arg = arg;
+    /* The first switch to the thread loads this FPU state: a clean one, set
+     * up once by scheduler_start (fxrstor of zeros would fault on MXCSR). */
+    /* The first switch to the thread loads this FPU/SSE state, so it must be
+     * a valid one with floating-point exceptions masked (all zeros would
+     * unmask them): the boot thread's, which scheduler_start set up. */
     memcpy(thread->framework.fpu_state, main_thread.framework.fpu_state,
            sizeof(thread->framework.fpu_state));
+    /* A stack that looks as if the thread had called arch_context_switch
+     * itself: the first switch to it "returns" into thread_trampoline, which
+     * calls thread_started, then entry(arg), then thread_exit_hook. */
+    /* A stack that looks as if the thread had called arch_context_switch
+     * itself: the first switch to it "returns" into thread_trampoline, which
+     * calls thread_started, then entry(arg), then thread_exit_hook. */
     thread->framework.saved_rsp =
         arch_context_init(thread->framework.stack_top, (uintptr_t)entry, (uintptr_t)arg);
     return thread;
@@ -87,16 +108,22 @@ static void switch_away(void)
     next->state = THREAD_RUNNING;
     if (next == previous)
         return;
+    /* The mask nesting is the CPU's, but how deep it is belongs to this
+     * thread's own call chain: keep it until the thread runs again. */
     previous->framework.irq_nesting = irq_nesting();
     previous->framework.irq_enabled_before = arch_irq_enabled_before();
     current = next;
+    /* Everything the CPU takes from the thread without being asked goes in
+     * before the switch: a trap from user mode lands on the thread's own
+     * kernel stack, and user code finds its own TLS and address space. */
     arch_set_kernel_stack(next->framework.stack_top);
     user_set_fs_base(next->fs_base);
     phys_addr_t space = next->address_space ? next->address_space : paging_kernel_root();
     if (paging_current_root() != space)
         paging_switch(space);
     arch_context_switch(previous, next);
-    /* Running again: take back our own interrupt-mask state. */
+    /* Running again, maybe much later, after a switch some other thread
+     * made: take back our own interrupt-mask state. */
     arch_irq_state_restore(previous->framework.irq_nesting, previous->framework.irq_enabled_before);
 }
 
@@ -147,9 +174,11 @@ void schedule(void)
 
 static void check_may_sleep(uintptr_t site, const char *file, int line);
 
-void thread_yield(void)
+/* Give the running thread back to the scheduler, ready, and run the next
+ * (which may be the same thread): a yield, and a preempting timer tick. The
+ * idle thread is never queued: it runs when nothing else can. */
+static void requeue_and_switch(void)
 {
-    check_may_sleep((uintptr_t)__builtin_return_address(0), NULL, 0);
     irq_push_off();
     current->state = THREAD_READY;
     if (current != idle && scheduler)
@@ -158,6 +187,18 @@ void thread_yield(void)
     irq_pop_off();
 }
 
+void thread_yield(void)
+{
+    check_may_sleep((uintptr_t)__builtin_return_address(0), NULL, 0);
+    requeue_and_switch();
+}
+
+/* A new thread's first C code (from thread_trampoline). It starts inside the
+ * switch_away of the thread that switched to it, whose irq_push_off it will
+ * never pop: that nesting was saved with the other thread and is restored
+ * when it runs again. The new thread starts fresh instead, as any code
+ * entered from nothing: no masking of its own, interrupts on, so the timer
+ * can preempt it from its first instruction. */
 void thread_started(void)
 {
     arch_irq_state_restore(0, true);
@@ -181,22 +222,27 @@ static void idle_loop(void *unused)
     }
 }
 
+/* The timer's handler once scheduler_start(hz) asked for preemption. It
+ * runs on the interrupted thread's stack with interrupts off, its trap frame
+ * holding the thread's registers; switching away from here leaves that frame
+ * on the stack, and when the thread runs again the handler returns and the
+ * trap's return resumes it where the tick came. */
 static bool preempt_tick(struct trap_frame *frame)
 {
     (void)frame;
+    /* Acknowledge first: the switch may not come back here for a long time,
+     * and until the EOI the interrupt controller holds back the next tick
+     * (and every lower-priority interrupt) from whatever runs meanwhile. */
     interrupt_eoi();
-    if (!current)
+    if (!current) /* a tick before scheduler_start: nothing to preempt */
         return true;
+    /* Counted before tick() so the scheduler sees this tick in it. */
     current->framework.ticks_run++;
+    /* Idle gives way at every tick, so a thread made ready meanwhile (by an
+     * interrupt handler) runs within a tick. */
     bool preempt = current == idle || (scheduler && scheduler->tick && scheduler->tick(current));
-    if (preempt) {
-        irq_push_off();
-        current->state = THREAD_READY; /* idle is never queued: it runs when nothing else can */
-        if (current != idle)
-            scheduler->enqueue(current);
-        switch_away();
-        irq_pop_off();
-    }
+    if (preempt)
+        requeue_and_switch();
     return true;
 }
 
