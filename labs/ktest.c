@@ -4,6 +4,7 @@
 #include <keel/jump.h>
 #include <keel/keel.h>
 #include <keel/protocol.h>
+#include <keel/testing.h>
 #include <ktest.h>
 
 #include <stdarg.h>

@@ -4,6 +4,7 @@
 #include <keel/cpu.h>
 #include <keel/panic.h>
 #include <keel/string.h>
+#include <keel/testing.h>
 
 #include "internal.h"
 

@@ -1,6 +1,17 @@
 /* Checked frame allocation (see <keel/frame.h>) and the framework's boot
  * allocator, a first-fit scan of the page array used until a real frame
- * allocator is installed. */
+ * allocator is installed.
+ *
+ * Why the checks: the allocator (lab 2's buddy allocator) keeps its own
+ * books, and a bug in them (a block handed out twice, a buddy merged
+ * wrongly) shows up much later as two owners overwriting each other's data,
+ * far from the cause. So the framework keeps a second, independent record in
+ * the page array (state, block_order, site of each frame) and compares every
+ * block the allocator hands out or takes back against it, reporting the bug
+ * at the call that made it. block_order holds order + 1 in a block's first
+ * frame, 0 in the frames inside it, and POISONED in frames frame_free filled
+ * with the poison. Interrupts stay off while the record and the allocator's
+ * books change, so an interrupt handler never sees them disagree. */
 #include <keel/cpu.h>
 #include <keel/frame.h>
 #include <keel/kprintf.h>
@@ -102,6 +113,7 @@ static void check_poison(phys_addr_t pa, uint64_t pfn, uintptr_t caller)
 
 static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
 {
+    /* Orders above the maximum do not fit block_order, nor any allocator. */
     if (order > FRAME_MAX_ORDER)
         keel_report_bug(caller, "frame_alloc(order %u): the largest block is order %d", order,
                         FRAME_MAX_ORDER);
@@ -112,11 +124,15 @@ static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
         return 0;
     }
     uint64_t count = 1ull << order, pfn = pa >> PAGE_SHIFT;
+    /* Blocks are aligned to their size: a misaligned one overlaps two blocks
+     * of its order, and frame_free could not find its start. */
     if (pa % (PAGE_SIZE << order))
         keel_report_bug(caller,
                         "frame allocator '%s' returned %#lx for an order-%u block: not aligned "
                         "to the block size (%#lx bytes)",
                         current->name, pa, order, PAGE_SIZE << order);
+    /* The page array ends with RAM: beyond it there is no record to check
+     * or update, and no memory. */
     if (pfn + count > mm_frame_count())
         keel_report_bug(caller,
                         "frame allocator '%s' returned %#lx (order %u): beyond the end "
@@ -125,12 +141,16 @@ static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
     for (uint64_t i = 0; i < count; i++) {
         struct page *page = pfn_to_page(pfn + i);
         char where[160];
+        /* Each frame has one owner at a time: a second would overwrite the
+         * first one's data. */
         if (page->state == PAGE_ALLOCATED)
             keel_report_bug(caller,
                             "frame allocator '%s' handed out frame %#lx twice: it is still "
                             "allocated (allocated in %s)",
                             current->name, (pfn + i) << PAGE_SHIFT,
                             symbol_describe(page->site, where, sizeof(where)));
+        /* Reserved frames (the kernel image, boot page tables, firmware) were
+         * never the allocator's to give: handing one out overwrites them. */
         if (page->state != PAGE_FREE)
             keel_report_bug(caller,
                             "frame allocator '%s' handed out frame %#lx, which is not free memory "
@@ -138,9 +158,14 @@ static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
                             current->name, (pfn + i) << PAGE_SHIFT,
                             page_state_name((enum page_state)page->state));
         platform_memory_unpoison(phys_to_virt((pfn + i) << PAGE_SHIFT), PAGE_SIZE);
+        /* Nobody may write a frame between its free and its next allocation:
+         * a changed poison byte is a write after free (a stale pointer).
+         * Reading every byte is slow, so only checked builds do it. */
         if (frame_checks_poison() && page->block_order == POISONED)
             check_poison((pfn + i) << PAGE_SHIFT, pfn + i, caller);
     }
+    /* Checked: the block is the caller's, and the record says where it was
+     * allocated, for the reports of a later misuse. */
     for (uint64_t i = 0; i < count; i++) {
         struct page *page = pfn_to_page(pfn + i);
         page->state = PAGE_ALLOCATED;
@@ -180,6 +205,10 @@ void frame_free(phys_addr_t block, unsigned order)
     if (!head || (block >> PAGE_SHIFT) + (1ull << order) > mm_frame_count())
         keel_report_bug(caller, "frame_free(%#lx): not a RAM frame", block);
     bool irq = cpu_irq_save();
+    /* What is freed must be exactly what was allocated, once: a second
+     * free, a free of memory never allocated (or reserved), a frame inside a
+     * block instead of its start, or another order would each hand the
+     * allocator a block that is not its to take back, or one still in use. */
     if (head->state == PAGE_FREE)
         keel_report_bug(caller, "double free of frame %#lx (order %u): it was already freed in %s",
                         block, order, symbol_describe(head->site, where, sizeof(where)));
@@ -194,6 +223,8 @@ void frame_free(phys_addr_t block, unsigned order)
     if (head->block_order != order + 1)
         keel_report_bug(caller, "frame %#lx was allocated as order %u but freed as order %u", block,
                         head->block_order - 1u, order);
+    /* Poisoned, so a use after free reads garbage that stands out (and a
+     * write after free is caught by the next allocation's check). */
     memset(phys_to_virt(block), FRAME_POISON_BYTE, PAGE_SIZE << order);
     platform_memory_poison(phys_to_virt(block), PAGE_SIZE << order);
     for (uint64_t i = 0; i < (1ull << order); i++) {
@@ -203,6 +234,8 @@ void frame_free(phys_addr_t block, unsigned order)
         page->site = caller;
     }
     current->free(block, order);
+    /* The platform may cache what it held in these frames (the Linux
+     * platform's child process behind a page table): it lets go now. */
     platform_frames_freed(block, order);
     cpu_irq_restore(irq);
 }

@@ -2,6 +2,7 @@
  * port, else the platform (the in/out instructions on a PC, device models on
  * the Linux platform). */
 #include <keel/io.h>
+#include <keel/testing.h>
 
 #include "internal.h"
 

@@ -1,5 +1,13 @@
 /* Kernel threads, scheduling hooks, preemption and spin locks (see
- * <keel/thread.h>). */
+ * <keel/thread.h>).
+ *
+ * One CPU, so "the running thread" is one variable, and masking interrupts
+ * is what keeps a switch atomic: every path into switch_away holds
+ * irq_push_off, so no interrupt handler (the timer's preemption, a device
+ * that wakes a thread) can see a thread half switched. The interrupt-mask
+ * nesting is one counter for the CPU, but each thread is somewhere in its
+ * own irq_push_off/irq_pop_off pairs: a thread's count leaves with it when it
+ * is switched out and comes back when it runs again. */
 #include <keel/cpu.h>
 #include <keel/frame.h>
 #include <keel/heap.h>
@@ -15,7 +23,11 @@
 
 #include "internal.h"
 
-_Static_assert(__builtin_offsetof(struct thread, fpu_state) == 16, "switch.S knows this offset");
+/* switch.S saves and loads a thread's context at fixed offsets. */
+_Static_assert(__builtin_offsetof(struct thread, framework.saved_rsp) == 0,
+               "switch.S knows this offset");
+_Static_assert(__builtin_offsetof(struct thread, framework.fpu_state) == 16,
+               "switch.S knows this offset");
 
 void arch_context_switch(struct thread *from, struct thread *to);
 void thread_started(void);
@@ -39,10 +51,12 @@ void scheduler_install(const struct scheduler_ops *ops)
 
 struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
 {
+    /* Zeroed: the scheduler's fields start empty and the thread runs in the
+     * kernel's address space until someone sets another. */
     struct thread *thread = kzalloc(sizeof(*thread));
     if (!thread)
         return NULL;
-    if (!arch_stack_create(&thread->stack_bottom, &thread->stack_top)) {
+    if (!arch_stack_create(&thread->framework.stack_bottom, &thread->framework.stack_top)) {
         kfree(thread);
         return NULL;
     }
@@ -51,8 +65,21 @@ struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
     thread->state = THREAD_READY;
     thread->entry = entry;
     thread->arg = arg;
-    memcpy(thread->fpu_state, main_thread.fpu_state, sizeof(thread->fpu_state));
-    thread->saved_rsp = arch_context_init(thread->stack_top, (uintptr_t)entry, (uintptr_t)arg);
+    /* The first switch to the thread loads this FPU state: a clean one, set
+     * up once by scheduler_start (fxrstor of zeros would fault on MXCSR). */
+    /* The first switch to the thread loads this FPU/SSE state, so it must be
+     * a valid one with floating-point exceptions masked (all zeros would
+     * unmask them): the boot thread's, which scheduler_start set up. */
+    memcpy(thread->framework.fpu_state, main_thread.framework.fpu_state,
+           sizeof(thread->framework.fpu_state));
+    /* A stack that looks as if the thread had called arch_context_switch
+     * itself: the first switch to it "returns" into thread_trampoline, which
+     * calls thread_started, then entry(arg), then thread_exit_hook. */
+    /* A stack that looks as if the thread had called arch_context_switch
+     * itself: the first switch to it "returns" into thread_trampoline, which
+     * calls thread_started, then entry(arg), then thread_exit_hook. */
+    thread->framework.saved_rsp =
+        arch_context_init(thread->framework.stack_top, (uintptr_t)entry, (uintptr_t)arg);
     return thread;
 }
 
@@ -62,7 +89,7 @@ void thread_free(struct thread *thread)
         keel_report_bug((uintptr_t)__builtin_return_address(0),
                         "thread_free of thread '%s', which is %s", thread->name,
                         thread == current ? "running" : "the boot thread");
-    arch_stack_destroy(thread->stack_bottom, thread->stack_top);
+    arch_stack_destroy(thread->framework.stack_bottom, thread->framework.stack_top);
     kfree(thread);
 }
 
@@ -81,17 +108,23 @@ static void switch_away(void)
     next->state = THREAD_RUNNING;
     if (next == previous)
         return;
-    previous->irq_nesting = irq_nesting();
-    previous->irq_enabled_before = arch_irq_enabled_before();
+    /* The mask nesting is the CPU's, but how deep it is belongs to this
+     * thread's own call chain: keep it until the thread runs again. */
+    previous->framework.irq_nesting = irq_nesting();
+    previous->framework.irq_enabled_before = arch_irq_enabled_before();
     current = next;
-    arch_set_kernel_stack(next->stack_top);
+    /* Everything the CPU takes from the thread without being asked goes in
+     * before the switch: a trap from user mode lands on the thread's own
+     * kernel stack, and user code finds its own TLS and address space. */
+    arch_set_kernel_stack(next->framework.stack_top);
     user_set_fs_base(next->fs_base);
     phys_addr_t space = next->address_space ? next->address_space : paging_kernel_root();
     if (paging_current_root() != space)
         paging_switch(space);
     arch_context_switch(previous, next);
-    /* Running again: take back our own interrupt-mask state. */
-    arch_irq_state_restore(previous->irq_nesting, previous->irq_enabled_before);
+    /* Running again, maybe much later, after a switch some other thread
+     * made: take back our own interrupt-mask state. */
+    arch_irq_state_restore(previous->framework.irq_nesting, previous->framework.irq_enabled_before);
 }
 
 void thread_make_ready(struct thread *thread)
@@ -126,7 +159,7 @@ void schedule(void)
     /* One level of masking is the caller's own; more means a spin lock is
      * still held while this thread goes to sleep. */
     if (irq_nesting() > 1) {
-        struct spinlock *lock = current->last_lock;
+        struct spinlock *lock = current->framework.last_lock;
         keel_report_bug((uintptr_t)__builtin_return_address(0),
                         "thread '%s' went to sleep holding a spin lock%s%s%s (taken at %s:%d): "
                         "release it first",
@@ -141,9 +174,11 @@ void schedule(void)
 
 static void check_may_sleep(uintptr_t site, const char *file, int line);
 
-void thread_yield(void)
+/* Give the running thread back to the scheduler, ready, and run the next
+ * (which may be the same thread): a yield, and a preempting timer tick. The
+ * idle thread is never queued: it runs when nothing else can. */
+static void requeue_and_switch(void)
 {
-    check_may_sleep((uintptr_t)__builtin_return_address(0), NULL, 0);
     irq_push_off();
     current->state = THREAD_READY;
     if (current != idle && scheduler)
@@ -152,6 +187,18 @@ void thread_yield(void)
     irq_pop_off();
 }
 
+void thread_yield(void)
+{
+    check_may_sleep((uintptr_t)__builtin_return_address(0), NULL, 0);
+    requeue_and_switch();
+}
+
+/* A new thread's first C code (from thread_trampoline). It starts inside the
+ * switch_away of the thread that switched to it, whose irq_push_off it will
+ * never pop: that nesting was saved with the other thread and is restored
+ * when it runs again. The new thread starts fresh instead, as any code
+ * entered from nothing: no masking of its own, interrupts on, so the timer
+ * can preempt it from its first instruction. */
 void thread_started(void)
 {
     arch_irq_state_restore(0, true);
@@ -175,22 +222,27 @@ static void idle_loop(void *unused)
     }
 }
 
+/* The timer's handler once scheduler_start(hz) asked for preemption. It
+ * runs on the interrupted thread's stack with interrupts off, its trap frame
+ * holding the thread's registers; switching away from here leaves that frame
+ * on the stack, and when the thread runs again the handler returns and the
+ * trap's return resumes it where the tick came. */
 static bool preempt_tick(struct trap_frame *frame)
 {
     (void)frame;
+    /* Acknowledge first: the switch may not come back here for a long time,
+     * and until the EOI the interrupt controller holds back the next tick
+     * (and every lower-priority interrupt) from whatever runs meanwhile. */
     interrupt_eoi();
-    if (!current)
+    if (!current) /* a tick before scheduler_start: nothing to preempt */
         return true;
-    current->ticks_run++;
+    /* Counted before tick() so the scheduler sees this tick in it. */
+    current->framework.ticks_run++;
+    /* Idle gives way at every tick, so a thread made ready meanwhile (by an
+     * interrupt handler) runs within a tick. */
     bool preempt = current == idle || (scheduler && scheduler->tick && scheduler->tick(current));
-    if (preempt) {
-        irq_push_off();
-        current->state = THREAD_READY; /* idle is never queued: it runs when nothing else can */
-        if (current != idle)
-            scheduler->enqueue(current);
-        switch_away();
-        irq_pop_off();
-    }
+    if (preempt)
+        requeue_and_switch();
     return true;
 }
 
@@ -207,9 +259,9 @@ void scheduler_start(unsigned hz)
     strlcpy(main_thread.name, "main", sizeof(main_thread.name));
     main_thread.id = 0;
     main_thread.state = THREAD_RUNNING;
-    arch_fpu_init(main_thread.fpu_state);
-    main_thread.stack_bottom = (uintptr_t)boot_stack_bottom;
-    main_thread.stack_top = (uintptr_t)boot_stack_top;
+    arch_fpu_init(main_thread.framework.fpu_state);
+    main_thread.framework.stack_bottom = (uintptr_t)boot_stack_bottom;
+    main_thread.framework.stack_top = (uintptr_t)boot_stack_top;
     current = &main_thread;
     idle = thread_new("idle", idle_loop, NULL);
     kassert(idle);
@@ -230,7 +282,7 @@ static void check_may_sleep(uintptr_t site, const char *file, int line)
     if (file)
         ksnprintf(where, sizeof(where), "at %s:%d", file, line);
     if (irq_nesting() > 0) {
-        struct spinlock *lock = current->last_lock;
+        struct spinlock *lock = current->framework.last_lock;
         if (lock && lock->locked && lock->holder == current)
             keel_report_bug(site,
                             "thread '%s' may not sleep %s: it holds spin lock '%s' (taken at "
@@ -288,7 +340,7 @@ void spin_lock_at(struct spinlock *lock, const char *file, int line)
     lock->file = file;
     lock->line = line;
     if (current)
-        current->last_lock = lock;
+        current->framework.last_lock = lock;
 }
 
 void spin_unlock(struct spinlock *lock)

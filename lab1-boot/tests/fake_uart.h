@@ -6,6 +6,7 @@
 #define LAB1_FAKE_UART_H
 
 #include <keel/keel.h>
+#include <keel/testing.h>
 
 #define FAKE_UART_BASE 0x2f8 /* COM2's address: never the real console */
 #define FAKE_UART_LOG  256

@@ -1,4 +1,5 @@
 /* Lab 1 tests, part 3: the monitor's line editor, commands and backtrace. */
+#include <keel/testing.h>
 #include <ktest.h>
 
 #include "../lab1.h"

@@ -1,4 +1,5 @@
 /* Lab 3 tests, part 1: describing exceptions, recovering from breakpoints. */
+#include <keel/testing.h>
 #include <ktest.h>
 
 #include "../lab3.h"

@@ -174,7 +174,7 @@ KTEST(mlfq_follows_a_seeded_schedule)
             irq_push_off();
             while (!preempt && ticks < LONGEST_QUANTUM) {
                 ticks++;
-                picked->ticks_run++; /* the framework counts it before calling tick */
+                picked->framework.ticks_run++; /* the framework counts it before calling tick */
                 preempt = ops->tick(picked);
             }
             ticks_delivered += ticks;

@@ -80,7 +80,7 @@ static void enter_program(void *arg)
     uintptr_t entry = start->entry, stack = start->stack;
     kfree(start);
     paging_switch(self->root);
-    user_enter(entry, stack, 0, thread_current()->stack_top);
+    user_enter(entry, stack, 0, thread_current()->framework.stack_top);
 }
 
 /* Build a fresh address space for `path`; 0 and the entry/stack on success. */

@@ -1,6 +1,7 @@
 /* Lab 5 tests: bundled programs (lab5-user/programs, static musl
  * binaries from the boot archive) run as processes; hostile ones are killed
  * with the right signal and the kernel carries on. */
+#include <keel/testing.h>
 #include <ktest.h>
 
 #include "../lab5.h"

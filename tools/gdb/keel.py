@@ -412,8 +412,8 @@ def thread_line(pointer, marker=" "):
     state = int(t["state"])
     name = t["name"].string()
     return (f" {marker} {int(t['id']):3}  {name:<16} {THREAD_STATES[state] if state < 4 else state:<8} "
-            f"priority {int(t['priority']):2}  ticks {int(t['ticks_run']):6}  "
-            f"stack {int(t['stack_bottom']):#x}-{int(t['stack_top']):#x}")
+            f"priority {int(t['priority']):2}  ticks {int(t['framework']['ticks_run']):6}  "
+            f"stack {int(t['framework']['stack_bottom']):#x}-{int(t['framework']['stack_top']):#x}")
 
 
 @command

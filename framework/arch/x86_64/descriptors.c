@@ -161,7 +161,7 @@ void user_return(const struct trap_frame *frame)
     struct thread *self = thread_current();
     struct trap_frame local = *frame;
     local.rflags |= 0x200; /* interrupts on in user mode */
-    arch_set_kernel_stack(self ? self->stack_top : (uintptr_t)boot_stack_top);
+    arch_set_kernel_stack(self ? self->framework.stack_top : (uintptr_t)boot_stack_top);
     arch_user_return_frame(&local);
 }
 

@@ -69,9 +69,9 @@ extern uintptr_t double_fault_stack_bottom, double_fault_stack_top;
 bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top)
 {
     struct thread *thread = thread_current();
-    if (thread && rsp >= thread->stack_bottom && rsp <= thread->stack_top) {
-        *bottom = thread->stack_bottom;
-        *top = thread->stack_top;
+    if (thread && rsp >= thread->framework.stack_bottom && rsp <= thread->framework.stack_top) {
+        *bottom = thread->framework.stack_bottom;
+        *top = thread->framework.stack_top;
         return true;
     }
     if (rsp >= (uintptr_t)boot_stack_bottom && rsp <= (uintptr_t)boot_stack_top) {

@@ -5,8 +5,9 @@
  * thread_trampoline. */
     .section .text
     .code64
+/* offsetof(struct thread, framework.saved_rsp / .fpu_state), checked in thread.c */
 #define SAVED_RSP 0
-#define FPU_STATE 16 /* offsetof(struct thread, fpu_state), checked in thread.c */
+#define FPU_STATE 16
 
     .global arch_context_switch
 arch_context_switch:

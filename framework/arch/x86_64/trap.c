@@ -88,8 +88,9 @@ void arch_print_registers(const struct trap_frame *f)
 static bool stack_overflowed(const struct trap_frame *frame)
 {
     struct thread *thread = thread_current();
-    if (thread && thread->stack_bottom != (uintptr_t)boot_stack_bottom &&
-        frame->rsp >= thread->stack_bottom - PAGE_SIZE && frame->rsp < thread->stack_bottom + 256)
+    if (thread && thread->framework.stack_bottom != (uintptr_t)boot_stack_bottom &&
+        frame->rsp >= thread->framework.stack_bottom - PAGE_SIZE &&
+        frame->rsp < thread->framework.stack_bottom + 256)
         return true;
     return frame->rsp >= (uintptr_t)boot_stack_guard &&
            frame->rsp < (uintptr_t)boot_stack_bottom + 256;

@@ -62,14 +62,7 @@ void console_inject_input(const char *bytes, size_t len);
 /* Drop any injected input not read yet. Any context. */
 void console_inject_clear(void);
 
-/* Start copying all console output into `buf` (capacity `size`, always kept
- * NUL-terminated) as well as to the consoles. Used by tests to check what a
- * function printed. Returns false if a capture is already active. */
-bool console_capture_begin(char *buf, size_t size);
-
-/* Stop capturing and return the number of bytes captured (output that did not
- * fit is counted but not stored). */
-size_t console_capture_end(void);
+/* (Capturing console output for tests: <keel/testing.h>.) */
 
 /* Write directly to the framework's early serial console, whatever is
  * registered. For the framework's panic path and grader protocol. */

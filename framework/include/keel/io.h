@@ -1,9 +1,10 @@
 /* Port I/O: the x86 "in" and "out" instructions, as functions.
  *
  * They are functions rather than inline assembly so that the framework can
- * put a pretend device behind a range of ports (io_mock_install), which is how
- * the lab tests check a driver's exact sequence of register accesses, and so
- * that the Linux user-mode platform can emulate the devices labs touch. */
+ * put a pretend device behind a range of ports (io_mock_install in
+ * <keel/testing.h>), which is how the lab tests check a driver's exact
+ * sequence of register accesses, and so that the Linux user-mode platform can
+ * emulate the devices labs touch. */
 #ifndef KEEL_IO_H
 #define KEEL_IO_H
 
@@ -31,24 +32,5 @@ void io_out32(uint16_t port, uint32_t value);
 /* Wait about a microsecond by writing to an unused port (0x80), the
  * traditional delay between accesses to slow legacy devices. Any context. */
 void io_wait(void);
-
-/* A pretend device behind ports [base, base + count). While installed, every
- * io_in* / io_out* on those ports calls `read` / `write` instead of touching
- * hardware. Width is 1, 2 or 4 bytes. `ctx` is passed back unchanged. */
-struct io_mock {
-    uint16_t base;
-    uint16_t count;
-    uint32_t (*read)(struct io_mock *mock, uint16_t port, int width);
-    void (*write)(struct io_mock *mock, uint16_t port, int width, uint32_t value);
-    void *ctx;
-};
-
-/* Put `mock` in front of its port range; at most one mock is installed at a
- * time and installing replaces the previous one. The caller owns `mock` and
- * must keep it alive until io_mock_remove(). Meant for tests; any context. */
-void io_mock_install(struct io_mock *mock);
-
-/* Remove the installed mock, if any, so ports reach hardware again. */
-void io_mock_remove(void);
 
 #endif

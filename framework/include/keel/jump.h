@@ -1,5 +1,6 @@
 /* Non-local jumps inside the kernel, like C's setjmp/longjmp. The in-kernel
- * test runner uses them to end a failing test from any depth of calls. */
+ * test runner uses them to end a failing test from any depth of calls. Not
+ * lab API (keel.h says why). */
 #ifndef KEEL_JUMP_H
 #define KEEL_JUMP_H
 

@@ -1,7 +1,7 @@
-/* For the framework's own tests and the in-kernel test runner: not part of
- * the API labs are written against (keel.h does not include it, and the
- * graders refuse lab code that uses what it declares: see grading/README.md,
- * "What lab code may contain"). */
+/* Hooks for tests: the framework's own tests, the labs' tests and the
+ * in-kernel test runner. Not part of the API labs are written against
+ * (keel.h does not include it, and the graders refuse lab code that uses
+ * what it declares: see grading/README.md, "What lab code may contain"). */
 #ifndef KEEL_TESTING_H
 #define KEEL_TESTING_H
 
@@ -11,5 +11,39 @@
  * Any context. (Not for lab code: it would reach any framework function,
  * the graders' own included.) */
 uintptr_t symbol_address(const char *name);
+
+/* ---- console output (see <keel/console.h>) ----------------------------------------------- */
+
+/* Start copying all console output into `buf` (capacity `size`, always kept
+ * NUL-terminated) as well as to the consoles, to check what a function
+ * printed. The caller keeps `buf` alive until console_capture_end. Returns
+ * false if a capture is already active. Any context. */
+bool console_capture_begin(char *buf, size_t size);
+
+/* Stop capturing and return the number of bytes captured (output that did not
+ * fit is counted but not stored). Any context. */
+size_t console_capture_end(void);
+
+/* ---- pretend devices behind I/O ports (see <keel/io.h>) ---------------------------------- */
+
+/* A pretend device behind ports [base, base + count). While installed, every
+ * io_in* / io_out* on those ports calls `read` / `write` instead of touching
+ * hardware. Width is 1, 2 or 4 bytes. `ctx` is passed back unchanged. */
+struct io_mock {
+    uint16_t base;
+    uint16_t count;
+    uint32_t (*read)(struct io_mock *mock, uint16_t port, int width);
+    void (*write)(struct io_mock *mock, uint16_t port, int width, uint32_t value);
+    void *ctx;
+};
+
+/* Put `mock` in front of its port range; at most one mock is installed at a
+ * time and installing replaces the previous one. The caller owns `mock` and
+ * must keep it alive until io_mock_remove(). Any context. */
+void io_mock_install(struct io_mock *mock);
+
+/* Remove the installed mock, if any, so ports reach hardware again. Any
+ * context. */
+void io_mock_remove(void);
 
 #endif

@@ -25,34 +25,53 @@ enum thread_state {
 
 struct spinlock;
 
-/* A kernel thread. The framework allocates it (thread_new) and owns the
- * fields marked "framework"; the scheduler (lab 4) and wait queues own the
- * linkage and scheduling fields. */
-struct thread {
-    uintptr_t saved_rsp; /* framework: the context switch keeps it here (offset 0) */
+/* The part of a thread that belongs to the framework: the framework alone
+ * writes it (thread_new, the context switch, the timer tick, spin locks). A
+ * scheduler or a lab reads at most ticks_run and the stack bounds, and
+ * never writes any of it: a wrong value here breaks the context switch or
+ * the checks that catch sleeping with a lock held, far from the write. */
+struct thread_framework_part {
+    uintptr_t saved_rsp; /* the stack pointer while switched out (offset 0) */
     uint64_t reserved;
-    /* framework: FPU/SSE registers while switched out (fxsave area, offset 16) */
+    /* FPU/SSE registers while switched out (an fxsave area, offset 16) */
     uint8_t fpu_state[512] __attribute__((aligned(16)));
-    char name[THREAD_NAME_MAX];
-    unsigned id;
-    enum thread_state state;
-    uintptr_t stack_bottom, stack_top; /* framework: an unmapped guard page lies below */
-    void (*entry)(void *arg);
-    void *arg;
-    /* For the scheduler and wait queues (lab 4): */
-    struct thread *next, *prev;
-    int priority;
-    uint64_t ticks_run; /* timer ticks spent running (framework counts) */
-    uint64_t sched_data[4];
-    void *owner_data;
-    /* framework: the last spin lock taken and the interrupt-mask state to
-     * restore when the thread runs again */
+    /* The kernel stack; an unmapped guard page lies below stack_bottom. */
+    uintptr_t stack_bottom, stack_top;
+    uint64_t ticks_run; /* timer ticks spent running, counted before scheduler tick */
+    /* The last spin lock taken, and the interrupt-mask state to restore
+     * when the thread runs again. */
     struct spinlock *last_lock;
     unsigned irq_nesting;
     bool irq_enabled_before;
-    uintptr_t fs_base; /* framework: the thread's FS segment base (user TLS) */
-    /* The address space (top-level table) the thread runs in; 0 for the
-     * kernel's. The framework loads it on every switch to the thread. */
+};
+
+/* A kernel thread. The framework allocates it (thread_new) and owns the
+ * `framework` part; the scheduler (lab 4) and wait queues own the linkage
+ * and scheduling fields. */
+struct thread {
+    /* The framework's own (see above). First: the context switch finds
+     * saved_rsp and fpu_state at fixed offsets of the struct. */
+    struct thread_framework_part framework;
+    /* What the thread is: set by thread_new, never changed after. */
+    char name[THREAD_NAME_MAX];
+    unsigned id;
+    void (*entry)(void *arg);
+    void *arg;
+    /* Where it is in its life: the framework, the scheduler and wait queues
+     * each set it as the thread moves between them. */
+    enum thread_state state;
+    /* For the scheduler and wait queues (lab 4): the framework never
+     * touches these after thread_new zeroed them. */
+    struct thread *next, *prev;
+    int priority;
+    uint64_t sched_data[4];
+    void *owner_data;
+    /* What user mode runs with, set by whoever runs user code in the
+     * thread (lab 5's processes); the framework loads both on every switch
+     * to the thread. The FS segment base (user TLS; user_set_fs_base sets
+     * it for the running thread), and the address space (top-level table),
+     * 0 for the kernel's. */
+    uintptr_t fs_base;
     phys_addr_t address_space;
 };
 

@@ -108,9 +108,10 @@ void linux_console_write(const char *buf, size_t len);
 /* Put the terminal back as it was (raw mode for an interactive shell). */
 void linux_terminal_restore(void);
 
-/* User mode (usermode.c). The page tables at `root` were flushed (a CR3
- * load, or tlb_flush_page while `root` was loaded): the child process
- * behind that address space checks its pages before it runs again. */
+/* User mode (usermode*.c; see usermode.h). The page tables at `root` were
+ * flushed (a CR3 load, or tlb_flush_page while `root` was loaded): the
+ * child process behind that address space checks its pages before it runs
+ * again. */
 void linux_user_flushed(phys_addr_t root);
 /* End every child process that holds an address space, so none outlives
  * the kernel. Async-signal-safe. */

@@ -133,7 +133,7 @@ bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top)
 {
     struct thread *thread = thread_current();
     uintptr_t candidates[][2] = {
-        {thread ? thread->stack_bottom : 0, thread ? thread->stack_top : 0},
+        {thread ? thread->framework.stack_bottom : 0, thread ? thread->framework.stack_top : 0},
         {(uintptr_t)boot_stack_bottom, (uintptr_t)boot_stack_top},
         {(uintptr_t)linux_signal_stack, (uintptr_t)linux_signal_stack + LINUX_SIGNAL_STACK_SIZE},
     };

@@ -12,7 +12,7 @@
  *                     handler for vector 0x80 as on a PC
  *   SIGALRM, SIGUSR1  interrupts (timer; delivery of ones raised earlier)
  *   SIGCHLD           a child process that holds a user address space
- *                     stopped (usermode.c); blocked but while waiting for one
+ *                     stopped (usermode_children.c); blocked but while waiting for one
  *
  * Exceptions run on an alternate stack, so a kernel stack overflow is still
  * reported. Interrupts run on the interrupted thread's stack, like on a PC,
@@ -246,7 +246,7 @@ void linux_interrupt_signals(int how, sigset_t *old)
     sigprocmask(how == SIG_SETMASK ? SIG_UNBLOCK : how, &set, old);
 }
 
-/* Only wakes the wait for a child (usermode.c). */
+/* Only wakes the wait for a child (usermode_children.c). */
 static void child_signal(int signal, siginfo_t *info, void *context)
 {
     (void)signal, (void)info, (void)context;

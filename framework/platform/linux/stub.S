@@ -1,5 +1,5 @@
 /* The code every user address space (a traced child process) carries at
- * LINUX_STUB_CODE. usermode.c copies the bytes between linux_stub_start and
+ * LINUX_STUB_CODE. usermode_stub.c copies the bytes between linux_stub_start and
  * linux_stub_end there. The kernel runs these entries itself, with every
  * register set, and user code cannot use them to reach Linux: while user
  * code runs, each of its system calls is stopped by ptrace and handed to the

@@ -1,5 +1,5 @@
 /* Where the Linux platform's helper code lives inside every user address
- * space, shared by stub.S and usermode.c. A user address space is a child
+ * space, shared by stub.S and the usermode*.c files. A user address space is a child
  * process; besides the user's own pages it holds only this stub, at an
  * address no Keel program is given (it lies in AddressSanitizer's shadow gap
  * in the kernel process, so creating it there never covers kernel memory):

@@ -1,6 +1,7 @@
 /* Ending a run on a PC or an emulator of one. */
 #include <keel/cpu.h>
 #include <keel/io.h>
+#include <keel/testing.h>
 
 #include "../../core/internal.h"
 
