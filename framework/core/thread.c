@@ -17,9 +17,6 @@
 
 _Static_assert(__builtin_offsetof(struct thread, fpu_state) == 16, "switch.S knows this offset");
 
-void arch_context_switch(struct thread *from, struct thread *to);
-void thread_started(void);
-
 static const struct scheduler_ops *scheduler;
 static struct thread *current;
 static struct thread *idle;
@@ -42,7 +39,7 @@ struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
     struct thread *thread = kzalloc(sizeof(*thread));
     if (!thread)
         return NULL;
-    if (!arch_stack_create(&thread->stack_bottom, &thread->stack_top)) {
+    if (!platform_stack_create(&thread->stack_bottom, &thread->stack_top)) {
         kfree(thread);
         return NULL;
     }
@@ -62,7 +59,7 @@ void thread_free(struct thread *thread)
         keel_report_bug((uintptr_t)__builtin_return_address(0),
                         "thread_free of thread '%s', which is %s", thread->name,
                         thread == current ? "running" : "the boot thread");
-    arch_stack_destroy(thread->stack_bottom, thread->stack_top);
+    platform_stack_destroy(thread->stack_bottom, thread->stack_top);
     kfree(thread);
 }
 
@@ -82,16 +79,16 @@ static void switch_away(void)
     if (next == previous)
         return;
     previous->irq_nesting = irq_nesting();
-    previous->irq_enabled_before = arch_irq_enabled_before();
+    previous->irq_enabled_before = irq_enabled_before();
     current = next;
-    arch_set_kernel_stack(next->stack_top);
+    platform_set_kernel_stack(next->stack_top);
     user_set_fs_base(next->fs_base);
     phys_addr_t space = next->address_space ? next->address_space : paging_kernel_root();
     if (paging_current_root() != space)
         paging_switch(space);
     arch_context_switch(previous, next);
     /* Running again: take back our own interrupt-mask state. */
-    arch_irq_state_restore(previous->irq_nesting, previous->irq_enabled_before);
+    irq_state_restore(previous->irq_nesting, previous->irq_enabled_before);
 }
 
 void thread_make_ready(struct thread *thread)
@@ -154,7 +151,7 @@ void thread_yield(void)
 
 void thread_started(void)
 {
-    arch_irq_state_restore(0, true);
+    irq_state_restore(0, true);
     cpu_irq_enable();
 }
 

@@ -67,7 +67,6 @@ _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_TRAPNO]) == LINUX_UCON
                "ucontext");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_CR2]) == LINUX_UCONTEXT_CR2, "ucontext");
 
-void trap_dispatch(struct trap_frame *frame);
 extern const uint8_t linux_stub_start[], linux_stub_end[];
 
 #define SPACE_MAX   64
@@ -867,15 +866,9 @@ void user_enter(uintptr_t rip, uintptr_t rsp, uint64_t arg, uintptr_t kernel_sta
     run_user(&frame);
 }
 
-void user_return(const struct trap_frame *frame)
+void platform_user_return(struct trap_frame *frame)
 {
-    if ((frame->cs & 3) != 3 || (frame->ss & 3) != 3)
-        keel_report_bug((uintptr_t)__builtin_return_address(0),
-                        "user_return with a frame that does not return to user mode (cs %#lx)",
-                        frame->cs);
-    struct trap_frame local = *frame;
-    local.rflags |= RFLAGS_IF;
-    run_user(&local);
+    run_user(frame);
 }
 
 bool linux_user_print_state(void)

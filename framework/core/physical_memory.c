@@ -1,5 +1,7 @@
-/* Physical memory bookkeeping (see <keel/mm.h>): a struct page per frame, the
- * direct map, and the framework's boot-time frame allocator. */
+/* Physical memory (see <keel/mm.h>): the page array (a struct page per
+ * frame, filled from the boot memory map), translation through the direct
+ * map, and the framework's boot-time frame allocator. The kernel's page
+ * table, built once this works, is kernel_page_table.c's. */
 #include <keel/bootinfo.h>
 #include <keel/frame.h>
 #include <keel/kprintf.h>
@@ -17,7 +19,7 @@ static uint64_t early_cursor; /* next frame number the early allocator looks at 
 
 void *phys_to_virt(phys_addr_t pa)
 {
-    return (void *)(KEEL_DIRECT_MAP_BASE + pa);
+    return (void *)(platform_direct_map_base + pa);
 }
 
 phys_addr_t virt_to_phys(const void *va)
@@ -25,8 +27,8 @@ phys_addr_t virt_to_phys(const void *va)
     uintptr_t a = (uintptr_t)va;
     if (a >= (uintptr_t)__text_start && a < (uintptr_t)__kernel_end)
         return a - (uintptr_t)__kernel_virtual_offset;
-    if (a >= KEEL_DIRECT_MAP_BASE && a < KEEL_DIRECT_MAP_BASE + (frame_count << PAGE_SHIFT))
-        return a - KEEL_DIRECT_MAP_BASE;
+    if (a >= platform_direct_map_base && a < platform_direct_map_base + (frame_count << PAGE_SHIFT))
+        return a - platform_direct_map_base;
     panic("virt_to_phys(%p): not a kernel-image or direct-map address", va);
 }
 
@@ -191,5 +193,5 @@ void mm_init(const struct boot_info *info)
     mark_range(array_phys, array_phys + array_bytes, PAGE_FRAMEWORK);
 
     early_cursor = mm_kernel_end() >> PAGE_SHIFT;
-    arch_paging_init(max_phys);
+    kernel_page_table_init(max_phys);
 }
