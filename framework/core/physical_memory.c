@@ -61,25 +61,22 @@ uint64_t mm_count_frames(enum page_state state)
     return n;
 }
 
+static const char *const page_state_names[] = {
+    [PAGE_NOT_RAM] = "not RAM",
+    [PAGE_FREE] = "free",
+    [PAGE_RESERVED_FIRMWARE] = "reserved by firmware",
+    [PAGE_KERNEL_IMAGE] = "kernel image",
+    [PAGE_FRAMEWORK] = "framework data",
+    [PAGE_BOOT_DATA] = "boot data",
+    [PAGE_ALLOCATED] = "allocated",
+};
+_Static_assert(KEEL_ARRAY_SIZE(page_state_names) == PAGE_ALLOCATED + 1, "a name for every state");
+
 const char *page_state_name(enum page_state state)
 {
-    switch (state) {
-    case PAGE_NOT_RAM:
-        return "not RAM";
-    case PAGE_FREE:
-        return "free";
-    case PAGE_RESERVED_FIRMWARE:
-        return "reserved by firmware";
-    case PAGE_KERNEL_IMAGE:
-        return "kernel image";
-    case PAGE_FRAMEWORK:
-        return "framework data";
-    case PAGE_BOOT_DATA:
-        return "boot data";
-    case PAGE_ALLOCATED:
-        return "allocated";
-    }
-    return "unknown";
+    if ((unsigned)state >= KEEL_ARRAY_SIZE(page_state_names))
+        return "unknown";
+    return page_state_names[state];
 }
 
 phys_addr_t mm_kernel_start(void)
