@@ -81,7 +81,7 @@ LINUX_COMMON_CFLAGS := -std=gnu17 -fno-pie -fno-omit-frame-pointer -mno-omit-lea
 LINUX_KERNEL_CFLAGS := $(LINUX_COMMON_CFLAGS) -ffreestanding -mno-sse -mno-sse2 -mno-mmx \
 	-mno-80387 -fno-stack-protector $(SANITIZE_LINUX)
 LINUX_HOSTED_CFLAGS := $(LINUX_COMMON_CFLAGS) -D_GNU_SOURCE $(SANITIZE_LINUX)
-# What mm.c and the backtraces expect from a linker script, from the program's
+# What physical_memory.c and the backtraces expect from a linker script, from the program's
 # own layout: the image "occupies" physical memory from 1 MiB as on a PC.
 LINUX_LDFLAGS := -no-pie -fsanitize=address -Wl,-z,noexecstack \
 	-Wl,--defsym=__text_start=__executable_start -Wl,--defsym=__text_end=etext \
@@ -96,17 +96,13 @@ endif
 # ---- the framework library ---------------------------------------------------
 ifeq ($(HAVE_FRAMEWORK_SOURCES),1)
 KEEL_LIB_DIR := $(BUILD)/framework
-ifeq ($(ON_LINUX),linux)
-# x86_64 code that runs unchanged in a Linux process; the rest of arch/
-# (descriptors, APIC, boot, paging set-up, privileged instructions) has a
-# platform/linux counterpart.
-FRAMEWORK_SOURCES := $(wildcard framework/core/*.c framework/platform/linux/*.c \
-	framework/platform/linux/*.S) $(addprefix framework/arch/x86_64/,trap.c vm.c threads.c \
-	pagemap.c unprivileged.c safe.S setjmp.S switch.S)
-else
-FRAMEWORK_SOURCES := $(wildcard framework/core/*.c framework/arch/x86_64/*.c \
-	framework/arch/x86_64/*.S framework/platform/pc/*.c framework/platform/pc/*.S)
-endif
+# The one place that picks the machine code: the portable core, the x86_64
+# code every platform compiles, and the platform's own (privileged PC code,
+# or the Linux process's stand-ins for it). No file lists: each directory is
+# taken whole.
+ARCH := x86_64
+FRAMEWORK_DIRS := framework/core framework/arch/$(ARCH) framework/platform/$(PLATFORM)
+FRAMEWORK_SOURCES := $(wildcard $(addsuffix /*.c,$(FRAMEWORK_DIRS)) $(addsuffix /*.S,$(FRAMEWORK_DIRS)))
 OBJ_DIR := $(KEEL_LIB_DIR)/obj$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX)
 FRAMEWORK_OBJECTS := $(patsubst %,$(OBJ_DIR)/%.o,$(FRAMEWORK_SOURCES))
 
@@ -115,7 +111,7 @@ $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX).a: $(FRAMEWORK_OBJECT
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
 
-$(KEEL_LIB_DIR)/keel.ld: framework/arch/x86_64/kernel.ld
+$(KEEL_LIB_DIR)/keel.ld: framework/platform/pc/kernel.ld
 	@mkdir -p $(@D)
 	$(Q)cp $< $@
 

@@ -161,7 +161,7 @@ void *kzalloc(size_t size)
 static struct header *header_of(const void *ptr, uintptr_t caller, const char *what)
 {
     struct header *h = (struct header *)ptr - 1;
-    if ((uintptr_t)ptr % 16 != 0 || (uintptr_t)ptr < KEEL_DIRECT_MAP_BASE)
+    if ((uintptr_t)ptr % 16 != 0 || (uintptr_t)ptr < platform_direct_map_base)
         keel_report_bug(caller, "%s(%p): not a pointer kmalloc returned", what, ptr);
     return h;
 }

@@ -1,5 +1,13 @@
-/* Interfaces between the framework's portable core and the architecture and
- * platform code. Not part of the public API: labs never include this. */
+/* Every interface between the framework's three layers: the portable core/,
+ * the x86_64 code every platform compiles (arch/x86_64/), and the machine it
+ * runs on (platform/pc/ or platform/linux/). Not part of the public API: labs
+ * never include this.
+ *
+ * One heading per file (or per hook every platform implements), naming where
+ * the definition lives, as xv6's defs.h does: to find a function, read its
+ * heading. Hooks a platform implements are named platform_*; the x86_64
+ * layer's are named arch_*. What only one platform's files share stays in
+ * that platform's own header (platform/pc/pc.h, platform/linux/linux.h). */
 #ifndef KEEL_CORE_INTERNAL_H
 #define KEEL_CORE_INTERNAL_H
 
@@ -7,37 +15,144 @@
 #include <keel/trap.h>
 #include <keel/types.h>
 
-/* ---- provided by arch/ ---- */
+struct thread;
 
-/* Load the GDT (with a TSS and a separate double-fault stack) and the IDT.
- * The first thing keel_start does, so that any later fault is reported. */
-void arch_cpu_init(void);
+/* ==== core/ ================================================================ */
 
-/* Build the kernel's page table: kernel image with per-section permissions,
- * a guard page below the boot stack, the direct map of [0, max_phys) at
- * KEEL_DIRECT_MAP_BASE; then switch to it (the boot identity map is gone). */
-void arch_paging_init(phys_addr_t max_phys);
+/* ---- core/start.c ---- */
 
-/* Map `size` bytes of device memory at physical `pa` (uncached) into the
- * kernel's address space, shared by every address space. */
-void *arch_map_mmio(phys_addr_t pa, size_t size);
+/* The first C function: the platform's boot code (platform/pc/boot.S,
+ * platform/linux/boot.S) calls it on the boot stack with interrupts off,
+ * with what the boot loader passed. Never returns. */
+void keel_start(uint32_t magic, uint32_t boot_address);
 
-/* Mask the legacy PICs, enable the local APIC, mask the I/O APIC, calibrate
- * the timers. After arch_paging_init. */
-void arch_interrupts_init(void);
+/* ---- core/bootinfo.c ---- */
+
+/* Parse a Multiboot2 block (reachable through the direct map) into `info`. */
+void bootinfo_from_multiboot2(const struct mb2_info *mbi, struct boot_info *info);
+
+/* The framework's struct boot_info, to be filled once by keel_start;
+ * boot_info_get() returns it from then on. */
+struct boot_info *bootinfo_storage(void);
+
+/* ---- core/mb2_builder.c ---- */
+
+/* The kernel's copy of the Multiboot2 block: either mb2_builder_copy(block
+ * GRUB left), or mb2_builder_begin, tags, then mb2_builder_finish.
+ * mb2_builder_block() is the result. */
+void mb2_builder_begin(void);
+/* Append a tag of `size` bytes (header included) and return it zeroed. */
+void *mb2_add_tag(uint32_t type, uint32_t size);
+/* Append a string tag (command line, boot loader name). */
+void mb2_add_string(uint32_t type, const char *text);
+/* See mb2_builder_begin. */
+void mb2_builder_finish(void);
+/* See mb2_builder_begin. */
+void mb2_builder_copy(const struct mb2_info *original);
+/* See mb2_builder_begin. */
+const struct mb2_info *mb2_builder_block(void);
+
+/* ---- core/programs.c ---- */
+
+/* Index the boot modules (see <keel/programs.h>). After mm_init. */
+void programs_init(const struct boot_info *info);
+
+/* ---- core/physical_memory.c ---- */
+
+/* Set up the page array from the memory map, mark the kernel, boot data and
+ * reserved regions, then build the kernel's page table
+ * (kernel_page_table_init). */
+void mm_init(const struct boot_info *info);
+
+/* ---- core/kernel_page_table.c ---- */
+
+/* Build the kernel's page table and switch to it (the boot identity map is
+ * gone): the kernel image as the platform maps it (platform_map_kernel_image),
+ * then the direct map of [0, max_phys) at KERNEL_TABLES_DIRECT_MAP. Called
+ * by mm_init once the early frame allocator works. */
+void kernel_page_table_init(phys_addr_t max_phys);
+
+/* The kernel's top-level page table, and PTE_NO_EXECUTE if the CPU has it
+ * (else 0); both set by kernel_page_table_init. */
+extern phys_addr_t kernel_root_table;
+extern uint64_t kernel_no_execute;
+
+/* ---- core/console.c ---- */
+
+/* Write a NUL-terminated string straight to the early console. */
+void console_early_write_str(const char *s);
+
+/* ---- core/heap.c ---- */
+
+/* Look through the heap's small blocks for damage (a header or a guard
+ * overwritten) and report the first as a bug caught at `caller`; return if
+ * there is none. For reports of a bug that damage may explain. */
+void heap_check_all(uintptr_t caller);
+
+/* ---- core/protocol.c ---- */
+
+/* Take this run's grader nonce (keel.nonce=) out of the command line, in
+ * place, and keep it for protocol_emit. Called by keel_start before the
+ * kernel's own code can read the command line. */
+void protocol_take_nonce(char *cmdline);
+
+/* With keel.nonce=console, read the nonce from the serial line (waiting up to
+ * 10 s for it). Called by keel_start once time can be told, before the
+ * kernel's own code runs. */
+void protocol_receive_nonce(void);
+
+/* ---- core/panic.c ---- */
+
+/* Whether a panic is in progress (console and protocol stop taking locks). */
+extern volatile int panic_in_progress;
+
+/* ---- core/irq.c ---- */
 
 /* Time stamp counter ticks per millisecond and its value at boot, set by
- * arch_interrupts_init; time_ns counts from there. */
-extern uint64_t arch_tsc_per_ms, arch_tsc_at_boot;
+ * platform_interrupts_init; time_ns counts from there. */
+extern uint64_t tsc_per_ms, tsc_at_boot;
 
-/* The stack the CPU switches to on a trap or system call from user mode. */
-void arch_set_kernel_stack(uintptr_t top);
+/* The interrupt-mask nesting state a thread takes with it across switches. */
+bool irq_enabled_before(void);
+/* See irq_enabled_before. */
+void irq_state_restore(unsigned nesting, bool enabled_before);
 
-/* Program the syscall/sysret MSRs (called by arch_cpu_init). */
-void arch_syscall_init(void);
+/* ---- core/thread.c ---- */
+
+/* The first thing a new thread runs (from thread_trampoline): ends the
+ * scheduler's interrupt mask. */
+void thread_started(void);
+
+/* ==== arch/x86_64/ ========================================================= */
+
+/* The x86_64 address-space layout both platforms' page tables follow: the
+ * kernel image at KERNEL_VMA + its physical address, the direct map of
+ * physical memory at KERNEL_TABLES_DIRECT_MAP. (The Linux platform's kernel
+ * reaches memory elsewhere: platform_direct_map_base.) */
+#define KERNEL_VMA               0xffffffff80000000ul
+#define KERNEL_TABLES_DIRECT_MAP 0xffff800000000000ul
+
+/* ---- arch/x86_64/trap.c ---- */
+
+/* Handle the trap in `frame`: a fault fixup (safe.S), the registered
+ * handler, or the framework's report and the end of the run. Called by every
+ * platform's trap entry with interrupts off. */
+void trap_dispatch(struct trap_frame *frame);
+
+/* Print the general registers of `frame` (or of the caller if NULL). */
+void arch_print_registers(const struct trap_frame *frame);
+
+/* Report a system-call handler that set a non-canonical return address
+ * (sysret would fault in kernel mode on the user's stack). */
+KEEL_NORETURN void syscall_bad_return(uint64_t rip);
+
+/* ---- arch/x86_64/page_mapper.c ---- */
+
+/* PTE_NO_EXECUTE if this CPU can refuse instruction fetches, else 0. */
+uint64_t arch_probe_no_execute(void);
 
 /* Map one 4 KiB page in the address space `root` with the framework's own
- * simple page-table code (tables from frame_alloc_zeroed). For the
+ * simple page-table code (tables from mm_early_alloc_frame). For the
  * framework's internal use and its tests; labs bring their own. */
 int arch_map_page(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags);
 
@@ -45,19 +160,11 @@ int arch_map_page(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags
  * returns the frame it mapped, 0 if none. */
 phys_addr_t arch_unmap_page(phys_addr_t root, uintptr_t va);
 
-/* The kernel's top-level page table, and PTE_NO_EXECUTE if the CPU has it
- * (else 0); both set by arch_paging_init. */
-extern phys_addr_t arch_kernel_root;
-extern uint64_t arch_no_execute;
-
 /* The entry at `level` (4 = PML4 … 1 = page table) for `va` in the kernel's
  * page table, creating the tables above it. */
 uint64_t *arch_kernel_entry(uintptr_t va, int level);
 
-/* A kernel stack of THREAD_STACK_SIZE with an unmapped guard page below. */
-bool arch_stack_create(uintptr_t *bottom, uintptr_t *top);
-/* See arch_stack_create. */
-void arch_stack_destroy(uintptr_t bottom, uintptr_t top);
+/* ---- arch/x86_64/threads.c ---- */
 
 /* Prepare a new thread's stack so that switching to it starts
  * thread_trampoline, which calls entry(arg); returns the saved stack pointer. */
@@ -66,25 +173,48 @@ uintptr_t arch_context_init(uintptr_t stack_top, uintptr_t entry, uintptr_t arg)
 /* Fill `area` (512 bytes, 16-aligned) with a clean FPU/SSE state. */
 void arch_fpu_init(uint8_t *area);
 
-/* The interrupt-mask nesting state a thread takes with it across switches. */
-bool arch_irq_enabled_before(void);
-/* See arch_irq_enabled_before. */
-void arch_irq_state_restore(unsigned nesting, bool enabled_before);
+/* ---- arch/x86_64/switch.S ---- */
+
+/* Save `from`'s callee-saved registers and FPU state, load `to`'s. */
+void arch_context_switch(struct thread *from, struct thread *to);
+
+/* ==== platform/pc/ or platform/linux/: what every platform implements ===== */
+
+/* ---- CPU and interrupts (pc: cpu_init.c, interrupt_controller.c;
+ *      linux: main.c, interrupts.c) ---- */
+
+/* Load the GDT (with a TSS and a separate double-fault stack) and the IDT,
+ * or what stands for them. The first thing keel_start does, so that any
+ * later fault is reported. */
+void platform_cpu_init(void);
+
+/* Set up the interrupt controllers (masked) and calibrate the clocks
+ * (tsc_per_ms). After mm_init. */
+void platform_interrupts_init(void);
+
+/* ---- memory (pc: kernel_map.c, stacks.c, memory_checker.c;
+ *      linux: main.c, memory.c, usermode.c) ---- */
+
+/* Where the kernel reaches physical address 0: KERNEL_TABLES_DIRECT_MAP on a
+ * PC; on the Linux platform, where the process maps its memory file (the
+ * lower half of the address space). phys_to_virt adds this. */
+extern const uintptr_t platform_direct_map_base;
+
+/* Map the kernel image into the kernel's page table (kernel_root_table,
+ * through arch_kernel_entry), and say which physical range the direct map
+ * must keep read-only ([*read_only_start, *read_only_end); empty if none).
+ * Called by kernel_page_table_init before the direct map is built. */
+void platform_map_kernel_image(phys_addr_t *read_only_start, phys_addr_t *read_only_end);
+
+/* A kernel stack of THREAD_STACK_SIZE or more with an unmapped guard page
+ * below. */
+bool platform_stack_create(uintptr_t *bottom, uintptr_t *top);
+/* See platform_stack_create. */
+void platform_stack_destroy(uintptr_t bottom, uintptr_t top);
 
 /* Kernel stack bounds for backtraces: [*bottom, *top) of the stack that
  * contains `rsp`, or false if `rsp` is on no known stack. */
-bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top);
-
-/* Print the general registers of `frame` (or of the caller if NULL). */
-void arch_print_registers(const struct trap_frame *frame);
-
-/* ---- provided by platform/ ---- */
-
-/* A port read or write (`width` 1, 2 or 4 bytes) that no test mock covers:
- * the hardware on a PC, the device models on the Linux platform. */
-uint32_t platform_port_read(uint16_t port, int width);
-/* See platform_port_read. */
-void platform_port_write(uint16_t port, int width, uint32_t value);
+bool platform_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top);
 
 /* Tell the platform's memory checker (AddressSanitizer on the Linux
  * platform; nothing on a PC, where the heap's guards and the frame poison
@@ -100,9 +230,33 @@ void platform_memory_unpoison(const void *addr, size_t size);
  * held that address space; nothing on a PC. */
 void platform_frames_freed(phys_addr_t block, unsigned order);
 
-/* Report a system-call handler that set a non-canonical return address
- * (sysret would fault in kernel mode on the user's stack). */
-KEEL_NORETURN void syscall_bad_return(uint64_t rip);
+/* ---- user mode (pc: user_mode.c; linux: user.c, usermode.c) ---- */
+
+/* The stack the CPU switches to on a trap or system call from user mode. */
+void platform_set_kernel_stack(uintptr_t top);
+
+/* Copy `size` bytes from user address `user_src` to `dst`, or to user
+ * address `user_dst` from `src`. The core (core/user_memory.c) has checked
+ * the range in the page tables; these do the copy alone, and return false
+ * if it faulted (the page tables changed meanwhile) rather than fault the
+ * kernel. */
+bool platform_user_read(void *dst, uintptr_t user_src, size_t size);
+/* See platform_user_read. */
+bool platform_user_write(uintptr_t user_dst, const void *src, size_t size);
+
+/* Run user code with every register as in `frame`, a ring-3 frame with
+ * interrupts on that user_return has checked (and may be a copy on the
+ * caller's stack). Never returns. */
+KEEL_NORETURN void platform_user_return(struct trap_frame *frame);
+
+/* ---- devices and boot (pc: io.c, early_console.c, boot_info.c;
+ *      linux: uart.c, main.c) ---- */
+
+/* A port read or write (`width` 1, 2 or 4 bytes) that no test mock covers:
+ * the hardware on a PC, the device models on the Linux platform. */
+uint32_t platform_port_read(uint16_t port, int width);
+/* See platform_port_read. */
+void platform_port_write(uint16_t port, int width, uint32_t value);
 
 /* Set up and write to the platform's early console (polled, no interrupts). */
 void platform_early_console_init(void);
@@ -113,8 +267,11 @@ int platform_early_console_read(void);
 
 /* Fill `info` from what the boot loader passed (magic, physical address of its
  * block), building a Multiboot2 block if the loader did not give one. Uses the
- * boot identity/direct map, so it runs before arch_paging_init. */
+ * boot identity/direct map, so it runs before mm_init. */
 void platform_parse_boot_info(uint32_t magic, uint32_t address, struct boot_info *info);
+
+/* ---- the end of a run and lock-down (pc: power.c, lockdown.c;
+ *      linux: power.c, lockdown.c) ---- */
 
 /* End the run with `status` (see <keel/power.h>) as the platform allows. */
 KEEL_NORETURN void platform_power_off(int status);
@@ -122,67 +279,19 @@ KEEL_NORETURN void platform_power_off(int status);
 /* Reset the machine. */
 KEEL_NORETURN void platform_reboot(void);
 
-/* ---- provided by core/ ---- */
-
-/* Parse a Multiboot2 block (reachable through the direct map) into `info`. */
-void bootinfo_from_multiboot2(const struct mb2_info *mbi, struct boot_info *info);
-
-/* The kernel's copy of the Multiboot2 block (core/mb2_builder.c): either
- * mb2_builder_copy(block GRUB left), or mb2_builder_begin, tags, then
- * mb2_builder_finish. mb2_builder_block() is the result. */
-void mb2_builder_begin(void);
-/* Append a tag of `size` bytes (header included) and return it zeroed. */
-void *mb2_add_tag(uint32_t type, uint32_t size);
-/* Append a string tag (command line, boot loader name). */
-void mb2_add_string(uint32_t type, const char *text);
-/* See mb2_builder_begin. */
-void mb2_builder_finish(void);
-/* See mb2_builder_begin. */
-void mb2_builder_copy(const struct mb2_info *original);
-/* See mb2_builder_begin. */
-const struct mb2_info *mb2_builder_block(void);
-
-/* Index the boot modules (see <keel/programs.h>). After mm_init. */
-void programs_init(const struct boot_info *info);
-
-/* The framework's struct boot_info, to be filled once by keel_start;
- * boot_info_get() returns it from then on. */
-struct boot_info *bootinfo_storage(void);
-
-/* Set up the page array from the memory map and mark the kernel, boot data
- * and reserved regions. */
-void mm_init(const struct boot_info *info);
-
-/* Write a NUL-terminated string straight to the early console. */
-void console_early_write_str(const char *s);
-
 /* The machine is set up and kernel code is about to run: keep it to what
  * the platform needs from now on (the Linux platform's system-call
  * allow-list; nothing on a PC). */
 void platform_lock_down(void);
 
-/* Look through the heap's small blocks for damage (a header or a guard
- * overwritten) and report the first as a bug caught at `caller`; return if
- * there is none. For reports of a bug that damage may explain. */
-void heap_check_all(uintptr_t caller);
+/* ==== the linker script (platform/pc/kernel.ld; on the Linux platform the
+ * Makefile's LINUX_LDFLAGS) and the boot stack (boot.S) ==================== */
 
-/* Take this run's grader nonce (keel.nonce=) out of the command line, in
- * place, and keep it for protocol_emit. Called by keel_start before the
- * kernel's own code can read the command line. */
-void protocol_take_nonce(char *cmdline);
-
-/* With keel.nonce=console, read the nonce from the serial line (waiting up to
- * 10 s for it). Called by keel_start once time can be told, before the
- * kernel's own code runs. */
-void protocol_receive_nonce(void);
-
-/* Whether a panic is in progress (console and protocol stop taking locks). */
-extern volatile int panic_in_progress;
-
-/* Linker-script symbols. */
 extern char __kernel_phys_start[], __kernel_phys_end[], __kernel_virtual_offset[];
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __bss_start[], __bss_end[], __kernel_end[];
 extern char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
+/* The symbol table the second link adds (tools/mksyms.py; core/symbols.c). */
+extern const uint8_t __keel_symbols_start[], __keel_symbols_end[];
 
 #endif

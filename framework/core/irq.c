@@ -1,14 +1,15 @@
-/* The portable side of interrupt control and time: nesting of
- * irq_push_off/irq_pop_off (see <keel/interrupt.h>) and time from the time
- * stamp counter, which the platform calibrates at boot. */
+/* The portable side of interrupt control and time: cpu_irq_save/restore
+ * (<keel/cpu.h>), nesting of irq_push_off/irq_pop_off (<keel/interrupt.h>),
+ * and time from the time stamp counter, which the platform calibrates at
+ * boot. */
 #include <keel/cpu.h>
 #include <keel/interrupt.h>
 #include <keel/panic.h>
 
 #include "internal.h"
 
-uint64_t arch_tsc_per_ms;
-uint64_t arch_tsc_at_boot;
+uint64_t tsc_per_ms;
+uint64_t tsc_at_boot;
 
 static unsigned nesting;
 static bool enabled_before;
@@ -31,17 +32,32 @@ void irq_pop_off(void)
         cpu_irq_enable();
 }
 
+/* Built on the platform's cpu_irq_enabled/disable/enable, the same on
+ * every platform. */
+bool cpu_irq_save(void)
+{
+    bool was_enabled = cpu_irq_enabled();
+    cpu_irq_disable();
+    return was_enabled;
+}
+
+void cpu_irq_restore(bool was_enabled)
+{
+    if (was_enabled)
+        cpu_irq_enable();
+}
+
 unsigned irq_nesting(void)
 {
     return nesting;
 }
 
-bool arch_irq_enabled_before(void)
+bool irq_enabled_before(void)
 {
     return enabled_before;
 }
 
-void arch_irq_state_restore(unsigned saved_nesting, bool saved_enabled_before)
+void irq_state_restore(unsigned saved_nesting, bool saved_enabled_before)
 {
     nesting = saved_nesting;
     enabled_before = saved_enabled_before;
@@ -49,11 +65,10 @@ void arch_irq_state_restore(unsigned saved_nesting, bool saved_enabled_before)
 
 uint64_t time_ns(void)
 {
-    if (!arch_tsc_per_ms)
+    if (!tsc_per_ms)
         return 0;
-    uint64_t ticks = cpu_rdtsc() - arch_tsc_at_boot;
-    return ticks / arch_tsc_per_ms * 1000000 +
-           (ticks % arch_tsc_per_ms) * 1000000 / arch_tsc_per_ms;
+    uint64_t ticks = cpu_rdtsc() - tsc_at_boot;
+    return ticks / tsc_per_ms * 1000000 + (ticks % tsc_per_ms) * 1000000 / tsc_per_ms;
 }
 
 void time_delay_us(uint64_t microseconds)

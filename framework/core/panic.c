@@ -20,7 +20,7 @@ void backtrace_print(uintptr_t rbp)
     if (rbp == 0) /* our own frame holds the return address into our caller */
         rbp = (uintptr_t)__builtin_frame_address(0);
     uintptr_t bottom, top;
-    if (!arch_stack_bounds(rbp, &bottom, &top)) {
+    if (!platform_stack_bounds(rbp, &bottom, &top)) {
         kprintf("  (frame pointer %p is on no known kernel stack; no backtrace)\n", (void *)rbp);
         return;
     }

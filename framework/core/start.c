@@ -6,8 +6,6 @@
 
 #include "internal.h"
 
-void keel_start(uint32_t magic, uint32_t boot_address);
-
 static void apply_log_level(void)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
@@ -25,7 +23,7 @@ static void apply_log_level(void)
 
 void keel_start(uint32_t magic, uint32_t boot_address)
 {
-    arch_cpu_init(); /* exception table first: everything after may fault */
+    platform_cpu_init(); /* exception table first: everything after may fault */
     platform_early_console_init();
 
     struct boot_info *info = bootinfo_storage();
@@ -34,7 +32,7 @@ void keel_start(uint32_t magic, uint32_t boot_address)
     apply_log_level();
 
     mm_init(info);
-    arch_interrupts_init();
+    platform_interrupts_init();
     programs_init(info);
 
     pr_debug("Keel: booted by %s, %lu MiB usable, command line \"%s\"\n", info->loader,

@@ -1,5 +1,6 @@
 /* Freestanding string and memory functions (see <keel/string.h>). The
- * architecture may provide faster memcpy and memset (they are weak here). */
+ * platform may provide faster memcpy and memset (they are weak here; the PC's
+ * are platform/pc/memcpy.S). */
 #include <keel/string.h>
 
 /* A hosted build (the Linux platform) takes the standard ones from the C

@@ -7,10 +7,10 @@
 #include <keel/symbols.h>
 #include <keel/testing.h>
 
+#include "internal.h"
+
 #define SYMBOLS_MAGIC   0x4d59534bu
 #define SYMBOLS_VERSION 1
-
-extern const uint8_t __keel_symbols_start[], __keel_symbols_end[];
 
 struct symbols_header {
     uint32_t magic, version;

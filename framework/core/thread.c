@@ -29,9 +29,6 @@ _Static_assert(__builtin_offsetof(struct thread, framework.saved_rsp) == 0,
 _Static_assert(__builtin_offsetof(struct thread, framework.fpu_state) == 16,
                "switch.S knows this offset");
 
-void arch_context_switch(struct thread *from, struct thread *to);
-void thread_started(void);
-
 static const struct scheduler_ops *scheduler;
 static struct thread *current;
 static struct thread *idle;
@@ -56,7 +53,7 @@ struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
     struct thread *thread = kzalloc(sizeof(*thread));
     if (!thread)
         return NULL;
-    if (!arch_stack_create(&thread->framework.stack_bottom, &thread->framework.stack_top)) {
+    if (!platform_stack_create(&thread->framework.stack_bottom, &thread->framework.stack_top)) {
         kfree(thread);
         return NULL;
     }
@@ -65,16 +62,11 @@ struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
     thread->state = THREAD_READY;
     thread->entry = entry;
     thread->arg = arg;
-    /* The first switch to the thread loads this FPU state: a clean one, set
-     * up once by scheduler_start (fxrstor of zeros would fault on MXCSR). */
     /* The first switch to the thread loads this FPU/SSE state, so it must be
      * a valid one with floating-point exceptions masked (all zeros would
      * unmask them): the boot thread's, which scheduler_start set up. */
     memcpy(thread->framework.fpu_state, main_thread.framework.fpu_state,
            sizeof(thread->framework.fpu_state));
-    /* A stack that looks as if the thread had called arch_context_switch
-     * itself: the first switch to it "returns" into thread_trampoline, which
-     * calls thread_started, then entry(arg), then thread_exit_hook. */
     /* A stack that looks as if the thread had called arch_context_switch
      * itself: the first switch to it "returns" into thread_trampoline, which
      * calls thread_started, then entry(arg), then thread_exit_hook. */
@@ -89,7 +81,7 @@ void thread_free(struct thread *thread)
         keel_report_bug((uintptr_t)__builtin_return_address(0),
                         "thread_free of thread '%s', which is %s", thread->name,
                         thread == current ? "running" : "the boot thread");
-    arch_stack_destroy(thread->framework.stack_bottom, thread->framework.stack_top);
+    platform_stack_destroy(thread->framework.stack_bottom, thread->framework.stack_top);
     kfree(thread);
 }
 
@@ -111,12 +103,12 @@ static void switch_away(void)
     /* The mask nesting is the CPU's, but how deep it is belongs to this
      * thread's own call chain: keep it until the thread runs again. */
     previous->framework.irq_nesting = irq_nesting();
-    previous->framework.irq_enabled_before = arch_irq_enabled_before();
+    previous->framework.irq_enabled_before = irq_enabled_before();
     current = next;
     /* Everything the CPU takes from the thread without being asked goes in
      * before the switch: a trap from user mode lands on the thread's own
      * kernel stack, and user code finds its own TLS and address space. */
-    arch_set_kernel_stack(next->framework.stack_top);
+    platform_set_kernel_stack(next->framework.stack_top);
     user_set_fs_base(next->fs_base);
     phys_addr_t space = next->address_space ? next->address_space : paging_kernel_root();
     if (paging_current_root() != space)
@@ -124,7 +116,7 @@ static void switch_away(void)
     arch_context_switch(previous, next);
     /* Running again, maybe much later, after a switch some other thread
      * made: take back our own interrupt-mask state. */
-    arch_irq_state_restore(previous->framework.irq_nesting, previous->framework.irq_enabled_before);
+    irq_state_restore(previous->framework.irq_nesting, previous->framework.irq_enabled_before);
 }
 
 void thread_make_ready(struct thread *thread)
@@ -201,7 +193,7 @@ void thread_yield(void)
  * can preempt it from its first instruction. */
 void thread_started(void)
 {
-    arch_irq_state_restore(0, true);
+    irq_state_restore(0, true);
     cpu_irq_enable();
 }
 

@@ -259,7 +259,7 @@ static void expect_fault(const char *program, bool kernel_only_page, uint64_t er
 KTEST(user_faults_carry_the_cpu_error_code)
 {
     /* The instruction-fetch bit comes with no-execute support (EFER.NXE). */
-    uint64_t fetch = arch_no_execute ? PF_FETCH : 0;
+    uint64_t fetch = kernel_no_execute ? PF_FETCH : 0;
     expect_fault(fault_read, false, PF_USER, KERNEL_ONLY_PAGE, "read of an unmapped page");
     expect_fault(fault_write, false, PF_USER | PF_WRITE, KERNEL_ONLY_PAGE,
                  "write to an unmapped page");
@@ -267,7 +267,7 @@ KTEST(user_faults_carry_the_cpu_error_code)
                  "read of a page without PTE_USER");
     expect_fault(fault_write_code, false, PF_USER | PF_PRESENT | PF_WRITE, USER_CODE,
                  "write to read-only code");
-    if (arch_no_execute)
+    if (kernel_no_execute)
         expect_fault(fault_fetch_stack, false, PF_USER | PF_PRESENT | PF_FETCH,
                      USER_STACK_TOP - PAGE_SIZE, "jump into the no-execute stack");
     expect_fault(fault_fetch_unmapped, false, PF_USER | fetch, KERNEL_ONLY_PAGE,

@@ -311,8 +311,8 @@ class KeelFrames(gdb.Command):
 
     def invoke(self, argument, from_tty):
         try:
-            pages = int(gdb.parse_and_eval("'mm.c'::pages"))
-            count = int(gdb.parse_and_eval("'mm.c'::frame_count"))
+            pages = int(gdb.parse_and_eval("'physical_memory.c'::pages"))
+            count = int(gdb.parse_and_eval("'physical_memory.c'::frame_count"))
             size = int(gdb.parse_and_eval("sizeof(struct page)"))
         except gdb.error as error:
             say(f"the page array is not set up yet ({error})")

@@ -128,8 +128,6 @@ void trap_print_report(const struct trap_frame *frame)
     backtrace_print(frame->rbp);
 }
 
-void trap_dispatch(struct trap_frame *frame);
-
 void syscall_bad_return(uint64_t rip)
 {
     keel_report_bug(0,

@@ -1,9 +1,10 @@
 /* Physical memory: addresses, the direct map and per-frame bookkeeping.
  *
- * After boot, every byte of RAM is mapped at KEEL_DIRECT_MAP_BASE + physical
- * address (the direct map), so the kernel reaches any frame with
- * phys_to_virt(). Every 4 KiB frame below the highest RAM address has a
- * struct page recording what it is used for. */
+ * After boot, every byte of RAM is mapped at one fixed offset from its
+ * physical address (the direct map), so the kernel reaches any frame with
+ * phys_to_virt(). (In the kernel's page tables the direct map starts at
+ * 0xffff800000000000 on every platform, as on a PC.) Every 4 KiB frame below
+ * the highest RAM address has a struct page recording what it is used for. */
 #ifndef KEEL_MM_H
 #define KEEL_MM_H
 
@@ -12,17 +13,6 @@
 /* The size of a frame and of a page (4 KiB), and its log2. */
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  (1ul << PAGE_SHIFT)
-
-/* Where the direct map of physical memory starts in virtual memory. On the
- * Linux platform "physical memory" is a file mapped into the kernel process,
- * which can only use the lower half; its page tables still describe the PC's
- * layout (KEEL_PC_DIRECT_MAP_BASE), as they would on a PC. */
-#define KEEL_PC_DIRECT_MAP_BASE 0xffff800000000000ul
-#ifdef KEEL_PLATFORM_LINUX
-#define KEEL_DIRECT_MAP_BASE 0x500000000000ul
-#else
-#define KEEL_DIRECT_MAP_BASE KEEL_PC_DIRECT_MAP_BASE
-#endif
 
 /* What a frame is used for. */
 enum page_state {

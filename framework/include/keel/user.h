@@ -50,7 +50,8 @@ int copy_to_user(uintptr_t user_dst, const void *src, size_t size);
 
 /* Copy a NUL-terminated string from user memory into `dst` (capacity `size`).
  * Returns its length, -EFAULT for a bad address, or -E2BIG if no NUL comes
- * within size - 1 bytes. Kernel context. */
+ * within size - 1 bytes (then `dst` holds those bytes and a NUL, if `size`
+ * is not 0). Kernel context. */
 long strncpy_from_user(char *dst, uintptr_t user_src, size_t size);
 
 /* Set the FS segment base of the running thread (what Linux's

@@ -2,7 +2,8 @@
  * a variable: masking and unmasking interrupts costs no system call, and a
  * signal that arrives while it is clear is remembered and delivered when it
  * is set again (see signals.c). Control registers and MSRs are emulated;
- * cpuid, rdtsc and pause are the real instructions (arch/x86_64/unprivileged.c). */
+ * cpuid, rdtsc and pause are the real instructions (arch/x86_64/unprivileged.c),
+ * and cpu_irq_save/restore core/irq.c's. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -36,19 +37,6 @@ void cpu_irq_enable(void)
 bool cpu_irq_enabled(void)
 {
     return linux_cpu.irq_enabled;
-}
-
-bool cpu_irq_save(void)
-{
-    bool was_enabled = linux_cpu.irq_enabled;
-    cpu_irq_disable();
-    return was_enabled;
-}
-
-void cpu_irq_restore(bool was_enabled)
-{
-    if (was_enabled)
-        cpu_irq_enable();
 }
 
 uint64_t cpu_read_rflags(void)

@@ -25,15 +25,15 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)now.tv_sec * 1000000000ul + (uint64_t)now.tv_nsec;
 }
 
-void arch_interrupts_init(void)
+void platform_interrupts_init(void)
 {
     /* Time comes from the TSC, as on the PC; measure its rate. */
     uint64_t start_ns = monotonic_ns(), start_tsc = cpu_rdtsc();
     while (monotonic_ns() - start_ns < 5000000)
         cpu_relax();
     uint64_t elapsed_ns = monotonic_ns() - start_ns;
-    arch_tsc_per_ms = (cpu_rdtsc() - start_tsc) * 1000000 / elapsed_ns;
-    arch_tsc_at_boot = cpu_rdtsc();
+    tsc_per_ms = (cpu_rdtsc() - start_tsc) * 1000000 / elapsed_ns;
+    tsc_at_boot = cpu_rdtsc();
 
     struct sigevent event = {.sigev_notify = SIGEV_THREAD_ID,
                              .sigev_signo = LINUX_TIMER_SIGNAL,

@@ -1,5 +1,5 @@
 /* The Linux platform's internal interfaces: the kernel runs as an ordinary
- * Linux process. "Physical memory" is a memfd mapped at KEEL_DIRECT_MAP_BASE;
+ * Linux process. "Physical memory" is a memfd mapped at LINUX_DIRECT_MAP_BASE;
  * the CPU's interrupt flag, control registers and TLB are emulated here;
  * exceptions and interrupts arrive as signals and are turned into the same
  * trap frames the PC's entry stubs build. Not part of the public API. */
@@ -22,6 +22,11 @@
  * whose heap starts at 0x600000000000). */
 #define LINUX_TLB_WINDOW_START 0x110000000000ul
 #define LINUX_TLB_WINDOW_END   0x400000000000ul
+
+/* Where the kernel process maps its physical memory (platform_direct_map_base):
+ * a Linux process has only the lower half of the address space, so not
+ * where the page tables put the direct map (KERNEL_TABLES_DIRECT_MAP). */
+#define LINUX_DIRECT_MAP_BASE 0x500000000000ul
 
 /* The RFLAGS interrupt flag. */
 #define RFLAGS_IF 0x200ul
@@ -76,7 +81,7 @@ void linux_signals_init(void);
 /* Block / unblock the interrupt signals (around a wait for one). */
 void linux_interrupt_signals(int how, sigset_t *old);
 
-/* What `va` means in the page tables at `root`: the 4 KiB frame through
+/* Memory (memory.c). What `va` means in the page tables at `root`: the 4 KiB frame through
  * `pa`, and the flags that hold at every level (PTE_WRITABLE and PTE_USER
  * only if every level has them, PTE_NO_EXECUTE if any has it) through
  * `flags`. False if some level is not present or a table lies outside
@@ -84,7 +89,7 @@ void linux_interrupt_signals(int how, sigset_t *old);
  * in a signal handler on a lab's broken tables. */
 bool linux_translate(phys_addr_t root, uintptr_t va, phys_addr_t *pa, uint64_t *flags);
 
-/* Software TLB (memory.c). Fill it for a kernel access to `va` with page
+/* The software TLB (memory.c). Fill it for a kernel access to `va` with page
  * fault error code `error`; false if the emulated page tables do not allow
  * it (a real page fault). Async-signal-safe. */
 bool linux_tlb_fill(uintptr_t va, uint64_t error);
@@ -95,7 +100,7 @@ void linux_tlb_flush_page(uintptr_t va);
 /* Whether `root` maps the kernel's half as the kernel's own page table
  * does; if not, the CPU would fault on its next instruction. */
 bool linux_root_maps_kernel(phys_addr_t root);
-/* Bounds of the alternate stack the exception handlers run on. */
+/* Bounds of the alternate stack the exception handlers run on (signals.c). */
 extern uint8_t linux_signal_stack[];
 #define LINUX_SIGNAL_STACK_SIZE (64 * 1024)
 
@@ -105,7 +110,11 @@ void linux_uart_poll_input(void);
 bool linux_stdin_open(void);
 /* Write bytes to the terminal (standard output), unbuffered. */
 void linux_console_write(const char *buf, size_t len);
-/* Put the terminal back as it was (raw mode for an interactive shell). */
+
+/* The terminal (terminal.c): raw mode if standard input is one (an
+ * interactive run), and back as it was. */
+void linux_terminal_raw(void);
+/* See linux_terminal_raw. */
 void linux_terminal_restore(void);
 
 /* User mode (usermode*.c; see usermode.h). The page tables at `root` were
@@ -120,13 +129,11 @@ void linux_user_end_all(void);
  * report); false if the kernel itself is running. Async-signal-safe. */
 bool linux_user_print_state(void);
 
-/* Print where the kernel is (registers, backtrace) for a hang report. */
+/* Print where the kernel is (registers, backtrace) for a hang report
+ * (main.c). */
 void linux_print_hang_report(const struct trap_frame *frame);
 
-/* Put the terminal in raw mode if standard input is one (an interactive run). */
-void linux_terminal_raw(void);
-
-/* The exit code of a run that ended with a reset (platform_reboot). */
+/* The end of a run (power.c). The exit code of a run that ended with a reset (platform_reboot). */
 #define LINUX_EXIT_RESET 64
 
 /* Exit the process with `status` as QEMU's isa-debug-exit would: (status <<

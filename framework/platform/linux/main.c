@@ -5,7 +5,7 @@
  * The words are the kernel command line (keel.test=NAME, ...), after those
  * read from FD (the graders' way). Physical
  * memory is a memfd of MIB MiB (128 by default, as the PC's QEMU gets),
- * mapped at KEEL_DIRECT_MAP_BASE; the Multiboot2 block GRUB would give is
+ * mapped at LINUX_DIRECT_MAP_BASE; the Multiboot2 block GRUB would give is
  * built here with a PC's memory map (low memory, a hole below 1 MiB, the
  * rest usable), the command line and FILE as a boot module. */
 #include <elf.h>
@@ -32,6 +32,7 @@
 #include "../../core/internal.h"
 #include "linux.h"
 
+const uintptr_t platform_direct_map_base = LINUX_DIRECT_MAP_BASE;
 int linux_memfd = -1;
 uint64_t linux_ram_bytes;
 
@@ -197,8 +198,8 @@ int main(int argc, char **argv)
     linux_ram_bytes = mib << 20;
     linux_memfd = memfd_create("keel-physical-memory", 0);
     if (linux_memfd < 0 || ftruncate(linux_memfd, (off_t)linux_ram_bytes) != 0 ||
-        mmap((void *)KEEL_DIRECT_MAP_BASE, linux_ram_bytes, PROT_READ | PROT_WRITE,
-             MAP_SHARED | MAP_FIXED_NOREPLACE, linux_memfd, 0) != (void *)KEEL_DIRECT_MAP_BASE) {
+        mmap((void *)LINUX_DIRECT_MAP_BASE, linux_ram_bytes, PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_FIXED_NOREPLACE, linux_memfd, 0) != (void *)LINUX_DIRECT_MAP_BASE) {
         fprintf(stderr, "cannot set up %lu MiB of physical memory: %s\n", mib, strerror(errno));
         return 2;
     }
@@ -256,7 +257,7 @@ void platform_parse_boot_info(uint32_t magic, uint32_t address, struct boot_info
     bootinfo_from_multiboot2(mb2_builder_block(), info);
 }
 
-void arch_cpu_init(void)
+void platform_cpu_init(void)
 {
     linux_signals_init();
 }

@@ -1,7 +1,8 @@
-/* Memory on the Linux platform: the kernel's page table (the same layout as
- * on a PC, so lab code that copies or walks it sees what it would see
- * there), the software TLB that makes lab page tables real for kernel
- * accesses in LINUX_TLB_WINDOW, and thread stacks with guard pages. */
+/* Memory on the Linux platform: the kernel image in the kernel's page table
+ * (core/kernel_page_table.c builds the same layout as on a PC, so lab code
+ * that copies or walks it sees what it would see there), the software TLB
+ * that makes lab page tables real for kernel accesses in LINUX_TLB_WINDOW,
+ * thread stacks with guard pages, and AddressSanitizer's poisoning. */
 #include <sanitizer/asan_interface.h>
 #include <sys/mman.h>
 
@@ -11,43 +12,28 @@
 #include <keel/panic.h>
 #include <keel/thread.h>
 
-#include "../../arch/x86_64/layout.h"
 #include "../../core/internal.h"
 #include "linux.h"
 
-#define HUGE_PAGE_SIZE (2ul << 20)
-
-void arch_paging_init(phys_addr_t max_phys)
+void platform_map_kernel_image(phys_addr_t *read_only_start, phys_addr_t *read_only_end)
 {
-    uint32_t edx = 0;
-    cpu_cpuid(0x80000001, 0, NULL, NULL, NULL, &edx);
-    arch_no_execute = (edx & (1u << 20)) ? PTE_NO_EXECUTE : 0;
-    arch_kernel_root = mm_early_alloc_frame();
-
     /* The kernel image where a PC has it (its code runs from the Linux
      * process's own copy; these entries are for lab code that looks). */
     for (phys_addr_t pa = mm_kernel_start(); pa < mm_kernel_end(); pa += PAGE_SIZE)
         *arch_kernel_entry(KERNEL_VMA + pa, 1) = pa | PTE_PRESENT | PTE_WRITABLE | PTE_GLOBAL;
-    for (phys_addr_t pa = 0; pa < KEEL_ALIGN_UP(max_phys, HUGE_PAGE_SIZE); pa += HUGE_PAGE_SIZE)
-        *arch_kernel_entry(KEEL_PC_DIRECT_MAP_BASE + pa, 2) =
-            pa | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_GLOBAL | arch_no_execute;
-    cpu_write_cr3(arch_kernel_root);
+    /* Nothing of the direct map aliases code the kernel runs. */
+    *read_only_start = *read_only_end = 0;
 }
 
 bool linux_root_maps_kernel(phys_addr_t root)
 {
     if (root == 0 || root + PAGE_SIZE > linux_ram_bytes || root % PAGE_SIZE)
         return false;
-    const pte_t *mine = pt_table(arch_kernel_root), *theirs = pt_table(root);
+    const pte_t *mine = pt_table(kernel_root_table), *theirs = pt_table(root);
     for (unsigned i = PT_ENTRIES / 2; i < PT_ENTRIES; i++)
         if (mine[i] != theirs[i])
             return false;
     return true;
-}
-
-void *arch_map_mmio(phys_addr_t pa, size_t size)
-{
-    panic("arch_map_mmio(%#lx, %zu): there is no device memory on the Linux platform", pa, size);
 }
 
 /* ---- the software TLB -------------------------------------------------------- */
@@ -110,7 +96,7 @@ void linux_tlb_flush_page(uintptr_t va)
  * several times the stack a PC build does. */
 #define LINUX_STACK_SIZE (4 * THREAD_STACK_SIZE)
 
-bool arch_stack_create(uintptr_t *bottom, uintptr_t *top)
+bool platform_stack_create(uintptr_t *bottom, uintptr_t *top)
 {
     size_t size = PAGE_SIZE + LINUX_STACK_SIZE;
     uint8_t *area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -124,12 +110,12 @@ bool arch_stack_create(uintptr_t *bottom, uintptr_t *top)
     return true;
 }
 
-void arch_stack_destroy(uintptr_t bottom, uintptr_t top)
+void platform_stack_destroy(uintptr_t bottom, uintptr_t top)
 {
     munmap((void *)(bottom - PAGE_SIZE), top - bottom + PAGE_SIZE);
 }
 
-bool arch_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top)
+bool platform_stack_bounds(uintptr_t rsp, uintptr_t *bottom, uintptr_t *top)
 {
     struct thread *thread = thread_current();
     uintptr_t candidates[][2] = {

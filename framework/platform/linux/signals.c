@@ -39,8 +39,6 @@
 #include "../../core/internal.h"
 #include "linux.h"
 
-void trap_dispatch(struct trap_frame *frame);
-
 uint8_t linux_signal_stack[LINUX_SIGNAL_STACK_SIZE] __attribute__((aligned(16)));
 
 /* The kernel's code and data selectors on a PC (the GDT's layout). */
@@ -162,7 +160,7 @@ void __asan_handle_no_return(void);
 void __asan_handle_no_return(void)
 {
     uintptr_t rsp = (uintptr_t)__builtin_frame_address(0), bottom, top;
-    if (arch_stack_bounds(rsp, &bottom, &top))
+    if (platform_stack_bounds(rsp, &bottom, &top))
         __asan_unpoison_memory_region((void *)bottom, top - bottom);
 }
 

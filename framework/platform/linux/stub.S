@@ -11,6 +11,13 @@
 #define SYS_munmap   11
 #define PROT_READ    1
 
+/* Load argument `index` (0 to 5) of the request at %rbx into `register`, in
+ * the order of the system-call convention: a request is its number, then
+ * its six arguments, eight bytes each (stub.h). */
+.macro REQUEST_ARGUMENT index, register
+    movq (8 + 8 * \index)(%rbx), \register
+.endm
+
     .section .rodata
     .balign 4096
     .global linux_stub_start, linux_stub_end
@@ -44,12 +51,12 @@ linux_stub_start:
 1:  movq (%rbx), %rax
     cmpq $LINUX_STUB_END, %rax
     je 2f
-    movq 8(%rbx), %rdi
-    movq 16(%rbx), %rsi
-    movq 24(%rbx), %rdx
-    movq 32(%rbx), %r10
-    movq 40(%rbx), %r8
-    movq 48(%rbx), %r9
+    REQUEST_ARGUMENT 0, %rdi
+    REQUEST_ARGUMENT 1, %rsi
+    REQUEST_ARGUMENT 2, %rdx
+    REQUEST_ARGUMENT 3, %r10
+    REQUEST_ARGUMENT 4, %r8
+    REQUEST_ARGUMENT 5, %r9
     syscall
     cmpq $-4095, %rax
     jae 3f

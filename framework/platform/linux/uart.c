@@ -8,7 +8,8 @@
  *   0x8900       Bochs's shutdown port, 0x604 ACPI soft-off: end it too
  *   0x64         the keyboard controller's reset command: a reboot
  * Every other port reads as all ones (nothing there) and ignores writes.
- * The framework's early console writes through the same UART. */
+ * The framework's early console writes through the same UART. (The
+ * terminal's raw mode is terminal.c's, the end of a run power.c's.) */
 #include <poll.h>
 #include <stdlib.h>
 #include <termios.h>
@@ -230,58 +231,4 @@ int platform_early_console_read(void)
     if (uart.rx_count == 0)
         return -1;
     return uart_read(0);
-}
-
-/* ---- the terminal and the end of a run ------------------------------------------ */
-
-static struct termios saved_terminal;
-static bool terminal_changed;
-
-/* An interactive run gets the terminal in raw mode, as QEMU's -serial stdio
- * sets it: every key reaches the UART as typed, and the kernel echoes. Ctrl-C
- * still ends the process. */
-void linux_terminal_raw(void)
-{
-    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_terminal) != 0)
-        return;
-    struct termios raw = saved_terminal;
-    raw.c_iflag &= ~(unsigned)(ICRNL | IXON | INLCR);
-    raw.c_lflag &= ~(unsigned)(ICANON | ECHO | IEXTEN);
-    raw.c_oflag &= ~(unsigned)OPOST;
-    raw.c_cc[VMIN] = 1;
-    raw.c_cc[VTIME] = 0;
-    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0)
-        terminal_changed = true;
-}
-
-void linux_terminal_restore(void)
-{
-    if (terminal_changed)
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_terminal);
-    terminal_changed = false;
-}
-
-void linux_exit(int status)
-{
-    linux_terminal_restore();
-    linux_user_end_all();
-    _exit((status << 1) | 1);
-}
-
-void platform_power_off(int status)
-{
-    cpu_irq_disable();
-    linux_exit(status);
-}
-
-/* A PC under the graders' QEMU (-no-reboot) stops at a reset; so does this,
- * with an exit code of its own (power-off codes are odd). */
-void platform_reboot(void)
-{
-    cpu_irq_disable();
-    static const char said[] = "\r\n[the machine reset: on the Linux platform the run ends "
-                               "here]\r\n";
-    linux_console_write(said, sizeof(said) - 1);
-    linux_terminal_restore();
-    _exit(LINUX_EXIT_RESET);
 }

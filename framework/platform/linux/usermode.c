@@ -1,4 +1,4 @@
-/* User mode on the Linux platform: the run loop (user_enter, user_return;
+/* User mode on the Linux platform: the run loop (user_enter, platform_user_return;
  * see <keel/user.h> and, for how a child process runs user code,
  * usermode.h). User code runs in its address space's child until it traps;
  * the trap becomes a trap frame for the kernel's handler, which returns to
@@ -17,8 +17,6 @@
 #include "../../core/internal.h"
 #include "linux.h"
 #include "stub.h"
-
-void trap_dispatch(struct trap_frame *frame);
 
 #define RFLAGS_USER 0x202ul
 
@@ -196,15 +194,9 @@ void user_enter(uintptr_t rip, uintptr_t rsp, uint64_t arg, uintptr_t kernel_sta
     run_user(&frame);
 }
 
-void user_return(const struct trap_frame *frame)
+void platform_user_return(struct trap_frame *frame)
 {
-    if ((frame->cs & 3) != 3 || (frame->ss & 3) != 3)
-        keel_report_bug((uintptr_t)__builtin_return_address(0),
-                        "user_return with a frame that does not return to user mode (cs %#lx)",
-                        frame->cs);
-    struct trap_frame local = *frame;
-    local.rflags |= RFLAGS_IF;
-    run_user(&local);
+    run_user(frame);
 }
 
 bool linux_user_print_state(void)

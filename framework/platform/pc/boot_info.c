@@ -10,8 +10,8 @@
 #include <keel/panic.h>
 #include <keel/string.h>
 
-#include "../../arch/x86_64/layout.h"
 #include "../../core/internal.h"
+#include "boot.h"
 
 /* PVH start info (Xen's hvm_start_info, version 1). */
 struct pvh_start_info {

@@ -1,4 +1,5 @@
-/* Ending a run on a PC or an emulator of one. */
+/* Ending a run on a PC or an emulator of one: power off (QEMU's debug-exit
+ * device, Bochs's shutdown port, ACPI) or reset. */
 #include <keel/cpu.h>
 #include <keel/io.h>
 #include <keel/testing.h>
@@ -43,21 +44,4 @@ void platform_reboot(void)
     } empty = {0, 0};
     __asm__ volatile("lidt %0; int3" ::"m"(empty));
     cpu_halt_forever();
-}
-
-/* A PC has no memory checker beyond the framework's own guards and poison. */
-void platform_memory_poison(const void *addr, size_t size)
-{
-    (void)addr, (void)size;
-}
-
-void platform_memory_unpoison(const void *addr, size_t size)
-{
-    (void)addr, (void)size;
-}
-
-/* A PC's address spaces are its page tables alone: nothing to end. */
-void platform_frames_freed(phys_addr_t block, unsigned order)
-{
-    (void)block, (void)order;
 }

@@ -1,5 +1,7 @@
-/* Local APIC, I/O APIC, the legacy PICs, the PIT-calibrated clocks, and
- * nestable interrupt masking (see <keel/interrupt.h>). */
+/* The PC's interrupt controllers and clocks (see <keel/interrupt.h>): the
+ * legacy PICs (remapped and masked), the local APIC (its timer, end of
+ * interrupt), the I/O APIC (ISA lines to vectors), and the TSC and APIC
+ * timer rates, calibrated against the PIT. */
 #include <keel/cpu.h>
 #include <keel/interrupt.h>
 #include <keel/io.h>
@@ -8,6 +10,7 @@
 #include <keel/trap.h>
 
 #include "../../core/internal.h"
+#include "pc.h"
 
 #define APIC_BASE_MSR         0x1b
 #define APIC_BASE_ENABLE      (1u << 11)
@@ -89,10 +92,10 @@ static void calibrate(void)
     uint32_t elapsed = 0xffffffffu - lapic_read(LAPIC_TIMER_CURRENT);
     lapic_write(LAPIC_TIMER_INITIAL, 0);
     lapic_ticks_per_ms = elapsed / CALIBRATION_MS;
-    arch_tsc_per_ms = (tsc_end - tsc_start) / CALIBRATION_MS;
-    if (lapic_ticks_per_ms == 0 || arch_tsc_per_ms == 0)
+    tsc_per_ms = (tsc_end - tsc_start) / CALIBRATION_MS;
+    if (lapic_ticks_per_ms == 0 || tsc_per_ms == 0)
         panic("could not calibrate the timers against the PIT (APIC %lu, TSC %lu per ms)",
-              lapic_ticks_per_ms, arch_tsc_per_ms);
+              lapic_ticks_per_ms, tsc_per_ms);
 }
 
 static bool ignore_spurious(struct trap_frame *frame)
@@ -101,14 +104,14 @@ static bool ignore_spurious(struct trap_frame *frame)
     return true; /* spurious interrupts need no EOI */
 }
 
-void arch_interrupts_init(void)
+void platform_interrupts_init(void)
 {
-    arch_tsc_at_boot = cpu_rdtsc();
+    tsc_at_boot = cpu_rdtsc();
     pic_mask_all();
     uint64_t base = cpu_read_msr(APIC_BASE_MSR);
     cpu_write_msr(APIC_BASE_MSR, base | APIC_BASE_ENABLE);
-    lapic = arch_map_mmio(base & 0xfffff000ul, 4096);
-    ioapic = arch_map_mmio(IOAPIC_PHYS, 4096);
+    lapic = pc_map_mmio(base & 0xfffff000ul, 4096);
+    ioapic = pc_map_mmio(IOAPIC_PHYS, 4096);
     lapic_write(LAPIC_TPR, 0);
     lapic_write(LAPIC_SPURIOUS, 0x100 | SPURIOUS_VECTOR);
     for (unsigned line = 0; line < 24; line++) {

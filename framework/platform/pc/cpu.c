@@ -1,4 +1,7 @@
-/* CPU control primitives for x86_64 (see <keel/cpu.h>). */
+/* The privileged CPU instructions on a PC (see <keel/cpu.h>): the interrupt
+ * flag, halting, control registers, MSRs, the TLB. The Linux platform
+ * emulates these (platform/linux/cpu.c); the unprivileged ones are
+ * arch/x86_64/unprivileged.c's, and cpu_irq_save/restore core/irq.c's. */
 #include <keel/cpu.h>
 
 void cpu_irq_disable(void)
@@ -21,19 +24,6 @@ uint64_t cpu_read_rflags(void)
 bool cpu_irq_enabled(void)
 {
     return (cpu_read_rflags() & (1u << 9)) != 0;
-}
-
-bool cpu_irq_save(void)
-{
-    bool was_enabled = cpu_irq_enabled();
-    cpu_irq_disable();
-    return was_enabled;
-}
-
-void cpu_irq_restore(bool was_enabled)
-{
-    if (was_enabled)
-        cpu_irq_enable();
 }
 
 void cpu_halt(void)

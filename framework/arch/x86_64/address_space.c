@@ -1,4 +1,7 @@
-/* Address spaces, the TLB, and checked calls into page-table code (see
+/* Address spaces and the TLB (loading and creating top-level tables, walking
+ * them), and the checked calls into a lab's page-table code: vm_map and its
+ * siblings check the arguments, call the installed page_table_ops, then read
+ * the tables back to catch a mapping that is not what was asked for (see
  * <keel/paging.h>). */
 #include <keel/cpu.h>
 #include <keel/errno.h>
@@ -7,14 +10,15 @@
 #include <keel/panic.h>
 #include <keel/string.h>
 
+#include "../../core/internal.h"
+
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
-extern phys_addr_t arch_kernel_root;
 static const struct page_table_ops *ops;
 
 phys_addr_t paging_kernel_root(void)
 {
-    return arch_kernel_root;
+    return kernel_root_table;
 }
 
 phys_addr_t paging_current_root(void)
@@ -42,7 +46,7 @@ phys_addr_t paging_new_root(void)
     phys_addr_t root = frame_alloc_zeroed(0);
     if (!root)
         return 0;
-    memcpy(pt_table(root) + PT_ENTRIES / 2, pt_table(arch_kernel_root) + PT_ENTRIES / 2,
+    memcpy(pt_table(root) + PT_ENTRIES / 2, pt_table(kernel_root_table) + PT_ENTRIES / 2,
            PT_ENTRIES / 2 * sizeof(pte_t));
     return root;
 }

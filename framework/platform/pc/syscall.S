@@ -4,7 +4,6 @@
  * switch stacks: the entry saves the user's RSP, moves to the kernel stack
  * from the TSS (rsp0), and builds the same struct trap_frame an interrupt
  * would (vector 0x80), so one handler serves syscall and int $0x80 alike. */
-#include "layout.h"
 #include "trap_frame.inc"
 
 #define USER_CS 0x23
@@ -51,19 +50,19 @@ syscall_return_to_user:
     sysretq
 1:  iretq
 
-/* arch_user_return_frame(frame): load the whole trap frame (a copy on the
+/* pc_user_return_frame(frame): load the whole trap frame (a copy on the
  * kernel stack) and iretq to it. */
-    .global arch_user_return_frame
-arch_user_return_frame:
+    .global pc_user_return_frame
+pc_user_return_frame:
     cli
     movq %rdi, %rsp
     RESTORE_GENERAL_REGISTERS
     addq $16, %rsp                  /* vector, error code */
     iretq
 
-/* arch_iret_to_user(rip, rsp, arg): start user code, interrupts on. */
-    .global arch_iret_to_user
-arch_iret_to_user:
+/* pc_iret_to_user(rip, rsp, arg): start user code, interrupts on. */
+    .global pc_iret_to_user
+pc_iret_to_user:
     cli
     pushq $USER_DS
     pushq %rsi

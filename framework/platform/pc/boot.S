@@ -9,7 +9,7 @@
  *    start-info block.
  * Both run with paging off and no stack we can trust. */
 
-#include "layout.h"
+#include "boot.h"
 
 /* ---- Multiboot2 header: must sit in the first 32 KiB, 8-byte aligned ---- */
     .section .multiboot2, "a"

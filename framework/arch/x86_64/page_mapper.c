@@ -1,14 +1,19 @@
-/* The framework's own small page-table code: entries created on demand with
- * frames from the early allocator. Used for the kernel's page table and by
- * the framework's tests; labs bring their own (see <keel/paging.h>). */
+/* The framework's own small page mapper: x86_64 page-table entries created
+ * on demand with frames from the early allocator. It builds the kernel's
+ * page table (core/kernel_page_table.c) and serves the framework's tests;
+ * labs bring their own page-table code (see <keel/paging.h>). */
 #include <keel/cpu.h>
 #include <keel/mm.h>
 #include <keel/paging.h>
 
 #include "../../core/internal.h"
 
-uint64_t arch_no_execute;     /* PTE_NO_EXECUTE if the CPU supports it, else 0 */
-phys_addr_t arch_kernel_root; /* the kernel's PML4 */
+uint64_t arch_probe_no_execute(void)
+{
+    uint32_t edx = 0;
+    cpu_cpuid(0x80000001, 0, NULL, NULL, NULL, &edx);
+    return (edx & (1u << 20)) ? PTE_NO_EXECUTE : 0;
+}
 
 static uint64_t *table_at(phys_addr_t pa)
 {
@@ -33,7 +38,7 @@ static uint64_t *entry_in(phys_addr_t root, uintptr_t va, int level)
 
 uint64_t *arch_kernel_entry(uintptr_t va, int level)
 {
-    return entry_in(arch_kernel_root, va, level);
+    return entry_in(kernel_root_table, va, level);
 }
 
 phys_addr_t arch_unmap_page(phys_addr_t root, uintptr_t va)
@@ -54,6 +59,6 @@ int arch_map_page(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags
     if (*entry & PTE_PRESENT)
         return -17; /* -EEXIST */
     *entry = pa | (flags & ~PTE_NO_EXECUTE) | PTE_PRESENT |
-             (flags & PTE_NO_EXECUTE ? arch_no_execute : 0);
+             (flags & PTE_NO_EXECUTE ? kernel_no_execute : 0);
     return 0;
 }

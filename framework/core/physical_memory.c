@@ -1,5 +1,7 @@
-/* Physical memory bookkeeping (see <keel/mm.h>): a struct page per frame, the
- * direct map, and the framework's boot-time frame allocator. */
+/* Physical memory (see <keel/mm.h>): the page array (a struct page per
+ * frame, filled from the boot memory map), translation through the direct
+ * map, and the framework's boot-time frame allocator. The kernel's page
+ * table, built once this works, is kernel_page_table.c's. */
 #include <keel/bootinfo.h>
 #include <keel/frame.h>
 #include <keel/kprintf.h>
@@ -17,7 +19,7 @@ static uint64_t early_cursor; /* next frame number the early allocator looks at 
 
 void *phys_to_virt(phys_addr_t pa)
 {
-    return (void *)(KEEL_DIRECT_MAP_BASE + pa);
+    return (void *)(platform_direct_map_base + pa);
 }
 
 phys_addr_t virt_to_phys(const void *va)
@@ -25,8 +27,8 @@ phys_addr_t virt_to_phys(const void *va)
     uintptr_t a = (uintptr_t)va;
     if (a >= (uintptr_t)__text_start && a < (uintptr_t)__kernel_end)
         return a - (uintptr_t)__kernel_virtual_offset;
-    if (a >= KEEL_DIRECT_MAP_BASE && a < KEEL_DIRECT_MAP_BASE + (frame_count << PAGE_SHIFT))
-        return a - KEEL_DIRECT_MAP_BASE;
+    if (a >= platform_direct_map_base && a < platform_direct_map_base + (frame_count << PAGE_SHIFT))
+        return a - platform_direct_map_base;
     panic("virt_to_phys(%p): not a kernel-image or direct-map address", va);
 }
 
@@ -59,25 +61,22 @@ uint64_t mm_count_frames(enum page_state state)
     return n;
 }
 
+static const char *const page_state_names[] = {
+    [PAGE_NOT_RAM] = "not RAM",
+    [PAGE_FREE] = "free",
+    [PAGE_RESERVED_FIRMWARE] = "reserved by firmware",
+    [PAGE_KERNEL_IMAGE] = "kernel image",
+    [PAGE_FRAMEWORK] = "framework data",
+    [PAGE_BOOT_DATA] = "boot data",
+    [PAGE_ALLOCATED] = "allocated",
+};
+_Static_assert(KEEL_ARRAY_SIZE(page_state_names) == PAGE_ALLOCATED + 1, "a name for every state");
+
 const char *page_state_name(enum page_state state)
 {
-    switch (state) {
-    case PAGE_NOT_RAM:
-        return "not RAM";
-    case PAGE_FREE:
-        return "free";
-    case PAGE_RESERVED_FIRMWARE:
-        return "reserved by firmware";
-    case PAGE_KERNEL_IMAGE:
-        return "kernel image";
-    case PAGE_FRAMEWORK:
-        return "framework data";
-    case PAGE_BOOT_DATA:
-        return "boot data";
-    case PAGE_ALLOCATED:
-        return "allocated";
-    }
-    return "unknown";
+    if ((unsigned)state >= KEEL_ARRAY_SIZE(page_state_names))
+        return "unknown";
+    return page_state_names[state];
 }
 
 phys_addr_t mm_kernel_start(void)
@@ -191,5 +190,5 @@ void mm_init(const struct boot_info *info)
     mark_range(array_phys, array_phys + array_bytes, PAGE_FRAMEWORK);
 
     early_cursor = mm_kernel_end() >> PAGE_SHIFT;
-    arch_paging_init(max_phys);
+    kernel_page_table_init(max_phys);
 }

@@ -1,7 +1,8 @@
-/* memcpy and memset with the string instructions, eight bytes at a time
- * where the length allows: far faster than byte loops, on hardware and even
- * more so under emulation (the C versions in core/string.c are the fallback
- * for other architectures). */
+/* memcpy and memset for the PC, with the string instructions, eight bytes at
+ * a time where the length allows: far faster than byte loops, on hardware
+ * and even more so under emulation. They override core/string.c's weak C
+ * versions; the Linux platform uses the C library's, which AddressSanitizer
+ * checks. */
     .section .text
     .code64
     .global memcpy
