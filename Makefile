@@ -266,6 +266,11 @@ endif
 student-files:
 	@echo $(LAB_STUDENT_SOURCES)
 
+# Where this kernel is built (the graders ask; only this Makefile knows).
+.PHONY: print-kernel-dir
+print-kernel-dir:
+	@echo $(KERNEL_DIR)
+
 # The objects of LAB_REFERENCE_SOURCES by lab ("lab:object" words), for the
 # handout builder.
 .PHONY: reference-objects
@@ -336,6 +341,12 @@ QEMU := qemu-system-x86_64
 QEMU_MACHINE := -accel tcg -M q35 -m 128M -cpu qemu64 -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 QEMU_RUN := $(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio
+# The machine, for the graders, make bench and the scripts in tools/: what
+# make starts finds it in KEEL_QEMU, anything else asks `make -s qemu-args`.
+export KEEL_QEMU := $(QEMU) $(QEMU_MACHINE)
+.PHONY: qemu-args
+qemu-args:
+	@echo $(KEEL_QEMU)
 
 .PHONY: qemu qemu-direct
 qemu: deps-boot $(ISO)
