@@ -230,7 +230,7 @@ LAB_CODE_CHECKED := $(if $(LAB_CODE_OBJECTS),$(KERNEL_DIR)/lab-code.checked)
 RULES := PYTHONPATH=grading $(HOST_PYTHON) -m keelgrade.rules
 
 $(KERNEL_DIR)/lab-code.checked: $(LAB_CODE_OBJECTS) $(LAB_API_HEADERS) $(FINGERPRINTS) \
-		grading/keelgrade/rules.py grading/keelgrade/elf.py
+		$(addprefix grading/keelgrade/,rules.py lab_api.py fingerprints.py elf.py)
 	@echo "  CHECK   lab code"
 	$(Q)$(RULES) check --cc "$(CC) $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) $(LAB_CFLAGS)" --headers $(LAB_API_HEADERS) \
 	  --framework $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX).a \
