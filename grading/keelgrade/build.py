@@ -109,8 +109,8 @@ def _run_build(root, args):
     log_path = os.path.join(root, "build", f".build-{os.getpid()}.log")
     with open(log_path, "w+b") as log:
         returncode, killed = sandbox.run_with_deadline(
-            sandbox.build_command(root, args), BUILD_SECONDS, log, cwd=root,
-            preexec_fn=sandbox.limiter(sandbox.BUILD_LIMITS))
+            sandbox.limited(sandbox.build_command(root, args), sandbox.BUILD_LIMITS),
+            BUILD_SECONDS, log, cwd=root)
         late = (f"\nmake: the build took more than {BUILD_SECONDS} s and was stopped (is the "
                 "compiler reading something endless?)") if killed else ""
         size = log.seek(0, os.SEEK_END)

@@ -77,8 +77,8 @@ def collect_safely(submission, lab, declared):
                    "--out", out, submission, *declared]
         env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         try:
-            run = subprocess.run(command, env=env, capture_output=True, text=True,
-                                 timeout=COLLECT_SECONDS, preexec_fn=sandbox.limiter(COLLECT_LIMITS))
+            run = subprocess.run(sandbox.limited(command, COLLECT_LIMITS), env=env,
+                                 capture_output=True, text=True, timeout=COLLECT_SECONDS)
             with open(out) as f:
                 data = json.load(f)
         except (subprocess.TimeoutExpired, OSError, ValueError):

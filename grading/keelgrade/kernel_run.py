@@ -21,6 +21,7 @@ import subprocess
 import time
 
 from .protocol import FINAL_KINDS, FrameScanner, parse
+from .sandbox import wait_for_exit
 
 MAX_OUTPUT = 1 << 20     # bytes of serial output kept; more is a flood (an endless loop)
 DRAIN_SECONDS = 3.0      # how long the output of a finished run is read at most
@@ -182,7 +183,7 @@ class KernelRun:
         fds = ([self._stdout_fd] if self._stdout_open else []) + self._other_fds()
         if not fds:
             try:
-                self.process.wait(timeout=max(timeout, 0.01))
+                wait_for_exit(self.process, max(timeout, 0.01))
             except subprocess.TimeoutExpired:
                 pass
         else:
@@ -196,7 +197,7 @@ class KernelRun:
                     self._stdout_open = False
         if not self._stdout_open and self.exit_code is None:
             try:
-                self.exit_code = self.process.wait(timeout=5)
+                self.exit_code = wait_for_exit(self.process, 5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.exit_code = self.process.wait()

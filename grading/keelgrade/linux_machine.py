@@ -42,19 +42,32 @@ class LinuxMachine(KernelRun):
         self.start_time = time.monotonic()
         try:
             self._started(subprocess.Popen(
-                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, cwd=self.workdir,
-                pass_fds=[fd for fd in (line_read, info_write) if fd is not None],
-                preexec_fn=sandbox.limiter(sandbox.RUN_LIMITS)))
+                sandbox.limited(self.command, sandbox.RUN_LIMITS), stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.workdir,
+                pass_fds=[fd for fd in (line_read, info_write) if fd is not None]))
         finally:
             for fd in (line_read, info_write):
                 if fd is not None:
                     os.close(fd)
         with os.fdopen(line_write, "w") as line:
             line.write(self.cmdline)
-        self.kernel_pid = self.process.pid
-        if info_read is not None:
-            self.kernel_pid = _sandboxed_pid(info_read) or self.kernel_pid
+        # Which process is the kernel is read only when it is needed (to
+        # signal a hang): waiting for bubblewrap to say would hold up every run.
+        self._info_fd = info_read
+        self._kernel_pid = None if info_read is not None else self.process.pid
+
+    @property
+    def kernel_pid(self):
+        """The host PID of the kernel (inside the sandbox: bubblewrap's child)."""
+        if self._kernel_pid is None:
+            info, self._info_fd = self._info_fd, None
+            self._kernel_pid = _sandboxed_pid(info) or self.process.pid
+        return self._kernel_pid
+
+    def _release(self):
+        if self._info_fd is not None:
+            os.close(self._info_fd)
+            self._info_fd = None
 
     def _exited(self):
         if self.exit_code == self.EXIT_RESET:
