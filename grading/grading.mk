@@ -28,7 +28,7 @@ GRADE_OPTIONS = --lab=$(LAB) $(if $(filter 1 yes true,$(SOLUTION)),--solution) \
 # A Linux-platform kernel runs in milliseconds: starting pytest-xdist's
 # workers would cost more than the tests, so one process boots up to JOBS
 # in-kernel tests' kernels at once instead.
-GRADE_PARALLEL = $(if $(ON_LINUX),-p no:xdist --boot-ahead=$(JOBS),-n $(JOBS))
+GRADE_PARALLEL = $(if $(ON_LINUX),-p no:xdist -p no:xdist.looponfail --boot-ahead=$(JOBS),-n $(JOBS))
 # SANDBOX=off: build and run student code without the sandbox (only on a
 # machine that is itself a throw-away container; see grading/README.md).
 SANDBOX ?=
