@@ -55,7 +55,8 @@ def pytest_sessionstart(session):
     messages here once; every test then fails with them, without the same
     text again as a traceback."""
     config = session.config
-    if not config.getoption("--build-first") or hasattr(config, "workerinput"):
+    if not config.getoption("--build-first") or not config.getoption("--lab") or \
+            hasattr(config, "workerinput"):
         return
     lab = _new_lab(config, os.path.abspath(config.getoption("--keel-root")),
                    config.getoption("--lab"), boot_ahead=config.getoption("--boot-ahead"))

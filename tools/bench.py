@@ -63,7 +63,7 @@ def median(fn, runs):
 def report(name, value_runs, unit="ms"):
     value, runs = value_runs
     shown = f"{value * 1000:8.0f} ms" if unit == "ms" else f"{value:8.2f} s "
-    print(f"  {name:<44} {shown}  (median of {runs})", flush=True)
+    print(f"  {name:<52} {shown}  (median of {runs})", flush=True)
 
 
 def bochs_command(iso, workdir):
