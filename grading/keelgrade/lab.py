@@ -27,7 +27,7 @@ class Lab:
         self.refused = False     # the build failed because the rules refused the lab code
         self.boot_ahead = boot_ahead
         self._ahead = {}         # KTest name -> (machine, cmdline, seed) started early
-        self._ahead_dir = None
+        self._scratch = None     # runs' directories when the test gives none
 
     def build(self):
         """Build the kernel unless that was done; the reasons it failed
@@ -87,12 +87,9 @@ class Lab:
         for test in upcoming[:self.boot_ahead - 1]:
             if test.name in self._ahead:
                 continue
-            if self._ahead_dir is None:
-                self._ahead_dir = tempfile.mkdtemp(prefix="keel-ahead-")
             cmdline, seed = _ktest_cmdline(test.name, test.expect)
-            workdir = tempfile.mkdtemp(dir=self._ahead_dir)
             try:
-                machine = start_machine(self.kernel.elf, cmdline, workdir)
+                machine = start_machine(self.kernel.elf, cmdline, self._scratch_dir())
             except (QemuMissing, OSError):
                 return  # the test starts it itself, and says what is wrong
             self._ahead[test.name] = (machine, cmdline, seed)
@@ -102,14 +99,21 @@ class Lab:
         for machine, _, _ in self._ahead.values():
             machine.kill()
         self._ahead.clear()
-        if self._ahead_dir:
-            shutil.rmtree(self._ahead_dir, ignore_errors=True)
-            self._ahead_dir = None
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
-    def check_ktest(self, name, workdir, multiplier=1.0, expect=None):
-        """Run in-kernel test `name` and fail the pytest test with the verdict
-        unless it passed. With `expect` (a host-checked test), the run gets a
-        fresh seed and its answers must be expect(seed)."""
+    def _scratch_dir(self):
+        """A fresh directory for one run, removed by close()."""
+        if self._scratch is None:
+            self._scratch = tempfile.mkdtemp(prefix="keel-runs-")
+        return tempfile.mkdtemp(dir=self._scratch)
+
+    def check_ktest(self, name, workdir=None, multiplier=1.0, expect=None):
+        """Run in-kernel test `name` (in `workdir`, or a directory of the
+        Lab's own) and fail the pytest test with the verdict unless it passed.
+        With `expect` (a host-checked test), the run gets a fresh seed and
+        its answers must be expect(seed)."""
         if name in self._ahead:
             machine, cmdline, seed = self._ahead.pop(name)
             machine.run_to_end(self.timeout(multiplier))
@@ -117,7 +121,8 @@ class Lab:
             verdict = judge_test(machine, transcript, name)
         else:
             cmdline, seed = _ktest_cmdline(name, expect)
-            verdict, transcript, _ = self.run_ktest(name, workdir, multiplier, cmdline)
+            verdict, transcript, _ = self.run_ktest(name, workdir or self._scratch_dir(),
+                                                    multiplier, cmdline)
         if expect is not None:
             verdict = judge_answers(verdict, transcript, name, seed, expect(seed))
         if not verdict.passed:
