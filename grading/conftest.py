@@ -11,6 +11,8 @@ sys.path.insert(0, HERE)
 from keelgrade import results  # noqa: E402
 from keelgrade.lab import Lab  # noqa: E402
 
+BUILT_FIRST = pytest.StashKey()   # the Lab whose kernel --build-first built
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("keel")
@@ -24,6 +26,11 @@ def pytest_addoption(parser):
                     help="pc: boot the kernel in QEMU; linux: run it as a Linux process")
     group.addoption("--keel-root", default=os.path.dirname(HERE), help="the Keel tree (or handout)")
     group.addoption("--results", default=None, help="where to write results.json")
+    group.addoption("--build-first", action="store_true",
+                    help="build the lab's kernel before any test runs: a failed build's "
+                    "messages are shown once (make grade)")
+    group.addoption("--boot-ahead", type=int, default=0, metavar="N",
+                    help="without -n: run up to N in-kernel tests' kernels at once")
 
 
 def pytest_configure(config):
@@ -36,13 +43,55 @@ def keel_root(request):
     return os.path.abspath(request.config.getoption("--keel-root"))
 
 
+def _new_lab(config, root, name, **built):
+    return Lab(root, name, config.getoption("--solution"), config.getoption("--checked"),
+               config.getoption("--platform"), **built)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """--build-first: build once, before pytest-xdist starts its workers
+    (they get the outcome, pytest_configure_node), and show a failed build's
+    messages here once; every test then fails with them, without the same
+    text again as a traceback."""
+    config = session.config
+    if not config.getoption("--build-first") or not config.getoption("--lab") or \
+            hasattr(config, "workerinput"):
+        return
+    lab = _new_lab(config, os.path.abspath(config.getoption("--keel-root")),
+                   config.getoption("--lab"), boot_ahead=config.getoption("--boot-ahead"))
+    config.stash[BUILT_FIRST] = lab
+    error = lab.build()
+    if error:
+        what = "*** Keel refused this code (the reasons are above)" if lab.refused else \
+            "*** Your kernel did not compile (the errors are above)"
+        print(f"{error}\n\n{what}, so every test fails. ***\n", file=sys.stderr, flush=True)
+        config.option.tbstyle = "no"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist: a worker uses the kernel --build-first built."""
+    lab = node.config.stash.get(BUILT_FIRST, None)
+    if lab is not None:
+        node.workerinput["keel_kernel"] = lab.kernel_elf or ""
+        node.workerinput["keel_build_error"] = lab.build_error or ""
+
+
 @pytest.fixture(scope="session")
 def lab(request, keel_root):
-    name = request.config.getoption("--lab") or getattr(request.module, "LAB", None)
-    if not name:
-        pytest.skip("no lab selected (--lab)")
-    return Lab(keel_root, name, request.config.getoption("--solution"),
-               request.config.getoption("--checked"), request.config.getoption("--platform"))
+    config = request.config
+    built = config.stash.get(BUILT_FIRST, None)
+    if built is None:
+        name = config.getoption("--lab") or getattr(request.module, "LAB", None)
+        if not name:
+            pytest.skip("no lab selected (--lab)")
+        worker = getattr(config, "workerinput", {})
+        built = _new_lab(config, keel_root, name, kernel_elf=worker.get("keel_kernel"),
+                         build_error=worker.get("keel_build_error"),
+                         boot_ahead=0 if worker else config.getoption("--boot-ahead"))
+    yield built
+    built.close()
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -23,6 +23,10 @@
 GRADE_FILE = grading/test_$(subst -,_,$(LAB)).py
 GRADE_OPTIONS = --lab=$(LAB) $(if $(filter 1 yes true,$(SOLUTION)),--solution) \
 	$(if $(filter 1 yes true,$(CHECKED)),--checked) --platform=$(PLATFORM)
+# A Linux-platform kernel runs in milliseconds: starting pytest-xdist's
+# workers would cost more than the tests, so one process boots up to JOBS
+# in-kernel tests' kernels at once instead.
+GRADE_PARALLEL = $(if $(ON_LINUX),-p no:xdist -p no:xdist.looponfail --boot-ahead=$(JOBS),-n $(JOBS))
 # SANDBOX=off: build and run student code without the sandbox (only on a
 # machine that is itself a throw-away container; see grading/README.md).
 SANDBOX ?=
@@ -34,11 +38,8 @@ grade: deps-boot
 	  { echo "make grade needs LAB=<a lab with graders>, e.g. make grade LAB=lab1-boot" >&2; exit 2; }
 	@[ -z "$(filter 1 yes true,$(SOLUTION))" ] || [ -d "$(LAB)/solution" ] || \
 	  { echo "There is no reference solution in this tree (a student handout): grade your own code with make grade" >&2; exit 2; }
-	@mkdir -p $(BUILD); tb=; \
-	$(SANDBOX_SETTING) PYTHONPATH=grading $(HOST_PYTHON) -m keelgrade.build --lab=$(LAB) \
-	  $(if $(filter 1 yes true,$(SOLUTION)),--solution) $(if $(filter 1 yes true,$(CHECKED)),--checked) \
-	  --platform=$(PLATFORM) || tb=--tb=no; \
-	$(SANDBOX_SETTING) $(PYTHON) -m pytest $(GRADE_FILE) $(GRADE_OPTIONS) -n $(JOBS) -q $$tb
+	@$(SANDBOX_SETTING) $(PYTHON) -m pytest $(GRADE_FILE) $(GRADE_OPTIONS) --build-first -q \
+	  $(GRADE_PARALLEL)
 
 doctor:
 	@$(HOST_PYTHON) grading/keelgrade/doctor.py --python $(PYTHON)

@@ -9,9 +9,11 @@
   in-kernel        ns per operation for frame and heap allocation, mapping,
                    trap round trips and timer interrupts (complete kernel)
   grade LAB        `make grade LAB=… SOLUTION=1` for every lab, wall time, with
-                   PLATFORM=pc (QEMU) and PLATFORM=linux (the kernel as a process)
+                   PLATFORM=pc (QEMU) and PLATFORM=linux (the kernel as a process;
+                   at least 5 runs: lab2-mm's is to stay under 0.6 s)
 
-Each figure is the median of several runs (the count is printed)."""
+Each figure is the median of several runs (the count is printed).
+`tools/bench.py grade` prints only the grading figures."""
 import glob
 import os
 import shutil
@@ -22,8 +24,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-QEMU = ["qemu-system-x86_64", "-accel", "tcg", "-M", "q35", "-m", "128M", "-cpu", "qemu64",
-        "-no-reboot", "-display", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+sys.path.insert(0, os.path.join(ROOT, "grading"))
+from keelgrade.qemu_machine import qemu_command  # noqa: E402  (the Makefile's machine)
+
+QEMU = [*qemu_command(), "-display", "none"]
 
 
 def make(*args, env=None):
@@ -59,7 +63,7 @@ def median(fn, runs):
 def report(name, value_runs, unit="ms"):
     value, runs = value_runs
     shown = f"{value * 1000:8.0f} ms" if unit == "ms" else f"{value:8.2f} s "
-    print(f"  {name:<44} {shown}  (median of {runs})", flush=True)
+    print(f"  {name:<52} {shown}  (median of {runs})", flush=True)
 
 
 def bochs_command(iso, workdir):
@@ -82,8 +86,11 @@ log: /dev/null
     return ["bochs", "-q", "-f", conf, "-rc", rc]
 
 
-def main():
+def main(argv):
     runs = int(os.environ.get("BENCH_RUNS", "5"))
+    if argv[1:] == ["grade"]:  # tools/bench.py grade: only the grading figures
+        grade_figures(runs)
+        return 0
     print("Keel benchmarks (wall clock, this machine)")
 
     with tempfile.TemporaryDirectory() as build:
@@ -182,7 +189,11 @@ def main():
         if values:
             print(f"  {name:<28} Keel on the Linux platform (host TSC) {statistics.median(values):10.0f}",
                   flush=True)
+    grade_figures(runs)
 
+
+def grade_figures(runs):
+    """`make grade … SOLUTION=1` of every lab on both platforms, wall clock."""
     for lab in sorted(os.path.basename(os.path.dirname(p))
                       for p in glob.glob(os.path.join(ROOT, "lab*/lab.mk"))):
         for platform in ("pc", "linux"):
@@ -194,9 +205,10 @@ def main():
                 if result.returncode != 0:
                     raise RuntimeError(f"make grade LAB={lab} PLATFORM={platform} failed")
                 return time.monotonic() - start
-            report(f"make grade LAB={lab} SOLUTION=1 PLATFORM={platform}", median(grade, 3),
-                   unit="s")
+            # The Linux platform's are fast enough for as many runs as the rest.
+            report(f"make grade LAB={lab} SOLUTION=1 PLATFORM={platform}",
+                   median(grade, max(runs, 5) if platform == "linux" else 3), unit="s")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv))

@@ -27,8 +27,10 @@ boot() {
     if [[ $kernel_dir == *-linux ]]; then
         "$kernel_dir/kernel.elf" --initrd="$work/programs.cpio" "keel.run=$name" keel.nonce=run 2>&1
     else
-        qemu-system-x86_64 -accel tcg -M q35 -m 128M -cpu qemu64 -no-reboot -display none \
-            -nodefaults -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        # The Makefile's machine (make exports KEEL_QEMU; run alone, ask it).
+        # shellcheck disable=SC2086
+        ${KEEL_QEMU:-$(make --no-print-directory -s -C "$(dirname "$0")/.." qemu-args)} \
+            -display none -nodefaults -serial stdio \
             -kernel "$kernel_dir/kernel.elf" -initrd "$work/programs.cpio" \
             -append "keel.run=$name keel.nonce=run"
     fi

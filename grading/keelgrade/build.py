@@ -6,7 +6,6 @@ or the rule of keelgrade/rules.py that the lab code broke."""
 import fcntl
 import os
 import re
-import sys
 
 from . import sandbox
 from .text import printable, quoted
@@ -28,15 +27,13 @@ class CodeRefused(BuildError):
 
 
 class Kernel:
-    def __init__(self, root, lab, variant):
-        self.root, self.lab, self.variant = root, lab, variant
+    """A built kernel: its lab, and its ELF file where make put it."""
 
-    @property
-    def elf(self):
-        return os.path.join(self.root, "build", self.lab, self.variant, "kernel.elf")
+    def __init__(self, lab, elf):
+        self.lab, self.elf = lab, elf
 
     def __repr__(self):
-        return f"Kernel({self.lab}/{self.variant})"
+        return f"Kernel({self.lab}: {self.elf})"
 
 
 # ---- building ------------------------------------------------------------------
@@ -60,10 +57,16 @@ def format_build_error(output, command):
     return "\n".join(parts)
 
 
-def variant_name(solution=False, checked=False, platform="pc"):
-    if platform == "linux":  # always sanitized there
-        return ("solution" if solution else "student") + "-linux"
-    return ("solution" if solution else "student") + ("-checked" if checked else "")
+def make_variables(lab, solution=False, checked=False, platform="pc"):
+    """The make variables that choose a kernel (the Makefile alone knows
+    where it goes)."""
+    variables = [f"LAB={lab}", "SOLUTION=1" if solution else "SOLUTION=",
+                 "CHECKED=1" if checked else "CHECKED=", f"PLATFORM={platform}"]
+    # The sandbox starts from an empty environment: what make reads from it
+    # travels as arguments.
+    if os.environ.get("USE_MINE"):
+        variables += [f"USE_MINE={os.environ['USE_MINE']}"]
+    return variables
 
 
 def build_kernel(root, lab, solution=False, checked=False, platform="pc"):
@@ -71,37 +74,31 @@ def build_kernel(root, lab, solution=False, checked=False, platform="pc"):
     workers by a lock file under build/) and return it. Raises BuildError with
     the compiler's messages."""
     os.makedirs(os.path.join(root, "build"), exist_ok=True)
-    args = ["make", "--no-print-directory", "-s", "kernel", f"LAB={lab}"]
-    args += ["SOLUTION=1"] if solution else ["SOLUTION="]
-    args += ["CHECKED=1"] if checked else ["CHECKED="]
-    args += [f"PLATFORM={platform}"]
-    # The sandbox starts from an empty environment: what make reads from it
-    # travels as arguments.
-    if os.environ.get("USE_MINE"):
-        args += [f"USE_MINE={os.environ['USE_MINE']}"]
+    variables = make_variables(lab, solution, checked, platform)
     with open(os.path.join(root, "build", ".grading.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            returncode, output = _run_build(root, args)
+            returncode, output = _run_build(root, ["make", "--no-print-directory", "-s", "kernel",
+                                                   *variables])
+            built = [line[len("built "):].strip() for line in output.splitlines()
+                     if line.startswith("built ") and line.endswith("/kernel.elf")]
+            if returncode == 0 and built and os.path.exists(os.path.join(root, built[-1])):
+                return Kernel(lab, os.path.join(root, built[-1]))
+            _, where = _run_build(root, ["make", "--no-print-directory", "-s", "print-kernel-dir",
+                                         *variables])
         except sandbox.SandboxUnavailable as error:
             raise BuildError(str(error))
         except OSError as error:
             raise BuildError(f"Could not run make to build the kernel ({error}). Install the "
                              "build tools with `sudo apt-get install make gcc binutils` (or "
                              "`make deps`); `make doctor` checks everything Keel needs.")
-    kernel = Kernel(root, lab, variant_name(solution, checked, platform))
-    # make names what it built (variants such as USE_MINE=… have other paths).
-    for line in output.splitlines():
-        if line.startswith("built ") and line.endswith("/kernel.elf"):
-            kernel = Kernel(root, lab, os.path.basename(os.path.dirname(line[6:].strip())))
-    if returncode != 0 or not os.path.exists(kernel.elf):
-        refusal = os.path.join(os.path.dirname(kernel.elf), "refused.txt")
-        if returncode != 0 and os.path.exists(refusal):
-            with open(refusal, errors="replace") as f:
-                raise CodeRefused(f.read().strip())
-        shown = " ".join(a for a in args[3:] if not a.endswith("=") and a != "PLATFORM=pc")
-        raise BuildError(format_build_error(output, f"make {shown}"))
-    return kernel
+    kernel_dir = (where.strip().splitlines() or [""])[-1]
+    refusal = os.path.join(root, kernel_dir, "refused.txt")
+    if returncode != 0 and kernel_dir and os.path.exists(refusal):
+        with open(refusal, errors="replace") as f:
+            raise CodeRefused(f.read().strip())
+    shown = " ".join(v for v in variables if not v.endswith("=") and v != "PLATFORM=pc")
+    raise BuildError(format_build_error(output, f"make kernel {shown}"))
 
 
 def _run_build(root, args):
@@ -112,8 +109,8 @@ def _run_build(root, args):
     log_path = os.path.join(root, "build", f".build-{os.getpid()}.log")
     with open(log_path, "w+b") as log:
         returncode, killed = sandbox.run_with_deadline(
-            sandbox.build_command(root, args), BUILD_SECONDS, log, cwd=root,
-            preexec_fn=sandbox.limiter(sandbox.BUILD_LIMITS))
+            sandbox.limited(sandbox.build_command(root, args), sandbox.BUILD_LIMITS),
+            BUILD_SECONDS, log, cwd=root)
         late = (f"\nmake: the build took more than {BUILD_SECONDS} s and was stopped (is the "
                 "compiler reading something endless?)") if killed else ""
         size = log.seek(0, os.SEEK_END)
@@ -121,36 +118,3 @@ def _run_build(root, args):
         output = log.read().decode(errors="replace") + late
     os.unlink(log_path)
     return returncode, output
-
-
-def main(argv=None):
-    """`make grade` builds the kernel once before the graders run, to show
-    the compiler's errors (or why the code was refused) a single time.
-    Exit status 0 if it built."""
-    import argparse
-    from .verdict import refusal_verdict
-    parser = argparse.ArgumentParser(prog="keelgrade.build")
-    parser.add_argument("--root", default=".")
-    parser.add_argument("--lab", required=True)
-    parser.add_argument("--solution", action="store_true")
-    parser.add_argument("--checked", action="store_true")
-    parser.add_argument("--platform", default="pc")
-    args = parser.parse_args(argv)
-    try:
-        build_kernel(os.path.abspath(args.root), args.lab, args.solution, args.checked,
-                     args.platform)
-    except CodeRefused as error:
-        print(refusal_verdict(error).explain(), file=sys.stderr)
-        print("\n*** Keel refused this code (the reasons are above), so every test fails. ***\n",
-              file=sys.stderr)
-        return 1
-    except BuildError as error:
-        print(str(error), file=sys.stderr)
-        print("\n*** Your kernel did not compile (the errors are above), so every test fails. "
-              "***\n", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -35,8 +35,9 @@ import socket
 import tempfile
 import time
 
-from .build import BuildError, Kernel, build_kernel, variant_name
-from .runner import QEMU, QemuMissing, boot
+from .boot import boot
+from .build import BuildError, build_kernel
+from .qemu_machine import QEMU, QemuMissing
 
 FLOOR_SECONDS = 8.0
 FACTOR = 30.0
@@ -98,13 +99,12 @@ def _shared_measurement(root, platform="pc"):
         with open(path + ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             # A measurement of the kernel as built is good without building
-            # it again (the key holds its time stamp).
-            built = Kernel(root, "calibration", variant_name(True, False, platform)).elf
+            # it again (the key holds its path and time stamp).
             try:
                 with open(path) as f:
                     cached = json.load(f)
-                if os.path.exists(built) and cached["key"] == _key(built) and \
-                        time.time() - cached["when"] < MAX_AGE_SECONDS:
+                if os.path.exists(cached["kernel"]) and cached["key"] == _key(cached["kernel"]) \
+                        and time.time() - cached["when"] < MAX_AGE_SECONDS:
                     return cached["seconds"]
             except (OSError, ValueError, KeyError, TypeError):
                 pass
@@ -112,7 +112,8 @@ def _shared_measurement(root, platform="pc"):
             key = _key(kernel)
             seconds = measure(kernel)
             with open(path + ".tmp", "w") as f:
-                json.dump({"seconds": seconds, "when": time.time(), "key": key}, f)
+                json.dump({"seconds": seconds, "when": time.time(), "key": key,
+                           "kernel": kernel}, f)
             os.replace(path + ".tmp", path)
             return seconds
     except (BuildError, QemuMissing, RuntimeError, OSError) as error:

@@ -143,7 +143,7 @@ def check_sandbox(doc):
 
 def check_boot(doc, root):
     """Build the known-good kernel and boot it; report READY and DONE."""
-    from keelgrade import build, calibration, runner
+    from keelgrade import boot, build, calibration
     print("Booting a known-good kernel in QEMU:")
     try:
         elf = calibration.known_good_kernel(root)
@@ -155,7 +155,7 @@ def check_boot(doc, root):
     doc.ok(f"built {os.path.relpath(elf, root)}")
     with tempfile.TemporaryDirectory(prefix="keel-doctor-") as work:
         start = time.monotonic()
-        machine = runner.boot(elf, "keel.test=none", work, timeout=120)
+        machine = boot.boot(elf, "keel.test=none", work, timeout=120)
         seconds = time.monotonic() - start
         transcript = machine.transcript()
         if transcript.ready:

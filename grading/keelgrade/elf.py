@@ -159,3 +159,22 @@ def read_archive(path):
             name = long_names[start:long_names.find(b"/\n", start)].decode(errors="replace")
         found.append((name.rstrip("/"), read_object(f"{path}({name.rstrip('/')})", body)))
     return found
+
+
+PT_INTERP = 3
+
+
+def is_host_program(path):
+    """Whether the ELF executable at `path` is loaded by the host's dynamic
+    linker (it has a PT_INTERP program header): a kernel built for the Linux
+    platform is such a program, a PC kernel is not."""
+    with open(path, "rb") as f:
+        header = f.read(64)
+        if len(header) < 64 or header[:4] != b"\x7fELF":
+            return False
+        phoff, = struct.unpack_from("<Q", header, 32)
+        phentsize, phnum = struct.unpack_from("<HH", header, 54)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    return any(struct.unpack_from("<I", table, i * phentsize)[0] == PT_INTERP
+               for i in range(len(table) // max(phentsize, 1)))

@@ -35,7 +35,7 @@ def story_problem(frames, requested=None, listing=False, exit_code=None, ended=N
     """None if the frames [(kind, text)] tell a consistent story, else a
     sentence saying what does not fit. `requested`: the set of test names the
     run was asked for (None: any, as for keel.test=all; an empty set: a run
-    without tests). `exit_code`/`ended`: how the process ended (runner.Machine)."""
+    without tests). `exit_code`/`ended`: how the process ended (kernel_run.KernelRun)."""
     if not frames:
         return None
     problem = _frames_problem(frames, requested, listing)

@@ -38,17 +38,16 @@ Usage (see the Makefile):
   python3 -m keelgrade.rules fingerprint --out FILE --reference OBJ... --plain OBJ...
 """
 import argparse
-import hashlib
 import json
 import os
 import re
 import shlex
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 
 from . import elf
+from .fingerprints import find_reference_code, functions, make_fingerprints
+from .lab_api import compiler_runtime, lab_api, runtime_exports, weak_definitions
 
 ALLOWED_SECTION = re.compile(r"^\.(text|data|rodata|bss)(\.[\w.]*)?$")
 METADATA_SECTIONS = {"", ".comment", ".note.GNU-stack", ".note.gnu.property", ".symtab", ".strtab",
@@ -56,8 +55,6 @@ METADATA_SECTIONS = {"", ".comment", ".note.GNU-stack", ".note.gnu.property", ".
 # AddressSanitizer registers a file's globals from a constructor of its own.
 SANITIZER_CONSTRUCTORS = {".init_array.00099", ".fini_array.00099"}
 RUNTIME_PREFIXES = ("__asan_", "__ubsan_handle_")
-# The shared libraries a Linux-platform kernel is linked with (gcc -fsanitize=address).
-SHARED_LIBRARIES = ("libc.so.6", "libm.so.6", "libgcc_s.so.1", "libasan.so")
 MAX_LOADED_BYTES = 2 << 20     # code and data of one file
 MAX_BSS_BYTES = 16 << 20
 
@@ -86,180 +83,6 @@ def source_of(object_path):
     if "/obj/" in path:
         path = path.rsplit("/obj/", 1)[1]
     return path[:-2] if path.endswith(".o") else path
-
-
-# ---- the lab's API, from its headers ----------------------------------------------------------
-_AUX_NAME = re.compile(r"(\w+) \(")
-_EXTERN_VARIABLE = re.compile(r"^\s*extern\b[^(;]*?\b(\w+)\s*(\[[^\]]*\]\s*)*;")
-
-
-def lab_api(cc, headers):
-    """(api, own): the names the headers declare (functions and variables),
-    and those of them the lab's own headers (not the framework's) declare,
-    asking the compiler: `cc` is the compile command (a list) lab code is
-    built with."""
-    unit = "".join(f'#include "{os.path.abspath(h)}"\n' for h in headers)
-    with tempfile.TemporaryDirectory(prefix="keel-api-") as work:
-        aux = os.path.join(work, "aux.txt")
-        run = subprocess.run([*cc, "-fsyntax-only", "-aux-info", aux, "-x", "c", "-"], input=unit,
-                             capture_output=True, text=True)
-        if run.returncode != 0:
-            raise RuntimeError(f"the lab's headers do not compile:\n{run.stderr}")
-        with open(aux) as f:
-            declared = f.read()
-        preprocessed = subprocess.run([*cc, "-E", "-P", "-x", "c", "-"], input=unit,
-                                      capture_output=True, text=True, check=True).stdout
-    names, own = set(), set()
-    for line in declared.splitlines():
-        where, _, body = line.partition("*/")
-        if re.match(r"\s*static\b", body):
-            continue
-        match = _AUX_NAME.search(body)
-        if match:
-            names.add(match.group(1))
-            if "framework/include/" not in where:
-                own.add(match.group(1))
-    for line in preprocessed.splitlines():
-        match = _EXTERN_VARIABLE.match(line)
-        if match:
-            names.add(match.group(1))
-    return names, own
-
-
-# ---- names lab code must not define -----------------------------------------------------------
-def weak_definitions(archives):
-    """Names the framework defines weakly (code may replace them)."""
-    names = set()
-    for archive in archives:
-        members = elf.read_archive(archive) if archive.endswith(".a") else \
-            [(archive, elf.read_object(archive))]
-        for _, obj in members:
-            names |= {s.name for s in obj.symbols if s.bind == elf.STB_WEAK and s.defined}
-    return names
-
-
-def compiler_runtime(cache_dir=None):
-    """Names of libgcc's helpers (__popcountdi2, __divti3, ...): code may
-    call them because the compiler does (a PC kernel does not link libgcc, so
-    there the linker says what is missing)."""
-    return _defined_in(["libgcc.a"], cache_dir, ".libgcc-names.json", dynamic=False)
-
-
-def runtime_exports(cache_dir=None):
-    """Names the C library and the sanitizer runtime export (cached)."""
-    return _defined_in(SHARED_LIBRARIES, cache_dir, ".runtime-exports.json", dynamic=True)
-
-
-def _defined_in(libraries, cache_dir, cache_name, dynamic):
-    paths = []
-    for library in libraries:
-        found = subprocess.run(["gcc", f"-print-file-name={library}"], capture_output=True,
-                               text=True).stdout.strip()
-        if os.path.isabs(found) and os.path.exists(found):
-            paths.append(os.path.realpath(found))
-    key = ";".join(f"{p}@{os.stat(p).st_mtime}" for p in paths)
-    cache = os.path.join(cache_dir, cache_name) if cache_dir else None
-    if cache:
-        try:
-            with open(cache) as f:
-                stored = json.load(f)
-            if stored["key"] == key:
-                return set(stored["names"])
-        except (OSError, ValueError, KeyError):
-            pass
-    names = set()
-    for path in paths:
-        out = subprocess.run(["nm", *(["-D"] if dynamic else []), "--defined-only", path],
-                             capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            fields = line.split()
-            if len(fields) >= 3 and fields[1] in "TtWwiDdBbVvRr":
-                names.add(fields[2].split("@")[0])
-    if cache:
-        os.makedirs(cache_dir, exist_ok=True)
-        with open(cache + ".tmp", "w") as f:
-            json.dump({"key": key, "names": sorted(names)}, f)
-        os.replace(cache + ".tmp", cache)
-    return names
-
-
-# ---- fingerprints of the reference's machine code ----------------------------------------------
-# A fingerprint is the set of hashes of every SHINGLE-byte window of a
-# reference function (relocated bytes zeroed), less the windows that the same
-# C compiled as lab code also contains. The shipped reference is compiled
-# with -fcf-protection=branch and some registers kept free (REFERENCE_CFLAGS
-# in the Makefile), which changes most of its windows; honest code, compiled
-# without them, shares almost none of what is left. Windows survive small
-# edits (a nop added, an instruction changed, functions reordered or
-# renamed, a section renamed), so a function counts as pasted when most of
-# its windows are in the submission.
-SHINGLE = 16
-MIN_SHINGLES = 24              # functions with fewer distinctive windows are not judged
-MATCH_FRACTION = 0.6
-
-
-def functions(obj):
-    """(section, start, size, name, global) of each function with a size."""
-    found = []
-    for symbol in obj.symbols:
-        if symbol.type != elf.STT_FUNC or not symbol.size or not 0 < symbol.section < len(obj.sections):
-            continue
-        section = obj.sections[symbol.section]
-        if section.code and symbol.value + symbol.size <= len(section.data):
-            found.append((section, symbol.value, symbol.size, symbol.name, symbol.is_global))
-    return found
-
-
-def masked(obj, section):
-    """A section's bytes with every byte a relocation patches zeroed."""
-    data = bytearray(section.data)
-    for relocation in obj.relocations.get(section.index, []):
-        data[relocation.offset:relocation.offset + relocation.width] = bytes(relocation.width)
-    return bytes(data)
-
-
-def shingles(data, start=0, end=None):
-    """Hashes (16 hex digits) of every SHINGLE-byte window of data[start:end]."""
-    end = len(data) if end is None else end
-    return {hashlib.blake2b(data[i:i + SHINGLE], digest_size=8).hexdigest()
-            for i in range(start, max(start, end - SHINGLE + 1))}
-
-
-def make_fingerprints(reference_objects, plain_objects):
-    """A record per reference function (of `reference_objects`, the
-    reference as shipped) with its distinctive windows: those that no
-    function of `plain_objects` (the same sources compiled as lab code) has."""
-    plain = set()
-    for path in plain_objects:
-        obj = elf.read_object(path)
-        for section in obj.sections:
-            if section.code and section.data:
-                plain |= shingles(masked(obj, section))
-    records = []
-    for path in reference_objects:
-        obj = elf.read_object(path)
-        for section, start, size, name, is_global in functions(obj):
-            distinctive = shingles(masked(obj, section), start, start + size) - plain
-            if len(distinctive) >= MIN_SHINGLES:
-                records.append({"function": name if is_global else "",
-                                "shingles": sorted(distinctive)})
-    return records
-
-
-def find_reference_code(objects, records):
-    """(function, fraction) of the first reference function most of whose
-    distinctive windows are in `objects`' allocated bytes, or None."""
-    present = set()
-    for obj in objects:
-        for section in obj.sections:
-            if section.allocated and section.data:
-                present |= shingles(masked(obj, section))
-    for record in records:
-        wanted = record["shingles"]
-        found = sum(1 for h in wanted if h in present)
-        if found >= MATCH_FRACTION * len(wanted):
-            return record["function"], found / len(wanted)
-    return None
 
 
 # ---- the check ---------------------------------------------------------------------------------

@@ -16,30 +16,22 @@ outside the sandbox, after every process of the run has ended.
 (each with --platform pc|linux).
 """
 import argparse
-import csv
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
-import zipfile
-from concurrent.futures import ThreadPoolExecutor
 
 from . import sandbox
 from .build import build_kernel
-from .text import clip, one_line, printable
+from .collect import collect_safely
+from .qemu_machine import qemu_command
+from .text import clip, printable
 
-MAX_FILE_BYTES = 512 << 10        # one declared file
-MAX_MEMBERS = 20000               # entries looked at in one submission
-MAX_SCANNED_BYTES = 256 << 20     # of an archive, unpacked, looked through at most
-COLLECT_SECONDS = 120
-COLLECT_LIMITS = {resource.RLIMIT_AS: 1 << 30, resource.RLIMIT_CPU: 60,
-                  resource.RLIMIT_FSIZE: 64 << 20}
 SUBMISSION_SECONDS = 1800         # one submission's whole grading, at most
 ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz")
 
@@ -49,105 +41,6 @@ def declared_files(tree, lab):
     out = subprocess.run(["make", "--no-print-directory", "-s", "student-files", f"LAB={lab}"],
                          cwd=tree, capture_output=True, text=True, check=True).stdout
     return out.split()
-
-
-# ---- what is in a submission ------------------------------------------------------------------
-def _entries(path):
-    """(name, size, reader) for each regular file of a submission; nothing
-    else (links, devices, paths that climb out) is read."""
-    found = []
-    if os.path.isdir(path):
-        for top, dirs, files in os.walk(path, followlinks=False):
-            dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(top, d))]
-            for name in files:
-                full = os.path.join(top, name)
-                if os.path.islink(full) or not os.path.isfile(full):
-                    continue
-                found.append((os.path.relpath(full, path), os.path.getsize(full),
-                              lambda full=full: open(full, "rb").read(MAX_FILE_BYTES + 1)))
-                if len(found) > MAX_MEMBERS:
-                    return found
-    elif path.endswith(".zip"):
-        archive = zipfile.ZipFile(path)
-        for info in archive.infolist()[:MAX_MEMBERS]:
-            if not info.is_dir():
-                found.append((info.filename, info.file_size,
-                              lambda info=info: archive.open(info).read(MAX_FILE_BYTES + 1)))
-    else:
-        archive = tarfile.open(path)
-        scanned = 0
-        for member in archive:
-            scanned += member.size
-            if len(found) > MAX_MEMBERS or scanned > MAX_SCANNED_BYTES:
-                break
-            if member.isfile():
-                found.append((member.name, member.size,
-                              lambda member=member: archive.extractfile(member).read(
-                                  MAX_FILE_BYTES + 1)))
-    clean = []
-    for name, size, read in found:
-        name = name.replace("\\", "/").lstrip("/")
-        if ".." in name.split("/") or not name:
-            continue
-        clean.append((name, size, read))
-    return clean
-
-
-def collect_safely(submission, lab, declared):
-    """collect(), in a child process with bounded memory and time: a
-    submission is the student's, and an archive can be built to blow up
-    whatever parses it."""
-    import base64
-    with tempfile.TemporaryDirectory(prefix="keel-collect-") as work:
-        out = os.path.join(work, "collected.json")
-        command = [sys.executable, "-m", "keelgrade.submission", "collect", "--lab", lab,
-                   "--out", out, submission, *declared]
-        env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        try:
-            run = subprocess.run(command, env=env, capture_output=True, text=True,
-                                 timeout=COLLECT_SECONDS, preexec_fn=sandbox.limiter(COLLECT_LIMITS))
-            with open(out) as f:
-                data = json.load(f)
-        except (subprocess.TimeoutExpired, OSError, ValueError):
-            return {}, ["the submission could not be read (too big, too slow, or not an "
-                        "archive Keel reads); nothing of it was graded"]
-        if run.returncode != 0:
-            return {}, ["the submission could not be read; nothing of it was graded"]
-        return ({name: base64.b64decode(text) for name, text in data["files"].items()},
-                data["notes"])
-
-
-def collect(submission, lab, declared):
-    """({declared file: bytes}, [notes]): the declared files a submission
-    holds, and what was ignored or missing."""
-    entries = _entries(submission)
-    taken, notes = {}, []
-    used = set()
-    for wanted in declared:
-        by_path = [e for e in entries if e[0] == f"{lab}/{wanted}" or e[0].endswith(f"/{lab}/{wanted}")]
-        by_name = [e for e in entries if os.path.basename(e[0]) == os.path.basename(wanted)]
-        candidates = by_path or by_name
-        if not candidates:
-            notes.append(f"{lab}/{wanted}: not in the submission; the handout's skeleton was used")
-            continue
-        candidates.sort(key=lambda e: (e[0].count("/"), e[0]))
-        name, size, read = candidates[0]
-        if len(candidates) > 1:
-            notes.append(f"{lab}/{wanted}: {len(candidates)} files could be it; took "
-                         f"{one_line(name[:120])}")
-        if size > MAX_FILE_BYTES:
-            notes.append(f"{lab}/{wanted}: {one_line(name[:120])} is {size} bytes, more than the "
-                         f"{MAX_FILE_BYTES} a lab file may have; the skeleton was used")
-            continue
-        taken[wanted] = read()[:MAX_FILE_BYTES]
-        used.add(name)
-    ignored = sorted(e[0] for e in entries if e[0] not in used)
-    if ignored:
-        shown = ", ".join(one_line(n[:120]) for n in ignored[:20]) + \
-            (f" and {len(ignored) - 20} more" if len(ignored) > 20 else "")
-        notes.append(f"ignored (only the declared files {', '.join(declared)} are graded): "
-                     f"{shown}")
-    return taken, notes
 
 
 # ---- grading one ----------------------------------------------------------------------------
@@ -191,7 +84,10 @@ def grade_one(pristine, lab, submission, results_path, platform="pc", work=None)
                    "-q", "-n", "0", "--tb=no"]
         os.makedirs(os.path.dirname(os.path.abspath(results_path)), exist_ok=True)
         with open(log, "wb") as out:
-            _, killed = sandbox.run_with_deadline(command, SUBMISSION_SECONDS, out, cwd=scratch)
+            # The machine QEMU emulates comes from the pristine tree's Makefile.
+            env = dict(os.environ, KEEL_QEMU=" ".join(qemu_command()))
+            _, killed = sandbox.run_with_deadline(command, SUBMISSION_SECONDS, out, cwd=scratch,
+                                                  env=env)
         if killed:
             notes.append(f"grading took more than {SUBMISSION_SECONDS} s and was stopped")
         _add_notes(results_path, notes, log)
@@ -278,98 +174,9 @@ def prepare_pristine(handout, dest, lab, platforms=("pc",)):
             pass
 
 
-# ---- grading many ---------------------------------------------------------------------------
-def submissions_in(folder):
-    return sorted(os.path.join(folder, n) for n in os.listdir(folder)
-                  if os.path.isdir(os.path.join(folder, n)) or n.endswith(ARCHIVES))
-
-
-def grade_all(pristine, lab, submissions, out, platform="pc", parallel=None):
-    """Grade each submission in its own tree, `parallel` at a time; write
-    out/NAME/results.json, out/grades.csv and out/summary.txt."""
-    parallel = parallel or max(1, os.cpu_count() or 1)
-    os.makedirs(out, exist_ok=True)
-    done, rows = 0, []
-    bar = Progress(len(submissions))
-
-    names, seen = [], {}
-    for path in submissions:  # alice/ and alice.zip must not share a results.json
-        name = name_of(path)
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
-
-    def one(job):
-        path, name = job
-        row = grade_one(pristine, lab, path, os.path.join(out, name, "results.json"), platform)
-        row["submission"] = name
-        return row
-
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        for row in pool.map(one, zip(submissions, names)):
-            rows.append(row)
-            done += 1
-            bar.show(done, sum(1 for r in rows if r["refused"]))
-    bar.finish()
-    with open(os.path.join(out, "grades.csv"), "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["submission", "score", "max_score", "refused", "verdicts", "notes"])
-        for r in rows:  # one line each, nothing a terminal would act on
-            writer.writerow([r["submission"], r["score"], r["max_score"], r["refused"],
-                             "; ".join(f"{k} x{v}" for k, v in sorted(r["verdicts"].items())),
-                             one_line(clip(" | ".join(r["notes"]), 2000))])
-    summary = summarise(rows)
-    with open(os.path.join(out, "summary.txt"), "w") as f:
-        f.write(summary + "\n")
-    return rows, summary
-
-
-def summarise(rows):
-    lines = [f"{len(rows)} submission(s) graded."]
-    if rows:
-        scores = [r["score"] for r in rows]
-        lines.append(f"Scores: mean {sum(scores) / len(scores):.1f}, lowest {min(scores)}, "
-                     f"highest {max(scores)} (of {max(r['max_score'] for r in rows)}).")
-    refused = [r for r in rows if r["refused"]]
-    if refused:
-        lines.append(f"Refused ({len(refused)}):")
-        lines += [f"  {r['submission']}: {r['refused']}" for r in refused]
-    totals = {}
-    for r in rows:
-        for kind, count in r["verdicts"].items():
-            totals[kind] = totals.get(kind, 0) + count
-    if totals:
-        lines.append("Verdicts of failed tests: " +
-                     ", ".join(f"{k} {v}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])))
-    return "\n".join(lines)
-
-
-class Progress:
-    """A progress bar on a terminal, a line per submission elsewhere."""
-
-    def __init__(self, total):
-        self.total, self.tty = total, sys.stderr.isatty()
-
-    def show(self, done, refused):
-        width = 30
-        filled = width * done // max(1, self.total)
-        text = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} graded" + \
-            (f" ({refused} refused)" if refused else "")
-        sys.stderr.write(("\r" + text) if self.tty else (text + "\n"))
-        sys.stderr.flush()
-
-    def finish(self):
-        if self.tty:
-            sys.stderr.write("\n")
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="keelgrade.submission", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    collect_command = commands.add_parser("collect", help="(internal) read a submission")
-    collect_command.add_argument("--lab", required=True)
-    collect_command.add_argument("--out", required=True)
-    collect_command.add_argument("submission")
-    collect_command.add_argument("declared", nargs="+")
     for name in ("one", "all", "pristine"):
         sub = commands.add_parser(name)
         sub.add_argument("--pristine", required=True, help="the pristine handout tree")
@@ -383,17 +190,6 @@ def main(argv=None):
     commands.choices["all"].add_argument("--folder", help="a folder of submissions")
     commands.choices["all"].add_argument("submissions", nargs="*")
     args = parser.parse_args(argv)
-    if args.command == "collect":
-        import base64
-        try:
-            files, notes = collect(args.submission, args.lab, args.declared)
-        except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
-            files, notes = {}, [f"the submission could not be read ({printable(str(error)[:200])}); "
-                                "nothing of it was graded"]
-        with open(args.out, "w") as f:
-            json.dump({"files": {k: base64.b64encode(v).decode() for k, v in files.items()},
-                       "notes": notes}, f)
-        return 0
     pristine = os.path.abspath(args.pristine)
     if args.command == "pristine":
         prepare_pristine(args.handout, pristine, args.lab, (args.platform,))
@@ -403,6 +199,7 @@ def main(argv=None):
         print(f"{row['submission']}: {row['score']}/{row['max_score']}"
               + (f" ({row['refused']})" if row["refused"] else ""))
         return 0
+    from .grade_all import grade_all, submissions_in  # which imports this module
     submissions = args.submissions + (submissions_in(args.folder) if args.folder else [])
     if not submissions:
         print("no submissions to grade (directories, .zip or .tar.gz files)", file=sys.stderr)

@@ -19,7 +19,18 @@ def in_kernel_tests(table):
         pytest.param(t, marks=[pytest.mark.points(t.points), pytest.mark.title(t.title)],
                      id=t.name)
         for t in table])
-    def test_in_kernel(lab, test, tmp_path):
-        lab.check_ktest(test.name, str(tmp_path), test.multiplier, test.expect)
+    def test_in_kernel(lab, test, request):
+        lab.start_ahead(_in_kernel_tests_after(request.node))
+        lab.check_ktest(test.name, None, test.multiplier, test.expect)
 
     return test_in_kernel
+
+
+def _in_kernel_tests_after(item):
+    """The KTests of the in-kernel tests this session runs after `item`, in
+    order (under pytest-xdist a worker runs only some of them, and boots
+    nothing ahead: see Lab.start_ahead)."""
+    items = item.session.items
+    later = items[items.index(item) + 1:] if item in items else []
+    tests = [getattr(i, "callspec", None) and i.callspec.params.get("test") for i in later]
+    return [t for t in tests if isinstance(t, KTest)]

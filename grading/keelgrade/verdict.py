@@ -59,7 +59,7 @@ class Verdict:
 
 
 def _ended(machine):
-    """How the run ended (see runner.Machine.ended); fakes may set timed_out."""
+    """How the run ended (see kernel_run.KernelRun.ended); fakes may set timed_out."""
     ended = getattr(machine, "ended", None)
     if ended is None and getattr(machine, "timed_out", False):
         ended = "timeout"

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from keelgrade.runner import boot  # noqa: E402
+from keelgrade.boot import boot  # noqa: E402
 from keelgrade.seeded import new_seed  # noqa: E402
 from keelgrade.verdict import WRONG_ANSWER, judge_answers, judge_test  # noqa: E402
 

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from keelgrade.lab import Lab  # noqa: E402
-from keelgrade.runner import QEMU, QEMU_MACHINE  # noqa: E402
+from keelgrade.qemu_machine import GRADER_CONNECTION, qemu_command  # noqa: E402
 from keelgrade import verdict as v  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -44,7 +44,7 @@ def test_grub_iso_boot(tmp_path):
     iso = str(tmp_path / "keel.iso")
     subprocess.run([os.path.join(ROOT, "tools/mkiso.sh"), kernel, iso, "keel.test=all keel.nonce=isoboot"],
                    check=True)
-    cmd = [QEMU, *[a for a in QEMU_MACHINE], "-cdrom", iso]
+    cmd = [*qemu_command(), *GRADER_CONNECTION, "-cdrom", iso]
     result = subprocess.run(cmd, capture_output=True, timeout=120)
     out = result.stdout.decode(errors="replace")
     assert "@@keel:isoboot:READY:GRUB" in out, out[-3000:]
@@ -173,12 +173,12 @@ def test_thread_stack_overflow_hits_its_guard_page(framework_tests, tmp_path):
 def test_user_copies_and_smap(framework_tests, tmp_path):
     """copy_*_user refuse bad pointers; on a CPU with SMEP/SMAP (-cpu max) the
     kernel cannot touch user pages outside them."""
-    from keelgrade.runner import Machine
+    from keelgrade.qemu_machine import QemuMachine
     from keelgrade.verdict import judge_test
     verdict, transcript, _ = framework_tests.run_ktest("user_copies_are_checked", str(tmp_path / "a"))
     assert verdict.passed, verdict.explain(transcript)
     tests = "needs_smep_smap,user_copies_are_checked,user_mode_round_trips"
-    with Machine(framework_tests.kernel.elf, f"keel.test={tests}", str(tmp_path / "b"),
+    with QemuMachine(framework_tests.kernel.elf, f"keel.test={tests}", str(tmp_path / "b"),
                  extra_args=["-cpu", "max"]) as machine:
         machine.run_to_end(60)
         transcript = machine.transcript()

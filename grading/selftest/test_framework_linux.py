@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from keelgrade.lab import Lab  # noqa: E402
-from keelgrade.runner import LinuxMachine  # noqa: E402
+from keelgrade.linux_machine import LinuxMachine  # noqa: E402
 from keelgrade.verdict import judge_test  # noqa: E402
 from keelgrade import verdict as v  # noqa: E402
 

@@ -6,12 +6,11 @@ import re
 import subprocess
 import time
 
-import pytest
+from keelgrade.qemu_machine import qemu_command
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COMPLETE = os.path.join(ROOT, "build/complete/solution/kernel.elf")
-QEMU = ["qemu-system-x86_64", "-accel", "tcg", "-M", "q35", "-m", "128M", "-cpu", "qemu64",
-        "-no-reboot", "-display", "none", "-nodefaults", "-serial", "null"]
+QEMU = [*qemu_command(), "-display", "none", "-nodefaults", "-serial", "null"]
 
 
 def make_iso(kernel, iso, cmdline):

@@ -14,7 +14,7 @@ ROOT = os.path.dirname(GRADING)
 sys.path.insert(0, GRADING)
 
 from keelgrade.lab import Lab  # noqa: E402
-from keelgrade.runner import boot  # noqa: E402
+from keelgrade.boot import boot  # noqa: E402
 
 LABS = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "lab*/lab.mk")))
 

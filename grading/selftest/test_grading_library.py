@@ -11,7 +11,7 @@ import pytest
 GRADING = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, GRADING)
 
-from keelgrade import build, calibration, results, runner  # noqa: E402
+from keelgrade import build, calibration, monitor, qemu_machine, results, symbols  # noqa: E402
 
 # `info registers` of the self-test kernel at a triple fault (trimmed).
 INFO_REGISTERS = """CPU#0
@@ -31,25 +31,25 @@ XMM00=0000000000000000 0000000000000000 XMM01=0000000000000000 0000000000000000"
 
 
 def test_registers_from_info_registers():
-    assert runner.register(INFO_REGISTERS, "RIP") == 0xffffffff8010c71a
-    assert runner.register(INFO_REGISTERS, "RBP") == 0xffffffff80120df0
-    assert runner.register(INFO_REGISTERS, "R8") == 0xffffffff80120d56
-    assert runner.register(INFO_REGISTERS, "CR2") == 0
-    assert runner.register(INFO_REGISTERS, "R16") is None
-    short = runner.short_registers(INFO_REGISTERS)
+    assert monitor.register(INFO_REGISTERS, "RIP") == 0xffffffff8010c71a
+    assert monitor.register(INFO_REGISTERS, "RBP") == 0xffffffff80120df0
+    assert monitor.register(INFO_REGISTERS, "R8") == 0xffffffff80120d56
+    assert monitor.register(INFO_REGISTERS, "CR2") == 0
+    assert monitor.register(INFO_REGISTERS, "R16") is None
+    short = symbols.short_registers(INFO_REGISTERS)
     assert "RIP=ffffffff8010c71a" in short and "IDT=" in short and "XMM" not in short
 
 
 def test_memory_dump():
     dump = "ffffffff80120df0: 0xffffffff80120e20 0xffffffff8010c907"
-    assert runner.parse_memory_dump(dump) == [0xffffffff80120e20, 0xffffffff8010c907]
-    assert runner.parse_memory_dump("Cannot access memory") == []
+    assert monitor.parse_memory_dump(dump) == [0xffffffff80120e20, 0xffffffff8010c907]
+    assert monitor.parse_memory_dump("Cannot access memory") == []
 
 
 def test_hmp_echo_and_prompt_are_stripped():
     raw = ("i\x1b[K\x1b[Din\x1b[K\x1b[D\x1b[Dinfo status\x1b[K\r\n"
            "VM status: paused (shutdown)\r\n(qemu) ")
-    assert runner.clean_hmp_output(raw, "info status") == "VM status: paused (shutdown)"
+    assert monitor.clean_hmp_output(raw, "info status") == "VM status: paused (shutdown)"
 
 
 def test_addr2line_with_inlining():
@@ -57,21 +57,21 @@ def test_addr2line_with_inlining():
            "bootinfo_from_multiboot2\n/work/keel/framework/core/bootinfo.c:91\n"
            "0x0000000000000001\n??\n??:0\n"
            "0xffffffff8010c722\ncrash_helper_spin\nframework/tests/test_crash.c:62 (discriminator 1)\n")
-    parsed = runner.parse_addr2line(out, 3, root="/work/keel")
+    parsed = symbols.parse_addr2line(out, 3, root="/work/keel")
     assert parsed[0] == [("add_region", "framework/core/bootinfo.c:49"),
                          ("bootinfo_from_multiboot2", "framework/core/bootinfo.c:91")]
     assert parsed[1] == [("??", "??:0")]
     assert parsed[2] == [("crash_helper_spin", "framework/tests/test_crash.c:62")]
-    assert runner.parse_addr2line(out, 4) is None
+    assert symbols.parse_addr2line(out, 4) is None
 
 
 def test_state_description(monkeypatch):
     names = {0xffffffff8010c71a: [("ktest_fn_crash_triple_fault", "test_crash.c:57")],
              0xffffffff8010c906: [("run_one", "labs/ktest.c:53"), ("outer", "labs/ktest.c:90")],
              0x1233: [("??", "??:0")]}
-    monkeypatch.setattr(runner, "symbolise", lambda elf, addrs: [names[a] for a in addrs])
+    monkeypatch.setattr(symbols, "symbolise", lambda elf, addrs: [names[a] for a in addrs])
     chain = [(0xffffffff8010c71a, False), (0xffffffff8010c907, True), (0x1234, True)]
-    text = runner.describe_state(INFO_REGISTERS, chain, "kernel.elf")
+    text = symbols.describe_state(INFO_REGISTERS, chain, "kernel.elf")
     assert "IDT limit 0" in text
     assert "#0  0xffffffff8010c71a ktest_fn_crash_triple_fault (test_crash.c:57)" in text
     assert "#1  0xffffffff8010c907 run_one (labs/ktest.c:53)" in text  # the return address shown
@@ -83,7 +83,7 @@ def test_symbolise_a_real_elf_without_crashing(tmp_path):
     # No debug information at all: every address is unknown, nothing raises.
     elf = tmp_path / "empty.elf"
     elf.write_bytes(b"\x7fELF")
-    assert runner.symbolise(str(elf), [0x1000, 0x2000]) == [[("??", "?")]] * 2
+    assert symbols.symbolise(str(elf), [0x1000, 0x2000]) == [[("??", "?")]] * 2
 
 
 def test_build_errors_are_readable():
@@ -219,7 +219,7 @@ def test_doctor_names_the_fix_for_each_missing_tool(tmp_path):
     assert "not booting a kernel" in run.stdout
 
 
-class FakeMonitorMachine(runner.Machine):
+class FakeMonitorMachine(qemu_machine.QemuMachine):
     """A Machine without QEMU: monitor commands read from a dict of memory."""
 
     def __init__(self, memory):
@@ -244,7 +244,7 @@ def test_a_frameless_leaf_still_shows_its_caller(monkeypatch):
     call = [0xE8] + list(rel.to_bytes(4, "little"))
     memory = {rsp: caller_ret, caller_ret - 5: call,
               rbp: 0, rbp + 8: 0}
-    monkeypatch.setattr(runner, "function_start", lambda elf, address: leaf)
+    monkeypatch.setattr(qemu_machine, "function_start", lambda elf, address: leaf)
     regs = f"RIP={leaf + 2:016x} RSP={rsp:016x} RBP={rbp:016x}"
     machine = FakeMonitorMachine(memory)
     assert machine.read_stack(regs) == [(leaf + 2, False), (caller_ret, True)]
@@ -254,7 +254,7 @@ def test_a_frameless_leaf_still_shows_its_caller(monkeypatch):
 
 
 def test_the_frame_pointer_chain_is_followed(monkeypatch):
-    monkeypatch.setattr(runner, "function_start", lambda elf, address: None)
+    monkeypatch.setattr(qemu_machine, "function_start", lambda elf, address: None)
     memory = {0x1000: 0x1100, 0x1008: 0xffffffff80100010,
               0x1100: 0x1200, 0x1108: 0xffffffff80100020,
               0x1200: 0x1100, 0x1208: 0xffffffff80100030}  # loops back: must stop
@@ -265,11 +265,11 @@ def test_the_frame_pointer_chain_is_followed(monkeypatch):
 
 def test_lab_api_comes_from_the_headers():
     """What lab code may use is what its headers declare (asked of gcc)."""
-    from keelgrade import rules
+    from keelgrade import lab_api
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     cc = ["gcc", "-std=gnu17", "-ffreestanding", f"-I{root}/framework/include",
           f"-I{root}/labs/include", f"-I{root}/lab2-mm"]
-    api, own = rules.lab_api(cc, [f"{root}/labs/include/lab.h", f"{root}/lab2-mm/lab2.h"])
+    api, own = lab_api.lab_api(cc, [f"{root}/labs/include/lab.h", f"{root}/lab2-mm/lab2.h"])
     assert {"buddy_init", "pt_map", "kprintf", "frame_alloc", "buddy_allocator", "memcpy"} <= api
     assert not {"protocol_emit", "ktest_main", "ktest_fail_at", "keel_longjmp", "open",
                 "mprotect", "symbol_address"} & api

@@ -11,6 +11,11 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LABS = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "lab*/lab.mk")))
+# How make grade runs the Linux platform's graders (grading.mk): one process,
+# built first. (Without kernels started ahead here: the suite itself runs in
+# parallel, and more kernels at once than cores upset the timer tests; see
+# test_kernels_started_ahead_are_graded_as_their_own_runs.)
+AS_MAKE_GRADE_ON_LINUX = ("-n", "0", "--build-first")
 
 
 def grade(lab, tmp_path, *options):
@@ -78,13 +83,29 @@ def test_use_mine_links_the_students_earlier_labs(tmp_path):
 def test_linux_platform_reference_gets_full_score(lab, tmp_path):
     """The same graders, the same points, with the kernel as a Linux process
     (AddressSanitizer and UBSan on)."""
-    data, out = grade(lab, tmp_path, "--solution", "--platform=linux")
+    data, out = grade(lab, tmp_path, "--solution", "--platform=linux", *AS_MAKE_GRADE_ON_LINUX)
     assert data["max_score"] > 0 and data["score"] == data["max_score"], out[-6000:]
     assert "Linux platform" in out
 
 
 @pytest.mark.parametrize("lab", LABS)
 def test_linux_platform_skeleton_fails_every_test(lab, tmp_path):
-    data, out = grade(lab, tmp_path, "--platform=linux")
+    data, out = grade(lab, tmp_path, "--platform=linux", *AS_MAKE_GRADE_ON_LINUX)
     passing = [t["name"] for t in data["tests"] if t["score"] > 0]
     assert not passing, f"these tests pass on the untouched skeleton on Linux: {passing}"
+
+
+@pytest.mark.parametrize("solution", [True, False], ids=["reference", "skeleton"])
+def test_kernels_started_ahead_are_graded_as_their_own_runs(solution, tmp_path):
+    """make grade PLATFORM=linux starts in-kernel tests' kernels ahead
+    (--boot-ahead): each is still judged as its own run, so the reference
+    gets every point and the skeleton none (lab 2: no timer tests)."""
+    options = ["--solution"] if solution else []
+    data, out = grade("lab2-mm", tmp_path, *options, "--platform=linux", *AS_MAKE_GRADE_ON_LINUX,
+                      "--boot-ahead=3")
+    scores = [t["score"] for t in data["tests"]]
+    assert len(scores) >= 6 and data["max_score"] > 0, out[-6000:]
+    if solution:
+        assert data["score"] == data["max_score"], out[-6000:]
+    else:
+        assert not any(scores), out[-6000:]

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from keelgrade.lab import Lab  # noqa: E402
-from keelgrade.runner import QEMU, QEMU_MACHINE, Machine  # noqa: E402
+from keelgrade.qemu_machine import GRADER_CONNECTION, QemuMachine, qemu_command  # noqa: E402
 from keelgrade.verdict import judge_test  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,7 +35,7 @@ def kernel():
 
 
 def test_archive_through_qemu_initrd(kernel, archive, tmp_path):
-    with Machine(kernel, f"keel.test={TEST}", str(tmp_path / "run"),
+    with QemuMachine(kernel, f"keel.test={TEST}", str(tmp_path / "run"),
                  extra_args=["-initrd", str(archive)]) as machine:
         machine.run_to_end(60)
         transcript = machine.transcript()
@@ -47,7 +47,7 @@ def test_archive_through_grub_module(kernel, archive, tmp_path):
     iso = tmp_path / "keel.iso"
     subprocess.run([os.path.join(ROOT, "tools/mkiso.sh"), kernel, str(iso),
                     f"keel.test={TEST} keel.nonce=mod", f"programs={archive}"], check=True)
-    run = subprocess.run([QEMU, *QEMU_MACHINE, "-cdrom", str(iso)], capture_output=True,
+    run = subprocess.run([*qemu_command(), *GRADER_CONNECTION, "-cdrom", str(iso)], capture_output=True,
                          timeout=120)
     out = run.stdout.decode(errors="replace")
     assert f"@@keel:mod:PASS:{TEST}" in out, out[-3000:]
@@ -58,7 +58,7 @@ def test_damaged_archive_is_ignored(kernel, archive, tmp_path):
     data[6 + 8 * 6:6 + 8 * 7] = b"7fffffff"  # the first file claims 2 GiB
     broken = tmp_path / "broken.cpio"
     broken.write_bytes(bytes(data))
-    with Machine(kernel, f"keel.test={TEST}", str(tmp_path / "run"),
+    with QemuMachine(kernel, f"keel.test={TEST}", str(tmp_path / "run"),
                  extra_args=["-initrd", str(broken)]) as machine:
         machine.run_to_end(60)
         transcript = machine.transcript()
@@ -75,7 +75,7 @@ def test_static_musl_program_runs_in_user_mode(kernel, tmp_path):
     archive = tmp_path / "hello.cpio"
     subprocess.run([sys.executable, os.path.join(ROOT, "tools/mkprograms.py"), str(archive),
                     f"hello={os.path.join(ROOT, 'build/user/hello')}"], check=True)
-    with Machine(kernel, "keel.test=needs_musl_hello", str(tmp_path / "run"),
+    with QemuMachine(kernel, "keel.test=needs_musl_hello", str(tmp_path / "run"),
                  extra_args=["-initrd", str(archive)]) as machine:
         machine.run_to_end(60)
         transcript = machine.transcript()

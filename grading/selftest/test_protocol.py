@@ -18,7 +18,7 @@ N = "5eed1234abcd9876"
 
 
 class FakeMachine:
-    """What the verdict logic reads from a runner.Machine."""
+    """What the verdict logic reads from a machine (keelgrade/kernel_run.py)."""
 
     def __init__(self, ended="exit", stop_report="", exit_code=1, stderr="", elapsed=8.2):
         self.ended, self.stop_report, self.exit_code = ended, stop_report, exit_code

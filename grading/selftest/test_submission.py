@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from keelgrade import submission  # noqa: E402
+from keelgrade import collect, grade_all, submission  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = "lab2-mm"
@@ -117,7 +117,7 @@ def test_only_declared_files_are_taken(tmp_path):
     (sub / "Makefile").write_text("all:\n\tcurl evil\n")
     (sub / "conftest.py").write_text("import os\n")
     os.symlink("/etc/passwd", sub / "pagetable.c")
-    taken, notes = submission.collect(str(sub), LAB, list(FILES))
+    taken, notes = collect.collect(str(sub), LAB, list(FILES))
     assert taken == {"buddy.c": b"mine"}
     text = "\n".join(notes)
     assert f"{LAB}/pagetable.c: not in the submission; the handout's skeleton was used" in text
@@ -135,7 +135,7 @@ def test_archives_cannot_climb_out(tmp_path):
         link = tarfile.TarInfo("buddy.c")
         link.type, link.linkname = tarfile.SYMTYPE, "/etc/shadow"
         archive.addfile(link)
-    taken, _ = submission.collect(str(path), LAB, list(FILES))
+    taken, _ = collect.collect(str(path), LAB, list(FILES))
     assert taken == {"pagetable.c": b"fine"} or taken == {"pagetable.c": b"absolute"}
     assert "buddy.c" not in taken
 
@@ -143,8 +143,8 @@ def test_archives_cannot_climb_out(tmp_path):
 def test_an_oversized_file_is_not_taken(tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()
-    (sub / "buddy.c").write_bytes(b"x" * (submission.MAX_FILE_BYTES + 1))
-    taken, notes = submission.collect(str(sub), LAB, list(FILES))
+    (sub / "buddy.c").write_bytes(b"x" * (collect.MAX_FILE_BYTES + 1))
+    taken, notes = collect.collect(str(sub), LAB, list(FILES))
     assert "buddy.c" not in taken and any("more than" in n for n in notes)
 
 
@@ -173,9 +173,9 @@ def test_an_archive_bomb_is_refused_in_bounded_memory(tmp_path):
             out.write(chunk)
         out.write(b"\0" * 1024)
     start = time.monotonic()
-    taken, notes = submission.collect_safely(str(path), LAB, list(FILES))
+    taken, notes = collect.collect_safely(str(path), LAB, list(FILES))
     assert taken == {} and "could not be read" in notes[0], notes
-    assert time.monotonic() - start < submission.COLLECT_SECONDS
+    assert time.monotonic() - start < collect.COLLECT_SECONDS
 
 
 def test_file_names_cannot_forge_lines_of_grades_csv(tmp_path, tree_make):
@@ -187,7 +187,7 @@ def test_file_names_cannot_forge_lines_of_grades_csv(tmp_path, tree_make):
     tree_make("-s", "handout", f"LAB={LAB}", f"HANDOUT={tmp_path}/h.tar.gz", check=True,
               stdout=subprocess.DEVNULL)
     submission.prepare_pristine(str(tmp_path / "h.tar.gz"), str(tree), LAB)
-    submission.grade_all(str(tree), LAB, submission.submissions_in(str(folder)), str(tmp_path / "out"))
+    grade_all.grade_all(str(tree), LAB, grade_all.submissions_in(str(folder)), str(tmp_path / "out"))
     raw = (tmp_path / "out" / "grades.csv").read_bytes()
     assert b"\x1b" not in raw and raw.count(b"\n") == 2, raw
     with open(tmp_path / "out" / "grades.csv") as f:

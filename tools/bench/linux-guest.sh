@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run a static program as init's only job in a Linux guest, under the same
-# QEMU configuration as Keel (TCG, q35, 128 MiB, qemu64), and print its output.
+# QEMU machine as Keel (the Makefile's QEMU_MACHINE), and print its output.
 #   linux-guest.sh PROGRAM
 # Needs Debian's linux-image-amd64 and busybox-static.
 set -euo pipefail
@@ -22,6 +22,7 @@ cp "$program" "$work/program"
 chmod +x "$work/busybox" "$work/program"
 python3 "$(dirname "$0")/../mkprograms.py" "$work/initramfs.cpio" --keep-mode \
     init="$work/init" busybox="$work/busybox" program="$work/program"
-timeout 300 qemu-system-x86_64 -accel tcg -M q35 -m 128M -cpu qemu64 -no-reboot -display none \
-    -nodefaults -serial stdio -kernel "$kernel" -initrd "$work/initramfs.cpio" \
+# shellcheck disable=SC2086
+timeout 300 ${KEEL_QEMU:-$(make --no-print-directory -s -C "$(dirname "$0")/../.." qemu-args)} \
+    -display none -nodefaults -serial stdio -kernel "$kernel" -initrd "$work/initramfs.cpio" \
     -append "console=ttyS0 quiet panic=-1" </dev/null | tr -d '\r'
