@@ -6,6 +6,7 @@ or the rule of keelgrade/rules.py that the lab code broke."""
 import fcntl
 import os
 import re
+import threading
 
 from . import sandbox
 from .text import printable, quoted
@@ -99,6 +100,38 @@ def build_kernel(root, lab, solution=False, checked=False, platform="pc"):
             raise CodeRefused(f.read().strip())
     shown = " ".join(v for v in variables if not v.endswith("=") and v != "PLATFORM=pc")
     raise BuildError(format_build_error(output, f"make kernel {shown}"))
+
+
+_started = {}   # (root, lab, solution, checked, platform) -> (thread, outcome)
+
+
+def start_building(root, lab, solution=False, checked=False, platform="pc"):
+    """Start build_kernel in a thread (make grade does, so that the build and
+    pytest's start-up overlap); built_kernel then waits for its outcome."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["kernel"] = build_kernel(root, lab, solution, checked, platform)
+        except BuildError as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="keel-build", daemon=True)
+    _started[(root, lab, solution, checked, platform)] = (thread, outcome)
+    thread.start()
+
+
+def built_kernel(root, lab, solution=False, checked=False, platform="pc"):
+    """build_kernel's result: from the build start_building began for the
+    same kernel if there is one (waiting for it), else from a new build."""
+    started = _started.pop((root, lab, solution, checked, platform), None)
+    if started is None:
+        return build_kernel(root, lab, solution, checked, platform)
+    thread, outcome = started
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["kernel"]
 
 
 def _run_build(root, args):

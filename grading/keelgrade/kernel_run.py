@@ -46,6 +46,7 @@ class KernelRun:
         self.stop_report = ""
         self.final_frame = None          # (kind, text) of the first frame ending the run
         self._final_at = None
+        self._ended_at = None
         self._scanner = FrameScanner(self.nonce)
         self._cache = (None, None)
         self._stdout_open = True
@@ -93,7 +94,16 @@ class KernelRun:
 
     @property
     def running(self):
-        return self.process.poll() is None and not self._ending()
+        alive = self.process.poll() is None and not self._ending()
+        if not alive and self._ended_at is None:
+            self._ended_at = time.monotonic()
+        return alive
+
+    @property
+    def run_seconds(self):
+        """How long the run took (so far, if it goes on), as seen by the
+        last check of `running`."""
+        return (self._ended_at or time.monotonic()) - self.start_time
 
     @property
     def finished(self):
@@ -204,6 +214,13 @@ class KernelRun:
             if self.ended is None:
                 self.ended = "exit"
                 self._exited()
+
+    def take_output(self, seconds):
+        """Take in what the kernel prints for up to `seconds` (less as soon
+        as it prints or exits): a run left going while its grader waits on
+        another must not fill its pipe and stall."""
+        if self.process.poll() is None or self._stdout_open:
+            self._pump(seconds)
 
     def wait_for(self, predicate, timeout):
         """Read output until predicate(transcript) holds (True), or the run

@@ -1,15 +1,21 @@
 """The lab (or kernel) under test: built once, booted once per test."""
+import json
+import os
 import shutil
 import tempfile
+import time
 
 import pytest
 
 from . import calibration
-from .build import BuildError, CodeRefused, Kernel, build_kernel
+from .build import BuildError, CodeRefused, Kernel, built_kernel
 from .boot import boot, start_machine
 from .qemu_machine import QemuMissing
 from .seeded import new_seed
 from .verdict import judge_answers, judge_interaction, judge_test, refusal_verdict
+
+MAX_STARTED_AHEAD = 16   # runs started early and not yet judged, at most
+REFILL_SECONDS = 0.01    # how often a slot freed by another run is refilled
 
 
 class Lab:
@@ -27,6 +33,9 @@ class Lab:
         self.refused = False     # the build failed because the rules refused the lab code
         self.boot_ahead = boot_ahead
         self._ahead = {}         # KTest name -> (machine, cmdline, seed) started early
+        self._upcoming = []      # KTests whose kernels may be started early, in order
+        self._done = set()       # names of the KTests already judged
+        self._run_seconds = None # KTest name -> how long its last run took (see _fill)
         self._scratch = None     # runs' directories when the test gives none
 
     def build(self):
@@ -34,7 +43,7 @@ class Lab:
         (text for a student), or None if it built."""
         if self._kernel is None and self._build_error is None:
             try:
-                self._kernel = build_kernel(self.root, self.name, self.solution, self.checked,
+                self._kernel = built_kernel(self.root, self.name, self.solution, self.checked,
                                             self.platform)
             except CodeRefused as error:
                 self._build_error = refusal_verdict(error).explain()
@@ -77,15 +86,29 @@ class Lab:
 
     # ---- in-kernel tests, their kernels started ahead --------------------------------
     def start_ahead(self, upcoming):
-        """Start the kernels of the next in-kernel tests (KTests, in the order
-        they will run) now, so that up to `boot_ahead` run at once, each with
-        its own nonce, seed and sandbox; check_ktest then reads each one's
-        run. Nothing is started if the kernel did not build."""
+        """Keep up to `boot_ahead` kernels running for the in-kernel tests
+        `upcoming` (KTests, the current one first, in the order they will
+        run), each with its own nonce, seed and sandbox; check_ktest then
+        reads each one's run, and starts more as runs end while it waits.
+        Nothing is started if the kernel did not build."""
         if self.boot_ahead < 2 or self.build():
             return
         self.timeout()  # calibrated before anything else runs
-        for test in upcoming[:self.boot_ahead - 1]:
-            if test.name in self._ahead:
+        self._upcoming = list(upcoming)
+        self._fill()
+
+    def _fill(self):
+        """Start upcoming tests' kernels while fewer than `boot_ahead` are
+        running: the current test's first, then the slowest last time first
+        (the rest in order), so a slow test runs beside the quick ones
+        instead of after them. Only the order in which runs start changes."""
+        running = sum(1 for machine, _, _ in self._ahead.values() if machine.running)
+        times = self._load_run_seconds()
+        first, rest = self._upcoming[:1], self._upcoming[1:]
+        for test in first + sorted(rest, key=lambda t: -times.get(t.name, 0.0)):
+            if running >= self.boot_ahead or len(self._ahead) >= MAX_STARTED_AHEAD:
+                return
+            if test.name in self._ahead or test.name in self._done:
                 continue
             cmdline, seed = _ktest_cmdline(test.name, test.expect)
             try:
@@ -93,9 +116,39 @@ class Lab:
             except (QemuMissing, OSError):
                 return  # the test starts it itself, and says what is wrong
             self._ahead[test.name] = (machine, cmdline, seed)
+            running += 1
+
+    def _run_seconds_file(self):
+        return os.path.join(os.path.dirname(self.kernel_elf), "run-seconds.json")
+
+    def _load_run_seconds(self):
+        """How long each test's run took last time (a hint for _fill; the
+        file lies in the build directory, so anything odd in it is ignored)."""
+        if self._run_seconds is None:
+            self._run_seconds = {}
+            try:
+                with open(self._run_seconds_file()) as f:
+                    saved = json.loads(f.read(1 << 16))
+                self._run_seconds = {str(k): float(v) for k, v in saved.items()
+                                     if isinstance(v, (int, float))}
+            except (OSError, ValueError, AttributeError, TypeError):
+                pass
+        return self._run_seconds
+
+    def _save_run_seconds(self):
+        if not self._run_seconds or not self.kernel_elf:
+            return
+        path = self._run_seconds_file()
+        try:
+            with open(f"{path}.{os.getpid()}", "w") as f:
+                json.dump(self._run_seconds, f)
+            os.replace(f"{path}.{os.getpid()}", path)
+        except OSError:
+            pass
 
     def close(self):
         """Stop the kernels started ahead for tests that did not run."""
+        self._save_run_seconds()
         for machine, _, _ in self._ahead.values():
             machine.kill()
         self._ahead.clear()
@@ -114,9 +167,16 @@ class Lab:
         Lab's own) and fail the pytest test with the verdict unless it passed.
         With `expect` (a host-checked test), the run gets a fresh seed and
         its answers must be expect(seed)."""
+        self._done.add(name)
         if name in self._ahead:
-            machine, cmdline, seed = self._ahead.pop(name)
-            machine.run_to_end(self.timeout(multiplier))
+            machine, cmdline, seed = self._ahead[name]
+            deadline = time.monotonic() + self.timeout(multiplier)
+            while machine.running and time.monotonic() < deadline:
+                machine.take_output(min(REFILL_SECONDS, deadline - time.monotonic()))
+                self._fill()
+            del self._ahead[name]
+            machine.run_to_end(max(deadline - time.monotonic(), 0))
+            self._load_run_seconds()[name] = round(machine.run_seconds, 3)
             transcript = machine.transcript()
             verdict = judge_test(machine, transcript, name)
         else:

@@ -20,7 +20,7 @@ def in_kernel_tests(table):
                      id=t.name)
         for t in table])
     def test_in_kernel(lab, test, request):
-        lab.start_ahead(_in_kernel_tests_after(request.node))
+        lab.start_ahead([test] + _in_kernel_tests_after(request.node))
         lab.check_ktest(test.name, None, test.multiplier, test.expect)
 
     return test_in_kernel
