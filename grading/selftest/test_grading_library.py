@@ -296,3 +296,39 @@ def test_no_sandbox_means_no_student_code(monkeypatch, tmp_path):
         build.build_kernel(str(tmp_path), "lab2-mm")
     monkeypatch.setenv(sandbox.OPT_OUT, "off")
     assert sandbox.build_command(str(tmp_path), ["make"]) == ["make"]
+
+
+class _FakeRun:
+    """Stands in for a kernel run in the start-order test: always running."""
+    running = True
+
+    def kill(self):
+        pass
+
+
+def test_kernels_start_slowest_first_and_odd_hints_are_ignored(tmp_path, monkeypatch):
+    """--boot-ahead starts the current test's kernel, then the slowest of the
+    last run first (run-seconds.json beside the kernel); what it cannot read
+    there changes nothing."""
+    from keelgrade import lab as lab_module
+    from keelgrade.table import KTest
+    started = []
+    monkeypatch.setattr(lab_module, "start_machine",
+                        lambda elf, cmdline, workdir: started.append(cmdline) or _FakeRun())
+    elf = tmp_path / "kernel.elf"
+    elf.write_bytes(b"")
+    tests = [KTest(n, 1, n) for n in ("a", "b", "slow", "c")]
+
+    def order(hint):
+        (tmp_path / "run-seconds.json").write_text(hint)
+        lab = lab_module.Lab(str(tmp_path), "lab2-mm", True, False, "linux",
+                             kernel_elf=str(elf), boot_ahead=3)
+        monkeypatch.setattr(lab, "timeout", lambda multiplier=1.0: 1.0)
+        started.clear()
+        lab.start_ahead(tests)
+        lab._ahead.clear()
+        return [c.split("=")[1] for c in started]
+
+    assert order('{"a": 0.01, "b": 0.02, "slow": 0.3, "c": 0.01}') == ["a", "slow", "b"]
+    for odd in ("", "[1, 2]", '{"slow": "fast"}', "\x00\xff", '{"a": 1e999}'):
+        assert order(odd) == ["a", "b", "slow"], odd
