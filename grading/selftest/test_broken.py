@@ -22,7 +22,11 @@ BROKEN = {
     "heap_overflow": (
         "lab4-sched", "thread.c", "kzalloc(sizeof(*join))", "kzalloc(sizeof(join))",
         "threads_run_and_join",
-        {"pc": ["BUG CAUGHT BY KEEL", "overwritten by the block before it"],
+        # Which of the heap's checks sees the overflow first depends on the
+        # bytes written (addresses, which move with each build's layout):
+        # the guard after the block, or the header of the next one.
+        {"pc": ["BUG CAUGHT BY KEEL", ("overwritten by the block before it",
+                                       "wrote past the end of the 8-byte block")],
          "linux": ["AddressSanitizer: use-after-poison", "outside a kmalloc", "thread_create"]}),
     "buddy_double_handout": (
         "lab2-mm", "buddy.c", "    unlink_block(block, found);\n", "",
@@ -120,8 +124,10 @@ def test_broken_implementation_is_caught(name, platform, tmp_path):
     verdict = judge_test(machine, transcript, test)
     text = verdict.explain(transcript)
     assert not verdict.passed, f"{name} was not caught by {test}:\n{text}"
-    for word in words:
-        assert word in text, f"{name}: the verdict does not say {word!r}:\n{text}"
+    for word in words:  # a tuple: any one of its wordings
+        wordings = word if isinstance(word, tuple) else (word,)
+        assert any(w in text for w in wordings), \
+            f"{name}: the verdict does not say {' or '.join(map(repr, wordings))}:\n{text}"
 
 
 FIXED_SEEDS = (0x5EED0001, 0x5EED0002, 0x5EED0003)
