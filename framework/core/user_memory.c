@@ -59,13 +59,21 @@ long strncpy_from_user(char *dst, uintptr_t user_src, size_t size)
 {
     if (size == 0)
         return -E2BIG;
-    for (size_t i = 0; i < size; i++) {
-        char c;
-        if (!user_range_ok(user_src + i, 1, 0) || !platform_user_read(&c, user_src + i, 1))
+    /* A page at a time, not a byte at a time: one page-table walk per page
+     * of the string (a path name, an argument) instead of one per byte.
+     * Reading past the NUL stays within a page already checked. */
+    size_t done = 0;
+    while (done < size) {
+        uintptr_t at = user_src + done;
+        size_t chunk = PAGE_SIZE - at % PAGE_SIZE;
+        if (chunk > size - done)
+            chunk = size - done;
+        if (!user_range_ok(at, chunk, 0) || !platform_user_read(dst + done, at, chunk))
             return -EFAULT;
-        dst[i] = c;
-        if (c == '\0')
-            return (long)i;
+        for (size_t i = done; i < done + chunk; i++)
+            if (dst[i] == '\0')
+                return (long)i;
+        done += chunk;
     }
     dst[size - 1] = '\0';
     return -E2BIG;
