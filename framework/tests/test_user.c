@@ -80,13 +80,19 @@ static bool on_syscall(struct trap_frame *frame)
 #define KERNEL_ONLY_PAGE 0x600000ul
 static bool map_kernel_only_page;
 
+/* Where run_user puts the code: at the start of the page at USER_CODE, or
+ * (if set) ending with the last byte of the page at this address. */
+static uintptr_t code_page_at_end;
+
 static void run_user(const char *code, size_t length)
 {
     phys_addr_t root = paging_new_root();
     phys_addr_t text = frame_alloc_zeroed(0), stack = frame_alloc_zeroed(0);
     KT_ASSERT(root && text && stack, "out of memory");
-    memcpy(phys_to_virt(text), code, length);
-    KT_ASSERT(arch_map_page(root, USER_CODE, text, PTE_USER) == 0, "map code");
+    uintptr_t page = code_page_at_end ? code_page_at_end : USER_CODE;
+    size_t offset = code_page_at_end ? PAGE_SIZE - length : 0;
+    memcpy((char *)phys_to_virt(text) + offset, code, length);
+    KT_ASSERT(arch_map_page(root, page, text, PTE_USER) == 0, "map code");
     KT_ASSERT(arch_map_page(root, USER_STACK_TOP - PAGE_SIZE, stack,
                             PTE_USER | PTE_WRITABLE | PTE_NO_EXECUTE) == 0,
               "map stack");
@@ -100,7 +106,7 @@ static void run_user(const char *code, size_t length)
     exit_status = -1;
     paging_switch(root);
     if (keel_setjmp(back_in_kernel) == 0)
-        user_enter(USER_CODE, USER_STACK_TOP, 0, (uintptr_t)trap_stack + sizeof(trap_stack));
+        user_enter(page + offset, USER_STACK_TOP, 0, (uintptr_t)trap_stack + sizeof(trap_stack));
     paging_switch(paging_kernel_root());
     cpu_irq_disable();
     trap_set_handler(USER_SYSCALL_VECTOR, previous);
@@ -125,6 +131,71 @@ extern const char bad_return_program[], bad_return_program_end[];
 KTEST(crash_noncanonical_sysret)
 {
     run_user(bad_return_program, (size_t)(bad_return_program_end - bad_return_program));
+}
+
+/* A system call as the very last instruction below USER_SPACE_END returns
+ * to a non-canonical address. That is the program's fault, not the
+ * handler's: the kernel must not report a bug (a PC's sysret would fault in
+ * ring 0 with the user's stack) but give the program the general protection
+ * fault its next instruction fetch would raise. */
+__asm__(".section .rodata\n"
+        "last_page_program:\n"
+        "    movl $1, %eax\n"
+        "    movl $41, %edi\n"
+        "    syscall\n"
+        "last_page_program_end:\n"
+        ".previous\n");
+extern const char last_page_program[], last_page_program_end[];
+
+static uint64_t fault_vector, fault_rip;
+
+static bool on_user_fault(struct trap_frame *frame)
+{
+    if (!trap_from_user(frame))
+        return false;
+    fault_vector = frame->vector;
+    fault_rip = frame->rip;
+    keel_longjmp(back_in_kernel, 1);
+}
+
+KTEST(syscall_from_the_last_user_page_faults_in_user_mode)
+{
+    trap_handler_t gp = trap_set_handler(TRAP_GENERAL_PROTECTION, on_user_fault);
+    trap_handler_t pf = trap_set_handler(TRAP_PAGE_FAULT, on_user_fault);
+    fault_vector = fault_rip = 0;
+    code_page_at_end = USER_SPACE_END - PAGE_SIZE;
+    run_user(last_page_program, (size_t)(last_page_program_end - last_page_program));
+    code_page_at_end = 0;
+    trap_set_handler(TRAP_GENERAL_PROTECTION, gp);
+    trap_set_handler(TRAP_PAGE_FAULT, pf);
+    /* The Linux platform cannot run code in that page at all (its host
+     * keeps it): there the program faults on its first instruction. */
+    bool pc_way = calls_from_user == 1 && fault_vector == TRAP_GENERAL_PROTECTION &&
+                  fault_rip == USER_SPACE_END;
+    bool linux_way = calls_from_user == 0 && fault_vector == TRAP_PAGE_FAULT &&
+                     fault_rip >= USER_SPACE_END - PAGE_SIZE;
+    KT_ASSERT(pc_way || linux_way,
+              "%d system calls, then fault vector %lu at %#lx; expected a general protection "
+              "fault from user mode at %#lx after the call",
+              calls_from_user, (unsigned long)fault_vector, (unsigned long)fault_rip,
+              (unsigned long)USER_SPACE_END);
+}
+
+/* Ranges that end exactly at the top of the address space (start + size
+ * wraps to 0) are not user memory, whichever call checks them. */
+KTEST(user_ranges_ending_at_the_top_are_refused)
+{
+    char buffer[64];
+    uint64_t value = 0;
+    KT_ASSERT(!user_access_ok((uintptr_t)-PAGE_SIZE, PAGE_SIZE, false), "user_access_ok(-4096, 4096)");
+    KT_ASSERT(!user_access_ok((uintptr_t)-1, 1, true), "user_access_ok(-1, 1)");
+    KT_ASSERT_EQ(copy_from_user(buffer, (uintptr_t)-8, 8), -EFAULT, "copy_from_user(-8, 8)");
+    KT_ASSERT_EQ(copy_to_user((uintptr_t)-8, &value, 8), -EFAULT, "copy_to_user(-8, 8)");
+    KT_ASSERT_EQ(copy_to_user((uintptr_t)-1, &value, 1), -EFAULT, "copy_to_user(-1, 1)");
+    KT_ASSERT_EQ(strncpy_from_user(buffer, (uintptr_t)-16, sizeof(buffer)), -EFAULT,
+                 "strncpy_from_user(-16)");
+    KT_ASSERT_EQ(copy_from_user(buffer, USER_SPACE_END - 8, 16), -EFAULT,
+                 "copy_from_user across USER_SPACE_END");
 }
 
 /* make bench: a user program making null system calls. */

@@ -3,12 +3,14 @@
 #include <keel/cpu.h>
 #include <keel/kprintf.h>
 #include <keel/mm.h>
+#include <keel/paging.h>
 #include <keel/panic.h>
 #include <keel/power.h>
 #include <keel/protocol.h>
 #include <keel/symbols.h>
 #include <keel/thread.h>
 #include <keel/trap.h>
+#include <keel/user.h>
 
 #include "../../core/internal.h"
 
@@ -159,12 +161,25 @@ void trap_dispatch(struct trap_frame *frame)
 {
     unsigned vector = (unsigned)frame->vector;
     trap_handler_t handler = handlers[vector];
+    uint64_t saved_rip = frame->rip;
 
     if (apply_fixup(frame))
         return;
 
-    if (handler && handler(frame))
+    if (handler && handler(frame)) {
+        /* A system call made by the last instruction below USER_SPACE_END
+         * returns to a non-canonical address the CPU saved itself: not a
+         * handler's bug but the program's. Fetching there is a general
+         * protection fault in user mode, so deliver that now (sysret would
+         * fault in kernel mode, and iretq does on some CPUs). */
+        if (vector == USER_SYSCALL_VECTOR && trap_from_user(frame) &&
+            !va_is_canonical(frame->rip) && frame->rip == saved_rip) {
+            frame->vector = TRAP_GENERAL_PROTECTION;
+            frame->error_code = 0;
+            trap_dispatch(frame);
+        }
         return;
+    }
 
     /* Unhandled: report and stop. A fault inside the report itself must not
      * loop, so a nested one stops at once. */

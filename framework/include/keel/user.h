@@ -6,7 +6,10 @@
  * through an exception or interrupt (a trap frame whose cs has privilege
  * level 3). The return to user mode uses sysret where it is safe and iretq
  * otherwise: a return address that is not canonical would make sysret fault
- * in kernel mode with the user's stack, so it always goes through iretq. */
+ * in kernel mode with the user's stack. A handler that sets one is reported
+ * as a bug; a system call made by the last instruction below USER_SPACE_END
+ * (whose return address the CPU saved) gets the program the general
+ * protection fault its next instruction fetch would raise. */
 #ifndef KEEL_USER_H
 #define KEEL_USER_H
 
