@@ -25,11 +25,13 @@ struct elf_info {
 
 /* Load the static ELF image (image, size) into the address space `root`:
  * check it is a 64-bit little-endian x86_64 executable (ET_EXEC) whose
- * segments lie inside the image and below USER_SPACE_END; for each PT_LOAD
+ * segments lie inside the image; for each PT_LOAD
  * segment map zeroed user pages (frame_alloc_zeroed, vm_map) covering
  * [vaddr, vaddr + memsz), writable only if PF_W, executable only if PF_X,
  * and copy the filesz bytes from the image. 0, or -ENOEXEC for a file that
- * is not such an executable, -ENOMEM. */
+ * is not such an executable, -EFAULT for one whose segments or entry point
+ * are not below USER_STACK_TOP (where Linux's user memory ends: a system call
+ * from the page above would return to a non-canonical address), -ENOMEM. */
 int elf_load(phys_addr_t root, const void *image, size_t size, struct elf_info *info);
 
 /* Where a process's stack ends (one page below USER_SPACE_END) and how many
@@ -64,7 +66,8 @@ struct process {
     int pid; /* 1, 2, …; never reused while the kernel runs */
     enum process_state state;
     char name[PROCESS_NAME_MAX];
-    struct process *parent;
+    struct process *parent;         /* NULL: started by the kernel, or an orphan */
+    bool orphan;                    /* its parent exited first: reaped when it ends */
     phys_addr_t root;               /* the address space */
     struct thread *thread;          /* the kernel thread that runs it */
     int wait_status;                /* for wait4: exit code << 8, or the killing signal */
@@ -101,7 +104,9 @@ long process_fork(const struct trap_frame *frame);
 /* Replace the calling process's program (execve): `path` from the boot
  * archive, new arguments; on success `frame` is rewritten to start it
  * (returns 0). -ENOENT, -ENOEXEC, -ENOMEM; the old program keeps running on
- * failure. */
+ * failure. An executable that elf_load refuses with -EFAULT (entry point or
+ * segment outside user memory) kills the caller with SIGSEGV instead, as
+ * Linux does (it finds out only after discarding the old program). */
 long process_exec(struct trap_frame *frame, const char *path, const char *const argv[]);
 
 /* wait4: wait for child `pid` (or any child if pid is -1), store its status

@@ -68,9 +68,13 @@ int elf_load(phys_addr_t root, const void *image, size_t size, struct elf_info *
         const struct elf_segment *seg = &segment;
         if (seg->type != PT_LOAD)
             continue;
-        if (seg->filesz > seg->memsz || seg->offset > size || seg->filesz > size - seg->offset ||
-            seg->vaddr >= USER_SPACE_END || seg->memsz > USER_SPACE_END - seg->vaddr)
+        if (seg->filesz > seg->memsz || seg->offset > size || seg->filesz > size - seg->offset)
             return -ENOEXEC;
+        /* User memory ends where Linux's does, a page below USER_SPACE_END
+         * (a system call from that page would return to a non-canonical
+         * address): a segment reaching past it cannot be loaded. */
+        if (seg->vaddr >= USER_STACK_TOP || seg->memsz > USER_STACK_TOP - seg->vaddr)
+            return -EFAULT;
         if (seg->offset <= elf->phoff && elf->phoff < seg->offset + seg->filesz)
             info->phdr = seg->vaddr + (elf->phoff - seg->offset);
         uint64_t flags =
@@ -83,7 +87,9 @@ int elf_load(phys_addr_t root, const void *image, size_t size, struct elf_info *
         if (end > info->image_end)
             info->image_end = end;
     }
-    return info->image_end ? 0 : -ENOEXEC;
+    if (!info->image_end)
+        return -ENOEXEC;
+    return info->entry < USER_STACK_TOP ? 0 : -EFAULT; /* no user code can be there */
 }
 
 uintptr_t stack_setup(phys_addr_t root, const char *const argv[], const char *const envp[],

@@ -26,9 +26,23 @@ struct process *process_current(void)
     return NULL;
 }
 
+static int reap(struct process *process);
+
+/* Free every orphan (a process whose parent exited before it: nobody will
+ * wait for it) that has ended, as Linux's init reaps those it inherits.
+ * The caller holds table_lock. */
+static void reap_orphans(void)
+{
+    for (int i = 0; i < PROCESS_MAX; i++)
+        if (table[i].orphan && table[i].state == PROCESS_ZOMBIE &&
+            table[i].thread->state == THREAD_DEAD)
+            reap(&table[i]);
+}
+
 static struct process *allocate(const char *name, struct process *parent)
 {
     spin_lock(&table_lock);
+    reap_orphans();
     struct process *process = NULL;
     for (int i = 0; i < PROCESS_MAX && !process; i++)
         if (table[i].state == PROCESS_FREE)
@@ -71,14 +85,27 @@ static void free_address_space(phys_addr_t root)
 /* The first thing a process's thread does: enter its program. */
 struct start {
     uintptr_t entry, stack;
+    bool outside; /* elf_load said -EFAULT: Linux kills such a program with SIGSEGV */
 };
+
+/* Kill the calling process for a program it cannot run, as Linux does. */
+static KEEL_NORETURN void kill_unloadable(struct process *self, const char *path)
+{
+    kprintf("process %d (%s) killed by signal %d (segmentation fault): \"%s\" has its entry "
+            "point or a segment outside user memory\n",
+            self->pid, self->name, SIGSEGV, path);
+    process_exit(SIGSEGV);
+}
 
 static void enter_program(void *arg)
 {
     struct process *self = process_current();
     struct start *start = arg;
     uintptr_t entry = start->entry, stack = start->stack;
+    bool outside = start->outside;
     kfree(start);
+    if (outside)
+        kill_unloadable(self, self->name);
     paging_switch(self->root);
     user_enter(entry, stack, 0, thread_current()->framework.stack_top);
 }
@@ -116,8 +143,15 @@ struct process *process_spawn(const char *path, const char *const argv[])
     if (!process)
         return NULL;
     struct start *start = kzalloc(sizeof(*start));
-    if (!start ||
-        build(path, argv, &process->root, &start->entry, &start->stack, &process->heap_start) < 0) {
+    int result = start ? build(path, argv, &process->root, &start->entry, &start->stack,
+                               &process->heap_start)
+                       : -ENOMEM;
+    if (result == -EFAULT) { /* started only to be killed, as on Linux */
+        start->outside = true;
+        process->root = paging_new_root();
+        result = process->root ? 0 : -ENOMEM;
+    }
+    if (result < 0) {
         kfree(start);
         process->state = PROCESS_FREE;
         return NULL;
@@ -144,11 +178,16 @@ void process_exit(int wait_status)
     struct process *self = process_current();
     if (!self)
         panic("process_exit from a kernel thread");
-    /* Children left behind lose their parent. */
+    /* Children left behind are orphans: the ones that have ended are freed
+     * now, the others when they end (reap_orphans). */
     spin_lock(&table_lock);
-    for (int i = 0; i < PROCESS_MAX; i++)
-        if (table[i].state != PROCESS_FREE && table[i].parent == self)
+    for (int i = 0; i < PROCESS_MAX; i++) {
+        if (table[i].state != PROCESS_FREE && table[i].parent == self) {
             table[i].parent = NULL;
+            table[i].orphan = true;
+        }
+    }
+    reap_orphans();
     self->wait_status = wait_status;
     self->state = PROCESS_ZOMBIE;
     if (self->parent)
@@ -167,6 +206,7 @@ static int reap(struct process *process)
     free_address_space(process->root);
     thread_free(process->thread);
     process->state = PROCESS_FREE;
+    process->orphan = false;
     return status;
 }
 
@@ -187,6 +227,7 @@ long process_wait_child(int pid, uintptr_t status_address)
 {
     struct process *self = process_current();
     spin_lock(&table_lock);
+    reap_orphans();
     for (;;) {
         bool any = false;
         for (int i = 0; i < PROCESS_MAX; i++) {
@@ -285,6 +326,8 @@ long process_exec(struct trap_frame *frame, const char *path, const char *const 
     phys_addr_t root;
     uintptr_t entry, stack, heap;
     int result = build(path, argv, &root, &entry, &stack, &heap);
+    if (result == -EFAULT)
+        kill_unloadable(self, path); /* Linux finds out past the point of no return */
     if (result < 0)
         return result;
     phys_addr_t old = self->root;

@@ -88,8 +88,10 @@ static long sys_brk(uintptr_t wanted)
         return (long)self->heap_end;
     uintptr_t new_top = KEEL_ALIGN_UP(wanted, PAGE_SIZE);
     if (new_top > old_top &&
-        map_anonymous(self, old_top, new_top, PTE_WRITABLE | PTE_NO_EXECUTE) < 0)
+        map_anonymous(self, old_top, new_top, PTE_WRITABLE | PTE_NO_EXECUTE) < 0) {
+        unmap_range(self, old_top, new_top); /* what it mapped before running out */
         return (long)self->heap_end;
+    }
     if (new_top < old_top)
         unmap_range(self, new_top, old_top);
     self->heap_end = wanted;
