@@ -106,6 +106,9 @@ static long sys_keel_ps(uintptr_t buffer, size_t size)
                                   p->parent ? p->parent->pid : 0,
                                   p->state == PROCESS_ZOMBIE ? "zombie" : "running", p->name);
     }
+    if (used < sizeof(text))
+        used += (size_t)ksnprintf(text + used, sizeof(text) - used, "free memory: %lu KiB\n",
+                                  (unsigned long)(frame_free_count() * (PAGE_SIZE / 1024)));
     if (used > sizeof(text))
         used = sizeof(text);
     if (used > size)
