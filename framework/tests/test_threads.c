@@ -1,7 +1,7 @@
 /* Threads on a minimal first-in first-out scheduler: switching, preemption,
  * FPU state, and the bugs the framework catches. */
-#include <keel/keel.h>
 #include <keel/frame.h>
+#include <keel/keel.h>
 #include <keel/thread.h>
 #include <ktest.h>
 

@@ -187,7 +187,8 @@ KTEST(user_ranges_ending_at_the_top_are_refused)
 {
     char buffer[64];
     uint64_t value = 0;
-    KT_ASSERT(!user_access_ok((uintptr_t)-PAGE_SIZE, PAGE_SIZE, false), "user_access_ok(-4096, 4096)");
+    KT_ASSERT(!user_access_ok((uintptr_t)-PAGE_SIZE, PAGE_SIZE, false),
+              "user_access_ok(-4096, 4096)");
     KT_ASSERT(!user_access_ok((uintptr_t)-1, 1, true), "user_access_ok(-1, 1)");
     KT_ASSERT_EQ(copy_from_user(buffer, (uintptr_t)-8, 8), -EFAULT, "copy_from_user(-8, 8)");
     KT_ASSERT_EQ(copy_to_user((uintptr_t)-8, &value, 8), -EFAULT, "copy_to_user(-8, 8)");
