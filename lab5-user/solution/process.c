@@ -295,6 +295,8 @@ long process_fork(const struct trap_frame *frame)
                     memcpy(phys_to_virt(copy), phys_to_virt(pte_address(e1)), PAGE_SIZE);
                     ok = vm_map(child->root, va, copy,
                                 e1 & (PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE)) == 0;
+                    if (!ok)
+                        frame_free(copy, 0); /* not in the tables: nobody else frees it */
                 }
             }
         }
