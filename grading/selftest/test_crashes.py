@@ -3,6 +3,7 @@ platforms: static musl programs (crash_programs/*.c) and hand-made ELF files
 run on the complete kernel, each exiting 0 when the kernel behaved as Linux
 does. Each one failed on the kernel before its fix (the programs say how)."""
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -17,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "crash_programs")
 NON_CANONICAL = 0x0000800000000000
 KERNEL_HALF = 0xFFFFFFFF80000000
+TIMEOUT = 90  # seconds; each program takes a few
 
 # A system call as the last instruction of the last page below 2^47.
 LAST_PAGE_SOURCE = """
@@ -69,10 +71,17 @@ def run(kernel_dir, tmp_path, program, *args, extra=()):
         (kernel / "programs" / name).symlink_to(os.path.join(kernel_dir, "programs", name))
     for path in extra:
         (kernel / "programs" / os.path.basename(path)).symlink_to(path)
-    result = subprocess.run([os.path.join(ROOT, "tools/run-program.sh"), str(kernel),
-                             str(program), " ".join(args)], capture_output=True, text=True,
-                            timeout=240)
-    return result.returncode, result.stdout + result.stderr
+    # Its own process group: on a timeout the emulator goes with the script.
+    process = subprocess.Popen([os.path.join(ROOT, "tools/run-program.sh"), str(kernel),
+                                str(program), " ".join(args)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        return None, f"{program.name} did not finish in {TIMEOUT} s (a call blocked?):\n{output}"
+    return process.returncode, output
 
 
 def test_user_ranges_ending_at_the_top_get_efault(kernel_dir, binaries, tmp_path):
