@@ -47,6 +47,14 @@ BROKEN = {
     "pt_leaked_tables": (
         "lab2-mm", "pagetable.c", "        frame_free(this_table, 0);", "",
         "pt_unmap_frees_empty_tables", ["free the page tables"]),
+    "pt_tables_without_user_bit": (
+        "lab2-mm", "pagetable.c", "#define TABLE_FLAGS (PTE_PRESENT | PTE_WRITABLE | PTE_USER)",
+        "#define TABLE_FLAGS (PTE_PRESENT | PTE_WRITABLE)",
+        "pt_user_pages_reach_ring_3", ["lacks PTE_USER", "user code could not reach it"]),
+    "pt_empty_check_skips_entry_0": (
+        "lab2-mm", "pagetable.c", "for (unsigned i = 0; i < PT_ENTRIES; i++)",
+        "for (unsigned i = 1; i < PT_ENTRIES; i++)",
+        "pt_unmap_keeps_tables_still_in_use", ["still held a mapping", "index 0 included"]),
     "trap_wrong_error_decoding": (
         "lab3-trap", "exceptions.c", ": (e & PF_WRITE) ? \"write\"", ": (e & PF_PRESENT) ? \"write\"",
         "describe_page_fault_write_not_present", ["should contain \"write\""]),
