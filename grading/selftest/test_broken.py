@@ -61,6 +61,10 @@ BROKEN = {
     "timer_without_eoi": (
         "lab3-trap", "timer.c", "    ticks++;\n    interrupt_eoi();", "    ticks++;",
         "timer_ticks_at_100hz", ["interrupt_eoi"]),
+    "serial_without_out2": (
+        "lab3-trap", "timer.c",
+        "    io_out8(base + UART_MODEM_CONTROL, (uint8_t)(io_in8(base + UART_MODEM_CONTROL) | MCR_OUT2));\n",
+        "", "serial_interrupts_enable_sets_out2", ["left OUT2", "no serial interrupt ever arrives"]),
     "mutex_that_does_not_wait": (
         "lab4-sched", "sync.c", "    while (mutex->locked)\n        wait_sleep(&mutex->waiters, &mutex->lock);\n", "",
         "mutex_counts_exactly", ["does not hold the mutex"]),

@@ -137,7 +137,8 @@ KTEST(pt_user_pages_reach_ring_3)
            (size_t)(user_write_program_end - user_write_program));
     /* vm_map itself reads the entries above each page back. */
     KT_ASSERT(vm_map(root, TEST_VA, code, PTE_USER) == 0, "vm_map of the code page failed");
-    KT_ASSERT(vm_map(root, TEST_VA + PAGE_SIZE, data, PTE_USER | PTE_WRITABLE | PTE_NO_EXECUTE) == 0,
+    uint64_t data_flags = PTE_USER | PTE_WRITABLE | PTE_NO_EXECUTE;
+    KT_ASSERT(vm_map(root, TEST_VA + PAGE_SIZE, data, data_flags) == 0,
               "vm_map of the data page failed");
     const unsigned vectors[] = {USER_SYSCALL_VECTOR, TRAP_PAGE_FAULT, TRAP_GENERAL_PROTECTION};
     trap_handler_t saved[3];
