@@ -51,6 +51,10 @@ BROKEN = {
         "lab2-mm", "pagetable.c", "#define TABLE_FLAGS (PTE_PRESENT | PTE_WRITABLE | PTE_USER)",
         "#define TABLE_FLAGS (PTE_PRESENT | PTE_WRITABLE)",
         "pt_user_pages_reach_ring_3", ["lacks PTE_USER", "user code could not reach it"]),
+    "pt_index_not_masked": (
+        "lab2-mm", "pagetable.c", "pte_t *entry = &table[pt_index(va, level)];",
+        "pte_t *entry = &table[va >> (12 + 9 * (level - 1))];",
+        "pt_map_then_translate", ["past the end of RAM", "indexing past the end of a table?"]),
     "pt_empty_check_skips_entry_0": (
         "lab2-mm", "pagetable.c", "for (unsigned i = 0; i < PT_ENTRIES; i++)",
         "for (unsigned i = 1; i < PT_ENTRIES; i++)",
@@ -64,6 +68,14 @@ BROKEN = {
         # The name and vector once each (the message once said "(vector 6) (vector 6)").
         ["a real invalid opcode (vector 6) at RIP 0x", "should print \"Exception: invalid opcode "
          "(vector 6) at RIP 0x"]),
+    "syscall_table_off_by_one": (
+        "lab3-trap", "syscall.c", "number >= SYSCALL_COUNT", "number > SYSCALL_COUNT",
+        "syscall_rejects_unknown_numbers",
+        # The entry past the table's end is whatever the linker put after it:
+        # on a PC, text (so the call jumps to a non-canonical address); on
+        # Linux the bounds check of UBSan sees the index first.
+        {"pc": [("the code jumped to the text", "indexing past the end of a table?")],
+         "linux": ["index 4 is out of bounds"]}),
     "timer_without_eoi": (
         "lab3-trap", "timer.c", "    ticks++;\n    interrupt_eoi();", "    ticks++;",
         "timer_ticks_at_100hz", ["interrupt_eoi"]),

@@ -56,6 +56,10 @@ trap_handler_t trap_set_handler(unsigned vector, trap_handler_t handler)
     return previous;
 }
 
+/* What the report says a likely cause is, in a few words, also in the
+ * EXCEPTION frame (so the grader's one-line verdict has it); "" if none. */
+static char hint[160];
+
 /* One line a student can act on: what the page fault was trying to do. */
 static void print_page_fault(uint64_t error_code, uint64_t address)
 {
@@ -67,6 +71,80 @@ static void print_page_fault(uint64_t error_code, uint64_t address)
             address < 4096 ? "an address in the first page (a NULL pointer?)" : "that address",
             error_code & 4 ? "user" : "kernel",
             error_code & 8 ? " (reserved bit set in a page table entry)" : "");
+    /* Just past the direct map's RAM: an index or offset too large. */
+    uintptr_t ram_end = platform_direct_map_base + (mm_frame_count() << PAGE_SHIFT);
+    if (!(error_code & 4) && address >= ram_end && address - ram_end < (1ul << 40)) {
+        ksnprintf(hint, sizeof(hint),
+                  "the address is %#lx bytes past the end of RAM in the direct map: indexing past "
+                  "the end of a table?",
+                  address - ram_end);
+        kprintf("  %s (an index or offset too large: is every index masked or checked against "
+                "the table's size?)\n",
+                hint);
+    }
+}
+
+static bool is_canonical(uint64_t value)
+{
+    return (uint64_t)((int64_t)(value << 16) >> 16) == value;
+}
+
+/* `value`'s bytes as text (at least four printable ASCII characters, then
+ * only NULs), as memory holding a string would load into a register. */
+static bool reads_as_text(uint64_t value, char text[9])
+{
+    int length = 0;
+    while (length < 8 && (value >> (8 * length) & 0xff) >= 0x20 &&
+           (value >> (8 * length) & 0xff) <= 0x7e) {
+        text[length] = (char)(value >> (8 * length));
+        length++;
+    }
+    text[length] = 0;
+    return length >= 4 && (length == 8 || value >> (8 * length) == 0);
+}
+
+/* A general protection fault says no address; a register (or RIP) that is
+ * not canonical is the usual reason, and its value says where it came from. */
+static void print_protection_fault(const struct trap_frame *f)
+{
+    const uint64_t values[] = {f->rip, f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp,
+                               f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13, f->r14, f->r15};
+    static const char *const names[] = {"RIP", "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP",
+                                        "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15"};
+    unsigned i = 0;
+    if ((f->cs & 3) == 3)
+        return; /* a user program's registers are its own business */
+    while (i < KEEL_ARRAY_SIZE(values) && is_canonical(values[i]))
+        i++;
+    if (i == KEEL_ARRAY_SIZE(values))
+        return;
+    kprintf("  cause: %s %#lx, which is not a canonical address (bits 63-47 must all be "
+            "equal), so the CPU refused it\n",
+            i == 0 ? "the CPU was sent to" : names[i], values[i]);
+    char text[9];
+    if (values[i] == 0x6b6b6b6b6b6b6b6bul)
+        ksnprintf(hint, sizeof(hint),
+                  "%s holds 0x6b6b6b6b6b6b6b6b, the pattern of freed memory: a pointer read "
+                  "after it was freed?",
+                  names[i]);
+    else if (reads_as_text(values[i], text) && i == 0)
+        ksnprintf(hint, sizeof(hint),
+                  "the code jumped to the text \"%s\" as an address: a function pointer read "
+                  "from past the end of a table?",
+                  text);
+    else if (reads_as_text(values[i], text))
+        ksnprintf(hint, sizeof(hint),
+                  "%s holds the text \"%s\" as an address: indexing past the end of a table?",
+                  names[i], text);
+    else
+        ksnprintf(hint, sizeof(hint),
+                  "%s holds a non-canonical address: a corrupted pointer, or indexing past the "
+                  "end of a table?",
+                  names[i]);
+    kprintf("  %s (memory that is not a pointer was used as one: an entry read past the end of "
+            "a table or array is whatever lies after it; is every index checked against the "
+            "table's size?)\n",
+            hint);
 }
 
 void arch_print_registers(const struct trap_frame *f)
@@ -108,8 +186,11 @@ void trap_print_report(const struct trap_frame *frame)
                 where.file ? where.file : "?", where.line);
     else
         kprintf("  at %p (not inside a known kernel function)\n", (void *)frame->rip);
+    hint[0] = 0;
     if (vector == TRAP_PAGE_FAULT)
         print_page_fault(frame->error_code, cpu_read_cr2());
+    else if (vector == TRAP_GENERAL_PROTECTION || vector == TRAP_STACK_FAULT)
+        print_protection_fault(frame);
     if (stack_overflowed(frame))
         kprintf("  KERNEL STACK OVERFLOW: the stack pointer %p ran into the guard page below the "
                 "stack of thread '%s'; look for deep recursion or large local arrays\n",
@@ -176,9 +257,9 @@ void trap_dispatch(struct trap_frame *frame)
     trap_print_report(frame);
     struct symbol_info where;
     bool known = symbol_lookup(frame->rip, &where);
-    protocol_emit("EXCEPTION", "%s%s (vector %u, error code %#lx) at %s%s%#lx",
+    protocol_emit("EXCEPTION", "%s%s (vector %u, error code %#lx) at %s%s%#lx%s%s",
                   stack_overflowed(frame) ? "kernel stack overflow: " : "", trap_name(vector),
                   vector, frame->error_code, known ? where.function : "", known ? "+" : "",
-                  known ? where.offset : frame->rip);
+                  known ? where.offset : frame->rip, hint[0] ? ": " : "", hint);
     kernel_power_off(KEEL_EXIT_EXCEPTION);
 }
