@@ -3,6 +3,7 @@
 #include <keel/cpu.h>
 #include <keel/kprintf.h>
 #include <keel/mm.h>
+#include <keel/paging.h>
 #include <keel/panic.h>
 #include <keel/power.h>
 #include <keel/protocol.h>
@@ -71,9 +72,22 @@ static void print_page_fault(uint64_t error_code, uint64_t address)
             address < 4096 ? "an address in the first page (a NULL pointer?)" : "that address",
             error_code & 4 ? "user" : "kernel",
             error_code & 8 ? " (reserved bit set in a page table entry)" : "");
-    /* Just past the direct map's RAM: an index or offset too large. */
+    /* A user page, touched by the kernel: SMAP refuses it on a PC, and the
+     * Linux platform's kernel has no user memory at all. */
+    pte_t user_entry = address < USER_SPACE_END && address >= PAGE_SIZE
+                           ? paging_lookup(paging_current_root(), address, NULL)
+                           : 0;
     uintptr_t ram_end = platform_direct_map_base + (mm_frame_count() << PAGE_SHIFT);
-    if (!(error_code & 4) && address >= ram_end && address - ram_end < (1ul << 40)) {
+    if (!(error_code & 4) && pte_present(user_entry) && (user_entry & PTE_USER)) {
+        ksnprintf(hint, sizeof(hint),
+                  "the kernel used user address %#lx directly: user memory must go through "
+                  "copy_from_user or copy_to_user",
+                  address);
+        kprintf("  %s (or strncpy_from_user: they check the address and reach the program's "
+                "memory; a plain memcpy or pointer does not)\n",
+                hint);
+    } else if (!(error_code & 4) && address >= ram_end && address - ram_end < (1ul << 40)) {
+        /* Just past the direct map's RAM: an index or offset too large. */
         ksnprintf(hint, sizeof(hint),
                   "the address is %#lx bytes past the end of RAM in the direct map: indexing past "
                   "the end of a table?",
