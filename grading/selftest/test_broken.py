@@ -3,6 +3,7 @@ solutions, each with one classic mistake, must be caught, by the graders'
 tests or by the framework's checks, with a message that names the mistake."""
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -181,6 +182,8 @@ def test_broken_implementation_is_caught(name, platform, tmp_path):
         wordings = word if isinstance(word, tuple) else (word,)
         assert any(w in text for w in wordings), \
             f"{name}: the verdict does not say {' or '.join(map(repr, wordings))}:\n{text}"
+    repeated = re.search(r"(\([^()]{3,}\)|\b\w+(?: \w+){2,}\b)\s*\1", text.splitlines()[0])
+    assert not repeated, f"{name}: the verdict says {repeated.group(1)!r} twice in a row:\n{text}"
 
 
 FIXED_SEEDS = (0x5EED0001, 0x5EED0002, 0x5EED0003)
