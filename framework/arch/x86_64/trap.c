@@ -7,6 +7,8 @@
 #include <keel/panic.h>
 #include <keel/power.h>
 #include <keel/protocol.h>
+#include <keel/safe.h>
+#include <keel/string.h>
 #include <keel/symbols.h>
 #include <keel/thread.h>
 #include <keel/trap.h>
@@ -117,31 +119,88 @@ static bool reads_as_text(uint64_t value, char text[9])
     return length >= 4 && (length == 8 || value >> (8 * length) == 0);
 }
 
-/* A general protection fault says no address; a register (or RIP) that is
- * not canonical is the usual reason, and its value says where it came from. */
+/* Read `size` bytes at `address` without faulting. */
+static bool peek(uintptr_t address, void *out, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        if (!safe_read8((const void *)(address + i), (uint8_t *)out + i))
+            return false;
+    return true;
+}
+
+/* The target an indirect call or jump through memory at RIP (FF /2, FF /4)
+ * tried to go to: a CPU refuses a non-canonical one at that instruction,
+ * with the target only in memory. */
+static bool indirect_target(const struct trap_frame *f, uint64_t *target)
+{
+    const uint64_t regs[16] = {f->rax, f->rcx, f->rdx, f->rbx, f->rsp, f->rbp, f->rsi, f->rdi,
+                               f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13, f->r14, f->r15};
+    uint8_t b[16];
+    if (!peek(f->rip, b, sizeof(b)))
+        return false;
+    unsigned i = 0, rex = (b[0] & 0xf0) == 0x40 ? b[i++] : 0;
+    unsigned modrm = b[i + 1], mod = modrm >> 6, op = (modrm >> 3) & 7, rm = modrm & 7;
+    if (b[i] != 0xff || mod == 3 || (op != 2 && op != 4))
+        return false;
+    i += 2;
+    int32_t disp32;
+    uint64_t address = 0;
+    if (rm == 4) {
+        unsigned sib = b[i++], index = ((sib >> 3) & 7) | (rex & 2) << 2;
+        if (index != 4)
+            address += regs[index] << (sib >> 6);
+        if ((sib & 7) == 5 && mod == 0) {
+            memcpy(&disp32, b + i, 4), i += 4;
+            address += (uint64_t)(int64_t)disp32;
+        } else {
+            address += regs[(sib & 7) | (rex & 1) << 3];
+        }
+    } else if (rm == 5 && mod == 0) {
+        memcpy(&disp32, b + i, 4), i += 4;
+        address = f->rip + i + (uint64_t)(int64_t)disp32;
+    } else {
+        address = regs[rm | (rex & 1) << 3];
+    }
+    if (mod == 1)
+        address += (uint64_t)(int64_t)(int8_t)b[i];
+    if (mod == 2) {
+        memcpy(&disp32, b + i, 4);
+        address += (uint64_t)(int64_t)disp32;
+    }
+    return peek(address, target, sizeof(*target));
+}
+
+/* A general protection fault says no address; a register (or RIP, or the
+ * target of an indirect call or jump) that is not canonical is the usual
+ * reason, and its value says where it came from. */
 static void print_protection_fault(const struct trap_frame *f)
 {
-    const uint64_t values[] = {f->rip, f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp,
-                               f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13, f->r14, f->r15};
-    static const char *const names[] = {"RIP", "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP",
-                                        "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15"};
+    uint64_t values[] = {f->rip, f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp, f->r8,
+                         f->r9,  f->r10, f->r11, f->r12, f->r13, f->r14, f->r15, 0};
+    static const char *const names[] = {"RIP", "RAX", "RBX", "RCX", "RDX", "RSI",
+                                        "RDI", "RBP", "R8",  "R9",  "R10", "R11",
+                                        "R12", "R13", "R14", "R15", "RIP"};
+    const unsigned target = KEEL_ARRAY_SIZE(values) - 1; /* the call's target, if there is one */
     unsigned i = 0;
     if ((f->cs & 3) == 3)
         return; /* a user program's registers are its own business */
+    if (!indirect_target(f, &values[target]))
+        values[target] = 0;
     while (i < KEEL_ARRAY_SIZE(values) && is_canonical(values[i]))
         i++;
     if (i == KEEL_ARRAY_SIZE(values))
         return;
+    bool jumped = i == 0 || i == target;
     kprintf("  cause: %s %#lx, which is not a canonical address (bits 63-47 must all be "
             "equal), so the CPU refused it\n",
-            i == 0 ? "the CPU was sent to" : names[i], values[i]);
+            jumped ? "the code was to jump to" : names[i], values[i]);
     char text[9];
     if (values[i] == 0x6b6b6b6b6b6b6b6bul)
         ksnprintf(hint, sizeof(hint),
                   "%s holds 0x6b6b6b6b6b6b6b6b, the pattern of freed memory: a pointer read "
                   "after it was freed?",
                   names[i]);
-    else if (reads_as_text(values[i], text) && i == 0)
+    else if (reads_as_text(values[i], text) && jumped)
         ksnprintf(hint, sizeof(hint),
                   "the code jumped to the text \"%s\" as an address: a function pointer read "
                   "from past the end of a table?",
