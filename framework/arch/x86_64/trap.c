@@ -186,7 +186,13 @@ static void print_protection_fault(const struct trap_frame *f)
         return; /* a user program's registers are its own business */
     if (!indirect_target(f, &values[target]))
         values[target] = 0;
-    while (i < KEEL_ARRAY_SIZE(values) && is_canonical(values[i]))
+    /* A register only counts when its value shows where it came from (text,
+     * poison): registers may hold other non-canonical numbers, e.g. the
+     * constants of word-at-a-time string code. */
+    char text[9];
+    while (i < KEEL_ARRAY_SIZE(values) &&
+           (is_canonical(values[i]) || (i != 0 && i != target && !reads_as_text(values[i], text) &&
+                                        values[i] != 0x6b6b6b6b6b6b6b6bul)))
         i++;
     if (i == KEEL_ARRAY_SIZE(values))
         return;
@@ -194,7 +200,6 @@ static void print_protection_fault(const struct trap_frame *f)
     kprintf("  cause: %s %#lx, which is not a canonical address (bits 63-47 must all be "
             "equal), so the CPU refused it\n",
             jumped ? "the code was to jump to" : names[i], values[i]);
-    char text[9];
     if (values[i] == 0x6b6b6b6b6b6b6b6bul)
         ksnprintf(hint, sizeof(hint),
                   "%s holds 0x6b6b6b6b6b6b6b6b, the pattern of freed memory: a pointer read "
@@ -211,9 +216,8 @@ static void print_protection_fault(const struct trap_frame *f)
                   names[i], text);
     else
         ksnprintf(hint, sizeof(hint),
-                  "%s holds a non-canonical address: a corrupted pointer, or indexing past the "
-                  "end of a table?",
-                  names[i]);
+                  "the code jumped to a non-canonical address: a corrupted function pointer, or "
+                  "one read from past the end of a table?");
     kprintf("  %s (memory that is not a pointer was used as one: an entry read past the end of "
             "a table or array is whatever lies after it; is every index checked against the "
             "table's size?)\n",
