@@ -32,9 +32,7 @@ KTEST(crash_invalid_opcode)
 
 /* A table of two handlers with text right after it, as a linker may lay
  * them out: the entry one past the end is the text's first eight bytes. */
-static void crash_helper_nothing(void)
-{
-}
+static void crash_helper_nothing(void) {}
 
 static struct {
     void (*handlers[2])(void);
