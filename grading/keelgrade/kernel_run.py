@@ -154,7 +154,7 @@ class KernelRun:
     def since(self, mark):
         """The output after `mark` as text, line ends folded to \\n (past
         MAX_OUTPUT, what is left of it: the end)."""
-        text = (self.raw + self.overflow)[mark:].decode("utf-8", errors="replace")
+        text = (self.raw[mark:] + self.overflow).decode("utf-8", errors="replace")
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
     def send(self, text):
