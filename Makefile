@@ -88,9 +88,14 @@ LINUX_COMMON_CFLAGS := -std=gnu17 -fno-pie -fno-omit-frame-pointer -mno-omit-lea
 LINUX_KERNEL_CFLAGS := $(LINUX_COMMON_CFLAGS) -ffreestanding -mno-sse -mno-sse2 -mno-mmx \
 	-mno-80387 -fno-stack-protector $(SANITIZE_LINUX)
 LINUX_HOSTED_CFLAGS := $(LINUX_COMMON_CFLAGS) -D_GNU_SOURCE $(SANITIZE_LINUX)
+# Where the Linux platform's kernel image is loaded: not at 0x400000, where static user
+# programs live, so that the kernel touching a user address directly (not through
+# copy_from_user) faults instead of reading its own image (below 2 GiB: AddressSanitizer's
+# low memory).
+LINUX_IMAGE_BASE := 0x40000000
 # What physical_memory.c and the backtraces expect from a linker script, from the program's
 # own layout: the image "occupies" physical memory from 1 MiB as on a PC.
-LINUX_LDFLAGS := -no-pie -fsanitize=address -Wl,-z,noexecstack \
+LINUX_LDFLAGS := -no-pie -fsanitize=address -Wl,-z,noexecstack -Wl,-Ttext-segment=$(LINUX_IMAGE_BASE) \
 	-Wl,--defsym=__text_start=__executable_start -Wl,--defsym=__text_end=etext \
 	-Wl,--defsym=__kernel_end=_end -Wl,--defsym=__kernel_phys_start=0x100000 \
 	-Wl,--defsym=__kernel_virtual_offset=__executable_start-0x100000 \
@@ -385,7 +390,7 @@ FORCE:
 
 # ---- running -----------------------------------------------------------------------
 QEMU := qemu-system-x86_64
-QEMU_MACHINE := -accel tcg -M q35 -m 128M -cpu qemu64 -no-reboot \
+QEMU_MACHINE := -accel tcg -M q35 -m 128M -cpu qemu64,+smep,+smap -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 QEMU_RUN := $(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio
 # The machine, for the graders, make bench and the scripts in tools/: what

@@ -106,7 +106,7 @@ def syscall_seeded_calls(seed):
 
 
 IN_KERNEL = [
-    KTest("describe_page_fault_write_not_present", 6, "page fault: write, not present, kernel"),
+    KTest("describe_page_fault_write_not_present", 5, "page fault: write, not present, kernel"),
     KTest("describe_page_fault_user_fetch_protection", 5, "page fault: user fetch and read, protection"),
     KTest("describe_other_exceptions", 5, "other exceptions: name, vector, RIP, error code"),
     KTest("describe_seeded_exceptions", 7, "random exceptions and page-fault error codes, described",
@@ -117,10 +117,11 @@ IN_KERNEL = [
     KTest("timer_ticks_at_1000hz", 4, "timer ticks at 1000 Hz", 3.0),
     KTest("uptime_follows_ticks", 5, "uptime_ms from the tick count", 3.0),
     KTest("masked_interrupts_wait", 6, "masked interrupts wait, unmasked ones arrive", 3.0),
-    KTest("serial_interrupts_deliver_input", 7, "received bytes reach the console by interrupt", 3.0),
+    KTest("serial_interrupts_deliver_input", 5, "received bytes reach the console by interrupt", 3.0),
+    KTest("serial_interrupts_enable_sets_out2", 4, "serial_interrupts_enable sets OUT2 and IER bit 0"),
     KTest("serial_interrupts_deliver_seeded_bytes", 6, "bursts of random bytes, all delivered in order",
           3.0, expect=serial_interrupts_deliver_seeded_bytes),
-    KTest("syscall_passes_arguments_in_order", 7, "int $0x80 passes six arguments in order"),
+    KTest("syscall_passes_arguments_in_order", 6, "int $0x80 passes six arguments in order"),
     KTest("syscall_rejects_unknown_numbers", 4, "unknown system calls get -ENOSYS"),
     KTest("syscall_reaches_kernel_state", 3, "a system call reads kernel state"),
     KTest("syscall_seeded_calls", 7, "random system calls and arguments: every result",

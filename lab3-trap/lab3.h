@@ -49,8 +49,9 @@ uint64_t timer_ticks(void);
 /* Milliseconds of timer ticks: ticks * 1000 / timer_hz() (0 if stopped). */
 uint64_t uptime_ms(void);
 
-/* Make the UART at `base` interrupt when a byte arrives (IER bit 0; keep
- * MCR's OUT2 set: on a PC it connects the UART's interrupt line) and let
+/* Make the UART at `base` interrupt when a byte arrives (IER bit 0; set
+ * MCR's OUT2, bit 3, keeping MCR's other bits: on a PC OUT2 connects the
+ * UART's interrupt line, and it may be clear before this call) and let
  * ISA_IRQ_COM1 through the I/O APIC (irq_unmask). */
 void serial_interrupts_enable(uint16_t base);
 

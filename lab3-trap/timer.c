@@ -24,7 +24,7 @@ uint64_t uptime_ms(void)
 void serial_interrupts_enable(uint16_t base)
 {
     (void)base;
-    /* TODO(lab3): IER bit 0, keep MCR OUT2 set, irq_unmask(ISA_IRQ_COM1). */
+    /* TODO(lab3): IER bit 0, set MCR OUT2 (keep MCR's other bits), irq_unmask(ISA_IRQ_COM1). */
 }
 
 bool serial_interrupt_handler(struct trap_frame *frame)

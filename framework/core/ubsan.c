@@ -148,8 +148,11 @@ UBSAN_HANDLER(shift_out_of_bounds, struct shift_data *data, uintptr_t a, uintptr
 
 UBSAN_HANDLER(out_of_bounds, struct out_of_bounds_data *data, uintptr_t index)
 {
-    report(&data->location, "index %lu is out of bounds for type %s", index,
-           data->array_type->name);
+    report(&data->location,
+           "index %ld is out of bounds for type %s: indexing %s a table (is the index checked "
+           "against the table's size?)",
+           (long)index, data->array_type->name,
+           (long)index < 0 ? "before the start of" : "past the end of");
 }
 
 UBSAN_HANDLER(pointer_overflow, struct location_only_data *data, uintptr_t base, uintptr_t result)

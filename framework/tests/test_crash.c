@@ -30,6 +30,23 @@ KTEST(crash_invalid_opcode)
     __asm__ volatile("" ::: "memory");
 }
 
+/* A table of two handlers with text right after it, as a linker may lay
+ * them out: the entry one past the end is the text's first eight bytes. */
+static void crash_helper_nothing(void) {}
+
+static struct {
+    void (*handlers[2])(void);
+    char text[16];
+} crash_table = {{crash_helper_nothing, crash_helper_nothing}, "breakpoints"};
+
+KTEST(crash_call_past_table_end)
+{
+    void (**entry)(void) = crash_table.handlers; /* through a pointer: no bounds check */
+    size_t index = 2 + (size_t)cmdline_get_long("keel.nosuch", 0);
+    entry[index]();
+    __asm__ volatile("" ::: "memory");
+}
+
 KTEST(crash_null_dereference)
 {
     volatile int *nothing = (volatile int *)(uintptr_t)cmdline_get_long("keel.nosuch", 0);

@@ -24,6 +24,7 @@ from .protocol import FINAL_KINDS, FrameScanner, parse
 from .sandbox import wait_for_exit
 
 MAX_OUTPUT = 1 << 20     # bytes of serial output kept; more is a flood (an endless loop)
+OVERFLOW_KEPT = 1 << 18  # bytes kept of what comes after, for the report of where it was
 DRAIN_SECONDS = 3.0      # how long the output of a finished run is read at most
 FINAL_GRACE = 3.0        # seconds the process gets to exit after the kernel's last frame
 
@@ -41,6 +42,7 @@ class KernelRun:
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.raw = b""
+        self.overflow = b""  # the last OVERFLOW_KEPT bytes past MAX_OUTPUT (a flood's own report)
         self.exit_code = None
         self.ended = None
         self.stop_report = ""
@@ -150,8 +152,9 @@ class KernelRun:
         return len(self.raw)
 
     def since(self, mark):
-        """The output after `mark` as text, line ends folded to \\n."""
-        text = self.raw[mark:].decode("utf-8", errors="replace")
+        """The output after `mark` as text, line ends folded to \\n (past
+        MAX_OUTPUT, what is left of it: the end)."""
+        text = (self.raw[mark:] + self.overflow).decode("utf-8", errors="replace")
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
     def send(self, text):
@@ -180,8 +183,11 @@ class KernelRun:
         self._stdout_open = False
 
     def _got_output(self, chunk):
-        if len(self.raw) < MAX_OUTPUT:
-            self.raw += chunk[:MAX_OUTPUT - len(self.raw) + 1]
+        room = MAX_OUTPUT + 1 - len(self.raw)
+        if room > 0:
+            self.raw += chunk[:room]
+        if len(chunk) > room:
+            self.overflow = (self.overflow + chunk[max(room, 0):])[-OVERFLOW_KEPT:]
         for kind, text in self._scanner.feed(chunk):
             if kind in FINAL_KINDS and self.final_frame is None:
                 self.final_frame = (kind, text)

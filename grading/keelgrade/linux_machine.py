@@ -14,6 +14,9 @@ import time
 from . import sandbox
 from .kernel_run import KernelRun
 
+# How the kernel's report on LINUX_HANG_SIGNAL begins (platform/linux/main.c, usermode.c).
+STOPPED_MARKER = "*** Keel was stopped from outside"
+
 
 class LinuxMachine(KernelRun):
     """A running Linux-platform kernel. Use as a context manager; the process
@@ -77,6 +80,7 @@ class LinuxMachine(KernelRun):
     def capture_state(self):
         """Have the kernel print where it is, and return what it printed."""
         mark = self.mark()
+        self.overflow = b""  # a flooding kernel's report comes after output no longer kept
         try:
             os.kill(self.kernel_pid, self.HANG_SIGNAL)
         except OSError as error:
@@ -84,7 +88,9 @@ class LinuxMachine(KernelRun):
         deadline = time.monotonic() + 3
         while self._stdout_open and time.monotonic() < deadline:
             self._pump(0.1)
-        report = self.since(mark).strip()
+        report = self.since(mark)
+        start = report.rfind(STOPPED_MARKER)  # what a flood printed before it is not the report
+        report = (report[start:] if start >= 0 else report).strip()
         return report or "(the kernel printed nothing when asked where it was)"
 
 

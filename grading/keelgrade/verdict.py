@@ -6,6 +6,7 @@ Verdict.explain() adds the last lines of serial output, so every failure ends
 with what the student would have seen on the console."""
 from dataclasses import dataclass
 
+from .clues import printing_loop
 from .integrity import story_problem
 from .protocol import EXCEPTION_MARKER, PANIC_MARKER
 from .seeded import first_difference
@@ -111,8 +112,10 @@ def judge_run(machine, transcript):
                        "endless loop, or waiting for something that never happens?). This is "
                        "where the CPU was when the grader stopped it:", report)
     if ended == "flood":
+        loop = printing_loop(transcript, getattr(machine, "kernel_elf", None))
         return Verdict(HANG, "the kernel kept printing without end (more than 1 MiB of output, "
-                       "which the grader keeps no more of: an endless loop that prints?). "
+                       "which the grader keeps no more of: an endless loop that prints?)"
+                       + (f": {loop}" if loop else "") + ". "
                        "This is where the CPU was when the grader stopped it:", report)
     if ended == "reset":
         if "Keel: rebooting" in transcript.text:

@@ -3,6 +3,7 @@ solutions, each with one classic mistake, must be caught, by the graders'
 tests or by the framework's checks, with a message that names the mistake."""
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,12 +48,52 @@ BROKEN = {
     "pt_leaked_tables": (
         "lab2-mm", "pagetable.c", "        frame_free(this_table, 0);", "",
         "pt_unmap_frees_empty_tables", ["free the page tables"]),
+    "pt_tables_without_user_bit": (
+        "lab2-mm", "pagetable.c", "#define TABLE_FLAGS (PTE_PRESENT | PTE_WRITABLE | PTE_USER)",
+        "#define TABLE_FLAGS (PTE_PRESENT | PTE_WRITABLE)",
+        "pt_user_pages_reach_ring_3", ["lacks PTE_USER", "user code could not reach it"]),
+    "pt_index_not_masked": (
+        "lab2-mm", "pagetable.c", "pte_t *entry = &table[pt_index(va, level)];",
+        "pte_t *entry = &table[va >> (12 + 9 * (level - 1))];",
+        "pt_map_then_translate", ["past the end of RAM", "indexing past the end of a table?"]),
+    "pt_empty_check_skips_entry_0": (
+        "lab2-mm", "pagetable.c", "for (unsigned i = 0; i < PT_ENTRIES; i++)",
+        "for (unsigned i = 1; i < PT_ENTRIES; i++)",
+        "pt_unmap_keeps_tables_still_in_use", ["still held a mapping", "index 0 included"]),
     "trap_wrong_error_decoding": (
         "lab3-trap", "exceptions.c", ": (e & PF_WRITE) ? \"write\"", ": (e & PF_PRESENT) ? \"write\"",
         "describe_page_fault_write_not_present", ["should contain \"write\""]),
+    "breakpoint_rip_rewound": (
+        # int3 leaves RIP after itself; going back one byte runs it again,
+        # for ever, printing each time.
+        "lab3-trap", "exceptions.c", "    breakpoints++;\n", "    breakpoints++;\n    frame->rip--;\n",
+        "breakpoints_are_counted_and_survived",
+        {"pc": ["kept printing without end", "'Breakpoint at RIP 0x", "over and over",
+                "is in ktest_fn_breakpoints_are_counted_and_survived (lab3-trap/tests/"],
+         "linux": ["kept printing without end", "'Breakpoint at RIP 0x", "over and over",
+                   "is in ktest_fn_breakpoints_are_counted_and_survived (lab3-trap/tests/",
+                   "Keel was stopped from outside"]}),
+    "exception_report_without_prefix": (
+        "lab3-trap", "exceptions.c", 'kprintf("Exception: %s\\n", line);', 'kprintf("%s\\n", line);',
+        "exceptions_from_real_faults",
+        # The name and vector once each (the message once said "(vector 6) (vector 6)").
+        ["a real invalid opcode (vector 6) at RIP 0x", "should print \"Exception: invalid opcode "
+         "(vector 6) at RIP 0x"]),
+    "syscall_table_off_by_one": (
+        "lab3-trap", "syscall.c", "number >= SYSCALL_COUNT", "number > SYSCALL_COUNT",
+        "syscall_rejects_unknown_numbers",
+        # The entry past the table's end is whatever the linker put after it:
+        # on a PC, text (so the call jumps to a non-canonical address); on
+        # Linux the bounds check of UBSan sees the index first.
+        {"pc": [("the code jumped to the text", "indexing past the end of a table?")],
+         "linux": ["index 4 is out of bounds", "indexing past the end of a table"]}),
     "timer_without_eoi": (
         "lab3-trap", "timer.c", "    ticks++;\n    interrupt_eoi();", "    ticks++;",
         "timer_ticks_at_100hz", ["interrupt_eoi"]),
+    "serial_without_out2": (
+        "lab3-trap", "timer.c",
+        "    io_out8(base + UART_MODEM_CONTROL, (uint8_t)(io_in8(base + UART_MODEM_CONTROL) | MCR_OUT2));\n",
+        "", "serial_interrupts_enable_sets_out2", ["left OUT2", "no serial interrupt ever arrives"]),
     "mutex_that_does_not_wait": (
         "lab4-sched", "sync.c", "    while (mutex->locked)\n        wait_sleep(&mutex->waiters, &mutex->lock);\n", "",
         "mutex_counts_exactly", ["does not hold the mutex"]),
@@ -73,6 +114,19 @@ BROKEN = {
         # before the PC's frame checks see it freed twice.
         {"pc": ["double free of frame"],
          "linux": ["AddressSanitizer: use-after-poison", "copy_to_user", "process_wait_child"]}),
+    "write_without_copy_from_user": (
+        # A PC with SMAP refuses the access; the Linux platform's kernel has
+        # no user memory (it once read its own image there: garbage output).
+        "lab5-user", "syscall.c",
+        "        if (copy_from_user(chunk, buffer + done, n) < 0)\n            return done ? (long)done : -EFAULT;",
+        "        memcpy(chunk, (const void *)(buffer + done), n);", "elf_runs_printf_program",
+        ["the kernel used user address", "must go through copy_from_user"]),
+    "segments_mapped_rwx": (
+        # read() into the code then succeeds; it once waited for input until the timeout.
+        "lab5-user", "elf.c",
+        "            ((seg->flags & PF_W) ? PTE_WRITABLE : 0) | ((seg->flags & PF_X) ? 0 : PTE_NO_EXECUTE);",
+        "            PTE_WRITABLE;", "bad_pointers_get_efault",
+        ["the code segment is mapped writable", "PF_W"]),
     "exit_status_not_encoded": (
         "lab5-user", "syscall.c", "process_exit((int)((a0 & 0xff) << 8));",
         "process_exit((int)(a0 & 0xff));", "elf_runs_printf_program", ["expected exit code 3"]),
@@ -128,6 +182,8 @@ def test_broken_implementation_is_caught(name, platform, tmp_path):
         wordings = word if isinstance(word, tuple) else (word,)
         assert any(w in text for w in wordings), \
             f"{name}: the verdict does not say {' or '.join(map(repr, wordings))}:\n{text}"
+    repeated = re.search(r"(\([^()]{3,}\)|\b\w+(?: \w+){2,}\b)\s*\1", text.splitlines()[0])
+    assert not repeated, f"{name}: the verdict says {repeated.group(1)!r} twice in a row:\n{text}"
 
 
 FIXED_SEEDS = (0x5EED0001, 0x5EED0002, 0x5EED0003)

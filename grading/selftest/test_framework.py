@@ -77,6 +77,14 @@ def test_null_dereference_is_explained(framework_tests, tmp_path):
            "NULL pointer", "writing to", "ktest_fn_crash_null_dereference")
 
 
+def test_call_past_a_table_names_the_text(framework_tests, tmp_path):
+    """A function pointer read past a table's end is the text after it: the
+    verdict says so (QEMU reports the jump's target as RIP)."""
+    expect(framework_tests, "crash_call_past_table_end", tmp_path, v.EXCEPTION,
+           "general protection fault", 'jumped to the text "breakpoi"',
+           "past the end of a table?", "not a canonical address")
+
+
 def test_stack_overflow_hits_the_guard_page(framework_tests, tmp_path):
     expect(framework_tests, "crash_stack_overflow", tmp_path, v.EXCEPTION, "kernel stack overflow",
            "guard page", "crash_helper_recurse", "repeats")

@@ -25,6 +25,12 @@ REPORTS = {
                               "crash_helper_panics+", "ktest_main+", "Registers:"]),
     "crash_invalid_opcode": (v.EXCEPTION, ["invalid opcode", "crash_helper_invalid_opcode", "RIP "]),
     "crash_null_dereference": (v.PANIC, ["store to a NULL pointer", "test_crash.c:"]),
+    # A process sees the fault at the call, with the target only in memory
+    # (the report reads it there).
+    "crash_call_past_table_end": (v.EXCEPTION, ["general protection fault",
+                                                "ktest_fn_crash_call_past_table_end",
+                                                'jumped to the text "breakpoi"',
+                                                "past the end of a table?"]),
     "crash_stack_overflow": (v.EXCEPTION, ["kernel stack overflow", "guard page",
                                            "crash_helper_recurse", "repeats"]),
     "crash_hang": (v.HANG, ["stopped making progress", "RIP ", "crash_helper_spin"]),

@@ -192,6 +192,21 @@ def test_endless_output_is_a_hang_too():
     assert verdict.kind == v.HANG and "printing without end" in verdict.message
 
 
+def test_endless_output_says_what_it_kept_printing():
+    """The round of lines that repeats (numbers that count still repeat), how
+    often, the line before the loop and the test's last answer; the last
+    line, cut where the grader stopped keeping output, is not judged."""
+    loop = [f"tick {i}\nstill waiting for 0x{0x4000 + i:x}" for i in range(40)]
+    t = transcript(frame("READY", "x"), frame("BEGIN", "a"), "[test] a ...",
+                   frame("ANSWER", "step 3: map 0x1000"), "about to wait", *loop, "tick 4")
+    verdict = judge_test(FakeMachine(ended="flood", stop_report="Registers:"), t, "a")
+    assert verdict.kind == v.HANG, verdict.message
+    for words in ("during test 'a'", "these 2 lines over and over (40 times",
+                  "'tick 39' / 'still waiting for 0x4027'", "just after 'about to wait'",
+                  "last answer a test gave: 'step 3: map 0x1000'"):
+        assert words in verdict.message, verdict.message
+
+
 def test_no_ready_line_means_the_kernel_never_reached_the_framework():
     for ended in ("timeout", "reset", "exit"):
         verdict = judge_test(FakeMachine(ended=ended, stop_report="Registers: RIP=0"),

@@ -1,7 +1,9 @@
 /* Lab 2 tests, part 2: page tables, used through the framework's checked
  * vm_* calls. They run on the reference frame allocator of the framework, so
  * a broken buddy allocator does not break them. */
+#include <keel/jump.h>
 #include <keel/safe.h>
+#include <keel/user.h>
 #include <ktest.h>
 
 #include "../lab2.h"
@@ -63,6 +65,103 @@ KTEST(pt_unmap_frees_empty_tables)
               "tables that became empty",
               mm_count_frames(PAGE_ALLOCATED) - allocated);
     KT_ASSERT(pt_unmap(root, TEST_VA) == -ENOENT, "unmapping an unmapped page must give -ENOENT");
+}
+
+/* A mapping at entry 0 of a table keeps the table alive: map a page at
+ * entry 0 of its page table, page directory and page-directory-pointer table
+ * (TEST_VA is 512 GiB aligned) and a second page at entry 1 of the table of
+ * each level in turn; unmapping the second must leave the first mapped. */
+KTEST(pt_unmap_keeps_tables_still_in_use)
+{
+    static const char *const tables[] = {"page table (level 1)", "page directory (level 2)",
+                                         "page-directory-pointer table (level 3)"};
+    static const uintptr_t strides[] = {PAGE_SIZE, 1ul << 21, 1ul << 30};
+    phys_addr_t root = new_space();
+    uint64_t allocated = mm_count_frames(PAGE_ALLOCATED);
+    phys_addr_t first = frame_alloc_zeroed(0), second = frame_alloc_zeroed(0);
+    KT_ASSERT(first && second, "no memory");
+    for (unsigned level = 0; level < 3; level++) {
+        uintptr_t other = TEST_VA + strides[level];
+        KT_ASSERT(vm_map(root, TEST_VA, first, PTE_WRITABLE) == 0, "vm_map(%#lx) failed", TEST_VA);
+        KT_ASSERT(vm_map(root, other, second, PTE_WRITABLE) == 0, "vm_map(%#lx) failed", other);
+        KT_ASSERT(vm_unmap(root, other) == 0, "vm_unmap(%#lx) failed", other);
+        phys_addr_t pa = 0;
+        KT_ASSERT(pt_translate(root, TEST_VA, &pa) && pa == first,
+                  "after unmapping %#lx (entry 1 of its %s), %#lx (entry 0 of the same table) is "
+                  "no longer mapped: pt_unmap freed a table that still held a mapping. Does your "
+                  "check for an empty table look at every entry, index 0 included?",
+                  other, tables[level], TEST_VA);
+        KT_ASSERT(vm_unmap(root, TEST_VA) == 0, "vm_unmap(%#lx) failed", TEST_VA);
+    }
+    frame_free(first, 0);
+    frame_free(second, 0);
+    KT_ASSERT(mm_count_frames(PAGE_ALLOCATED) == allocated,
+              "%lu frames still allocated after unmapping everything (leaked page tables)",
+              mm_count_frames(PAGE_ALLOCATED) - allocated);
+}
+
+/* Ring 3 on a lab 2 page table: a user program that writes 42 to a user
+ * page, then makes a system call. */
+__asm__(".section .rodata\n"
+        "user_write_program:\n"
+        "    movq $42, (%rdi)\n"
+        "    movl $60, %eax\n"
+        "    syscall\n"
+        "1:  jmp 1b\n"
+        "user_write_program_end:\n"
+        ".previous\n");
+extern const char user_write_program[], user_write_program_end[];
+
+static keel_jmp_buf back_from_user;
+static uint64_t user_trap_vector, user_fault_address, user_fault_error;
+static uint8_t user_trap_stack[16384] __attribute__((aligned(16)));
+
+/* The system call or the fault that ends the user program: note it, and go
+ * back to the test. */
+static bool user_trap(struct trap_frame *frame)
+{
+    if (!trap_from_user(frame))
+        return false;
+    user_trap_vector = frame->vector;
+    user_fault_error = frame->error_code;
+    user_fault_address = frame->vector == TRAP_PAGE_FAULT ? cpu_read_cr2() : frame->rip;
+    keel_longjmp(back_from_user, 1);
+}
+
+KTEST(pt_user_pages_reach_ring_3)
+{
+    phys_addr_t root = new_space();
+    phys_addr_t code = frame_alloc_zeroed(0), data = frame_alloc_zeroed(0);
+    KT_ASSERT(code && data, "no memory");
+    memcpy(phys_to_virt(code), user_write_program,
+           (size_t)(user_write_program_end - user_write_program));
+    /* vm_map itself reads the entries above each page back. */
+    KT_ASSERT(vm_map(root, TEST_VA, code, PTE_USER) == 0, "vm_map of the code page failed");
+    uint64_t data_flags = PTE_USER | PTE_WRITABLE | PTE_NO_EXECUTE;
+    KT_ASSERT(vm_map(root, TEST_VA + PAGE_SIZE, data, data_flags) == 0,
+              "vm_map of the data page failed");
+    const unsigned vectors[] = {USER_SYSCALL_VECTOR, TRAP_PAGE_FAULT, TRAP_GENERAL_PROTECTION};
+    trap_handler_t saved[3];
+    for (unsigned i = 0; i < 3; i++)
+        saved[i] = trap_set_handler(vectors[i], user_trap);
+    user_trap_vector = ~0ul;
+    paging_switch(root);
+    if (keel_setjmp(back_from_user) == 0)
+        user_enter(TEST_VA, TEST_VA + 2 * PAGE_SIZE, TEST_VA + PAGE_SIZE,
+                   (uintptr_t)user_trap_stack + sizeof(user_trap_stack));
+    paging_switch(paging_kernel_root());
+    cpu_irq_disable();
+    for (unsigned i = 0; i < 3; i++)
+        trap_set_handler(vectors[i], saved[i]);
+    KT_ASSERT(user_trap_vector != TRAP_PAGE_FAULT,
+              "ring 3 could not reach user page %#lx (page fault, error code %#lx): it is mapped "
+              "with PTE_USER, so a page-table entry above it must lack PTE_USER (every entry that "
+              "points to a table needs PTE_PRESENT | PTE_WRITABLE | PTE_USER, see lab2.h)",
+              user_fault_address, user_fault_error);
+    KT_ASSERT(user_trap_vector == USER_SYSCALL_VECTOR,
+              "the user program ended with vector %lu at %#lx instead of its system call",
+              user_trap_vector, user_fault_address);
+    KT_ASSERT_EQ(*(uint64_t *)phys_to_virt(data), 42, "what ring 3 wrote to its page");
 }
 
 KTEST(pt_kernel_survives_the_switch)

@@ -98,8 +98,9 @@ KTEST(serial_interrupts_deliver_input)
     io_out8(COM1_BASE + 1, 0);
     irq_mask(ISA_IRQ_COM1);
     KT_ASSERT(!still_waiting, "the received bytes are still waiting in the UART: no interrupt "
-                              "handler read them (IER bit 0 set? IRQ 4 unmasked? handler "
-                              "installed for irq_vector(ISA_IRQ_COM1)?)");
+                              "handler read them (IER bit 0 set? OUT2 set in the modem-control "
+                              "register? IRQ 4 unmasked? handler installed for "
+                              "irq_vector(ISA_IRQ_COM1)?)");
     int first = console_getc(), second = console_getc();
     KT_ASSERT(first == 'o' && second == 'k',
               "bytes received by the UART (in loopback mode) should reach console_getc through "

@@ -7,6 +7,8 @@
 #include <keel/panic.h>
 #include <keel/power.h>
 #include <keel/protocol.h>
+#include <keel/safe.h>
+#include <keel/string.h>
 #include <keel/symbols.h>
 #include <keel/thread.h>
 #include <keel/trap.h>
@@ -58,6 +60,10 @@ trap_handler_t trap_set_handler(unsigned vector, trap_handler_t handler)
     return previous;
 }
 
+/* What the report says a likely cause is, in a few words, also in the
+ * EXCEPTION frame (so the grader's one-line verdict has it); "" if none. */
+static char hint[160];
+
 /* One line a student can act on: what the page fault was trying to do. */
 static void print_page_fault(uint64_t error_code, uint64_t address)
 {
@@ -69,6 +75,154 @@ static void print_page_fault(uint64_t error_code, uint64_t address)
             address < 4096 ? "an address in the first page (a NULL pointer?)" : "that address",
             error_code & 4 ? "user" : "kernel",
             error_code & 8 ? " (reserved bit set in a page table entry)" : "");
+    /* A user page, touched by the kernel: SMAP refuses it on a PC, and the
+     * Linux platform's kernel has no user memory at all. */
+    pte_t user_entry = address < USER_SPACE_END && address >= PAGE_SIZE
+                           ? paging_lookup(paging_current_root(), address, NULL)
+                           : 0;
+    uintptr_t ram_end = platform_direct_map_base + (mm_frame_count() << PAGE_SHIFT);
+    if (!(error_code & 4) && pte_present(user_entry) && (user_entry & PTE_USER)) {
+        ksnprintf(hint, sizeof(hint),
+                  "the kernel used user address %#lx directly: user memory must go through "
+                  "copy_from_user or copy_to_user",
+                  address);
+        kprintf("  %s (or strncpy_from_user: they check the address and reach the program's "
+                "memory; a plain memcpy or pointer does not)\n",
+                hint);
+    } else if (!(error_code & 4) && address >= ram_end && address - ram_end < (1ul << 40)) {
+        /* Just past the direct map's RAM: an index or offset too large. */
+        ksnprintf(hint, sizeof(hint),
+                  "the address is %#lx bytes past the end of RAM in the direct map: indexing past "
+                  "the end of a table?",
+                  address - ram_end);
+        kprintf("  %s (an index or offset too large: is every index masked or checked against "
+                "the table's size?)\n",
+                hint);
+    }
+}
+
+static bool is_canonical(uint64_t value)
+{
+    return (uint64_t)((int64_t)(value << 16) >> 16) == value;
+}
+
+/* `value`'s bytes as text (at least four printable ASCII characters, then
+ * only NULs), as memory holding a string would load into a register. */
+static bool reads_as_text(uint64_t value, char text[9])
+{
+    int length = 0;
+    while (length < 8 && (value >> (8 * length) & 0xff) >= 0x20 &&
+           (value >> (8 * length) & 0xff) <= 0x7e) {
+        text[length] = (char)(value >> (8 * length));
+        length++;
+    }
+    text[length] = 0;
+    return length >= 4 && (length == 8 || value >> (8 * length) == 0);
+}
+
+/* Read `size` bytes at `address` without faulting. */
+static bool peek(uintptr_t address, void *out, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        if (!safe_read8((const void *)(address + i), (uint8_t *)out + i))
+            return false;
+    return true;
+}
+
+/* The target an indirect call or jump through memory at RIP (FF /2, FF /4)
+ * tried to go to: a CPU refuses a non-canonical one at that instruction,
+ * with the target only in memory. */
+static bool indirect_target(const struct trap_frame *f, uint64_t *target)
+{
+    const uint64_t regs[16] = {f->rax, f->rcx, f->rdx, f->rbx, f->rsp, f->rbp, f->rsi, f->rdi,
+                               f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13, f->r14, f->r15};
+    uint8_t b[16];
+    if (!peek(f->rip, b, sizeof(b)))
+        return false;
+    unsigned i = 0, rex = (b[0] & 0xf0) == 0x40 ? b[i++] : 0;
+    unsigned modrm = b[i + 1], mod = modrm >> 6, op = (modrm >> 3) & 7, rm = modrm & 7;
+    if (b[i] != 0xff || mod == 3 || (op != 2 && op != 4))
+        return false;
+    i += 2;
+    int32_t disp32;
+    uint64_t address = 0;
+    if (rm == 4) {
+        unsigned sib = b[i++], index = ((sib >> 3) & 7) | (rex & 2) << 2;
+        if (index != 4)
+            address += regs[index] << (sib >> 6);
+        if ((sib & 7) == 5 && mod == 0) {
+            memcpy(&disp32, b + i, 4), i += 4;
+            address += (uint64_t)(int64_t)disp32;
+        } else {
+            address += regs[(sib & 7) | (rex & 1) << 3];
+        }
+    } else if (rm == 5 && mod == 0) {
+        memcpy(&disp32, b + i, 4), i += 4;
+        address = f->rip + i + (uint64_t)(int64_t)disp32;
+    } else {
+        address = regs[rm | (rex & 1) << 3];
+    }
+    if (mod == 1)
+        address += (uint64_t)(int64_t)(int8_t)b[i];
+    if (mod == 2) {
+        memcpy(&disp32, b + i, 4);
+        address += (uint64_t)(int64_t)disp32;
+    }
+    return peek(address, target, sizeof(*target));
+}
+
+/* A general protection fault says no address; a register (or RIP, or the
+ * target of an indirect call or jump) that is not canonical is the usual
+ * reason, and its value says where it came from. */
+static void print_protection_fault(const struct trap_frame *f)
+{
+    uint64_t values[] = {f->rip, f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp, f->r8,
+                         f->r9,  f->r10, f->r11, f->r12, f->r13, f->r14, f->r15, 0};
+    static const char *const names[] = {"RIP", "RAX", "RBX", "RCX", "RDX", "RSI",
+                                        "RDI", "RBP", "R8",  "R9",  "R10", "R11",
+                                        "R12", "R13", "R14", "R15", "RIP"};
+    const unsigned target = KEEL_ARRAY_SIZE(values) - 1; /* the call's target, if there is one */
+    unsigned i = 0;
+    if ((f->cs & 3) == 3)
+        return; /* a user program's registers are its own business */
+    if (!indirect_target(f, &values[target]))
+        values[target] = 0;
+    /* A register only counts when its value shows where it came from (text,
+     * poison): registers may hold other non-canonical numbers, e.g. the
+     * constants of word-at-a-time string code. */
+    char text[9];
+    while (i < KEEL_ARRAY_SIZE(values) &&
+           (is_canonical(values[i]) || (i != 0 && i != target && !reads_as_text(values[i], text) &&
+                                        values[i] != 0x6b6b6b6b6b6b6b6bul)))
+        i++;
+    if (i == KEEL_ARRAY_SIZE(values))
+        return;
+    bool jumped = i == 0 || i == target;
+    kprintf("  cause: %s %#lx, which is not a canonical address (bits 63-47 must all be "
+            "equal), so the CPU refused it\n",
+            jumped ? "the code was to jump to" : names[i], values[i]);
+    if (values[i] == 0x6b6b6b6b6b6b6b6bul)
+        ksnprintf(hint, sizeof(hint),
+                  "%s holds 0x6b6b6b6b6b6b6b6b, the pattern of freed memory: a pointer read "
+                  "after it was freed?",
+                  names[i]);
+    else if (reads_as_text(values[i], text) && jumped)
+        ksnprintf(hint, sizeof(hint),
+                  "the code jumped to the text \"%s\" as an address: a function pointer read "
+                  "from past the end of a table?",
+                  text);
+    else if (reads_as_text(values[i], text))
+        ksnprintf(hint, sizeof(hint),
+                  "%s holds the text \"%s\" as an address: indexing past the end of a table?",
+                  names[i], text);
+    else
+        ksnprintf(hint, sizeof(hint),
+                  "the code jumped to a non-canonical address: a corrupted function pointer, or "
+                  "one read from past the end of a table?");
+    kprintf("  %s (memory that is not a pointer was used as one: an entry read past the end of "
+            "a table or array is whatever lies after it; is every index checked against the "
+            "table's size?)\n",
+            hint);
 }
 
 void arch_print_registers(const struct trap_frame *f)
@@ -110,8 +264,11 @@ void trap_print_report(const struct trap_frame *frame)
                 where.file ? where.file : "?", where.line);
     else
         kprintf("  at %p (not inside a known kernel function)\n", (void *)frame->rip);
+    hint[0] = 0;
     if (vector == TRAP_PAGE_FAULT)
         print_page_fault(frame->error_code, cpu_read_cr2());
+    else if (vector == TRAP_GENERAL_PROTECTION || vector == TRAP_STACK_FAULT)
+        print_protection_fault(frame);
     if (stack_overflowed(frame))
         kprintf("  KERNEL STACK OVERFLOW: the stack pointer %p ran into the guard page below the "
                 "stack of thread '%s'; look for deep recursion or large local arrays\n",
@@ -191,9 +348,9 @@ void trap_dispatch(struct trap_frame *frame)
     trap_print_report(frame);
     struct symbol_info where;
     bool known = symbol_lookup(frame->rip, &where);
-    protocol_emit("EXCEPTION", "%s%s (vector %u, error code %#lx) at %s%s%#lx",
+    protocol_emit("EXCEPTION", "%s%s (vector %u, error code %#lx) at %s%s%#lx%s%s",
                   stack_overflowed(frame) ? "kernel stack overflow: " : "", trap_name(vector),
                   vector, frame->error_code, known ? where.function : "", known ? "+" : "",
-                  known ? where.offset : frame->rip);
+                  known ? where.offset : frame->rip, hint[0] ? ": " : "", hint);
     kernel_power_off(KEEL_EXIT_EXCEPTION);
 }
