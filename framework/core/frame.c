@@ -111,7 +111,18 @@ static void check_poison(phys_addr_t pa, uint64_t pfn, uintptr_t caller)
     }
 }
 
-static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
+uint64_t frames_live[FRAME_KIND_COUNT];
+uint32_t alloc_serial;
+static enum frame_kind default_kind = FRAME_KIND_LAB;
+
+enum frame_kind frame_kind_set_default(enum frame_kind kind)
+{
+    enum frame_kind previous = default_kind;
+    default_kind = kind;
+    return previous;
+}
+
+static phys_addr_t checked_alloc(unsigned order, uintptr_t caller, enum frame_kind kind)
 {
     /* Orders above the maximum do not fit block_order, nor any allocator. */
     if (order > FRAME_MAX_ORDER)
@@ -172,19 +183,32 @@ static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
         page->block_order = i == 0 ? (uint8_t)(order + 1) : 0;
         page->site = caller;
     }
+    /* For the leak check: who holds the block, and since when. */
+    struct frame_record *record = frame_record_of(pfn);
+    record->kind = (uint8_t)kind;
+    record->serial = ++alloc_serial;
+    frames_live[kind] += count;
     cpu_irq_restore(irq);
     return pa;
 }
 
 phys_addr_t frame_alloc(unsigned order)
 {
-    return checked_alloc(order, CALLER);
+    return checked_alloc(order, CALLER, default_kind);
 }
 
 phys_addr_t frame_alloc_zeroed(unsigned order)
 {
-    phys_addr_t pa = checked_alloc(order, CALLER);
+    phys_addr_t pa = checked_alloc(order, CALLER, default_kind);
     if (pa)
+        memset(phys_to_virt(pa), 0, PAGE_SIZE << order);
+    return pa;
+}
+
+phys_addr_t frame_alloc_as(unsigned order, enum frame_kind kind, uintptr_t site, bool zeroed)
+{
+    phys_addr_t pa = checked_alloc(order, site, kind);
+    if (pa && zeroed)
         memset(phys_to_virt(pa), 0, PAGE_SIZE << order);
     return pa;
 }
@@ -233,6 +257,7 @@ void frame_free(phys_addr_t block, unsigned order)
         page->block_order = POISONED;
         page->site = caller;
     }
+    frames_live[frame_record_of(block >> PAGE_SHIFT)->kind] -= 1ull << order;
     current->free(block, order);
     /* The platform may cache what it held in these frames (the Linux
      * platform's child process behind a page table): it lets go now. */

@@ -20,7 +20,8 @@ static uintptr_t next_stack = STACK_AREA;
 
 bool platform_stack_create(uintptr_t *bottom, uintptr_t *top)
 {
-    phys_addr_t frames = frame_alloc(STACK_ORDER);
+    phys_addr_t frames = frame_alloc_as(STACK_ORDER, FRAME_KIND_STACK,
+                                        (uintptr_t)__builtin_return_address(0), false);
     if (!frames)
         return false;
     uintptr_t base = next_stack + PAGE_SIZE; /* the page below stays unmapped */
