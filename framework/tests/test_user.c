@@ -297,5 +297,7 @@ KTEST(needs_smep_smap)
     uint8_t byte;
     bool read = safe_read8((const void *)USER_CODE, &byte);
     paging_switch(paging_kernel_root());
+    frame_free(root, 0);
+    frame_free(page, 0);
     KT_ASSERT(!read, "the kernel read a user page directly although SMAP is on");
 }

@@ -73,6 +73,16 @@ BROKEN = {
         # before the PC's frame checks see it freed twice.
         {"pc": ["double free of frame"],
          "linux": ["AddressSanitizer: use-after-poison", "copy_to_user", "process_wait_child"]}),
+    # Caught by the leak check after every test: what leaked, and where it
+    # was allocated.
+    "join_never_frees_the_thread": (
+        "lab4-sched", "thread.c", "    kfree(join);\n    thread_free(thread);\n", "    kfree(join);\n",
+        "threads_run_and_join",
+        ["memory leak", "never freed with thread_free", "created by thread_create", "thread.c:"]),
+    "execve_leaks_the_old_space": (
+        "lab5-user", "process.c", "    free_tables(old, 4);\n", "    (void)old;\n",
+        "execve_replaces_the_program",
+        ["memory leak", "page-table page", "from pt_walk", "pagetable.c:", "elf.c:"]),
     "exit_status_not_encoded": (
         "lab5-user", "syscall.c", "process_exit((int)((a0 & 0xff) << 8));",
         "process_exit((int)(a0 & 0xff));", "elf_runs_printf_program", ["expected exit code 3"]),
