@@ -11,13 +11,18 @@
  * at the call that made it. block_order holds order + 1 in a block's first
  * frame, 0 in the frames inside it, and POISONED in frames frame_free filled
  * with the poison. Interrupts stay off while the record and the allocator's
- * books change, so an interrupt handler never sees them disagree. */
+ * books change, so an interrupt handler never sees them disagree.
+ *
+ * For the leak check after every test (leak.c), each block's first frame
+ * record also says who holds it (enum frame_kind) and its allocation serial
+ * number, and frames_live counts the frames held per kind. */
 #include <keel/cpu.h>
 #include <keel/frame.h>
 #include <keel/kprintf.h>
 #include <keel/panic.h>
 #include <keel/string.h>
 #include <keel/symbols.h>
+#include <keel/thread.h>
 
 #include "internal.h"
 
@@ -113,13 +118,22 @@ static void check_poison(phys_addr_t pa, uint64_t pfn, uintptr_t caller)
 
 uint64_t frames_live[FRAME_KIND_COUNT];
 uint32_t alloc_serial;
+/* The kind frame_alloc gives, while the thread that set it runs (another
+ * thread preempting it meanwhile allocates as usual). */
 static enum frame_kind default_kind = FRAME_KIND_LAB;
+static const struct thread *default_kind_thread;
 
 enum frame_kind frame_kind_set_default(enum frame_kind kind)
 {
     enum frame_kind previous = default_kind;
     default_kind = kind;
+    default_kind_thread = thread_current();
     return previous;
+}
+
+static enum frame_kind kind_for_caller(void)
+{
+    return default_kind_thread == thread_current() ? default_kind : FRAME_KIND_LAB;
 }
 
 static phys_addr_t checked_alloc(unsigned order, uintptr_t caller, enum frame_kind kind)
@@ -194,12 +208,12 @@ static phys_addr_t checked_alloc(unsigned order, uintptr_t caller, enum frame_ki
 
 phys_addr_t frame_alloc(unsigned order)
 {
-    return checked_alloc(order, CALLER, default_kind);
+    return checked_alloc(order, CALLER, kind_for_caller());
 }
 
 phys_addr_t frame_alloc_zeroed(unsigned order)
 {
-    phys_addr_t pa = checked_alloc(order, CALLER, default_kind);
+    phys_addr_t pa = checked_alloc(order, CALLER, kind_for_caller());
     if (pa)
         memset(phys_to_virt(pa), 0, PAGE_SIZE << order);
     return pa;

@@ -110,8 +110,8 @@ phys_addr_t mm_early_alloc_frame(void)
      * frame picked from the page array behind its back would later be
      * handed out twice. */
     if (frame_allocator_current() != frame_boot_allocator()) {
-        phys_addr_t pa = frame_alloc_as(0, FRAME_KIND_FRAMEWORK,
-                                        (uintptr_t)__builtin_return_address(0), true);
+        phys_addr_t pa =
+            frame_alloc_as(0, FRAME_KIND_FRAMEWORK, (uintptr_t)__builtin_return_address(0), true);
         if (!pa)
             panic("out of memory for framework data (page tables, stacks)");
         phys_to_page(pa)->state = PAGE_FRAMEWORK;
@@ -171,8 +171,8 @@ void mm_init(const struct boot_info *info)
             max_phys = r->base + r->length;
     }
     frame_count = KEEL_ALIGN_UP(max_phys, PAGE_SIZE) >> PAGE_SHIFT;
-    size_t array_bytes = KEEL_ALIGN_UP(
-        frame_count * (sizeof(struct page) + sizeof(struct frame_record)), PAGE_SIZE);
+    size_t array_bytes =
+        KEEL_ALIGN_UP(frame_count * (sizeof(struct page) + sizeof(struct frame_record)), PAGE_SIZE);
     phys_addr_t array_phys = place_page_array(info, array_bytes);
     pages = phys_to_virt(array_phys);
     memset(pages, 0, array_bytes);
