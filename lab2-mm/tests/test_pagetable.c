@@ -85,8 +85,8 @@ KTEST(pt_unmap_frees_empty_tables)
     KT_ASSERT(vm_unmap(root, TEST_VA) == 0, "vm_unmap failed");
     frame_free(frame, 0);
     KT_ASSERT(mm_count_frames(PAGE_ALLOCATED) == allocated,
-              "after unmapping the only page, %lu frames are still allocated: free the page "
-              "tables that became empty",
+              "after unmapping the only page, %lu of the 3 page-table pages allocated to map "
+              "it are still allocated: pt_unmap must free the page tables that became empty",
               mm_count_frames(PAGE_ALLOCATED) - allocated);
     KT_ASSERT(pt_unmap(root, TEST_VA) == -ENOENT, "unmapping an unmapped page must give -ENOENT");
     release_space(root);
@@ -163,7 +163,8 @@ KTEST(pt_many_mappings)
         KT_ASSERT(vm_unmap(root, start + i * PAGE_SIZE) == 0, "vm_unmap of page %u failed", i);
     frame_free(frames, 9);
     KT_ASSERT(mm_count_frames(PAGE_ALLOCATED) == allocated,
-              "%lu frames still allocated after unmapping everything (leaked page tables)",
+              "%lu page-table pages still allocated after unmapping everything: pt_unmap must "
+              "free the page tables that became empty",
               mm_count_frames(PAGE_ALLOCATED) - allocated);
     release_space(root);
 }
