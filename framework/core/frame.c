@@ -271,7 +271,9 @@ void frame_free(phys_addr_t block, unsigned order)
         page->block_order = POISONED;
         page->site = caller;
     }
-    frames_live[frame_record_of(block >> PAGE_SHIFT)->kind] -= 1ull << order;
+    uint8_t kind = frame_record_of(block >> PAGE_SHIFT)->kind;
+    if (kind < FRAME_KIND_COUNT)
+        frames_live[kind] -= 1ull << order;
     current->free(block, order);
     /* The platform may cache what it held in these frames (the Linux
      * platform's child process behind a page table): it lets go now. */

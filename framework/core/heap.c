@@ -215,6 +215,8 @@ void kfree(void *ptr)
                             "block at %p (byte %zu after its end is %#x); it was allocated in %s",
                             h->size, ptr, i, payload(h)[h->size + i],
                             symbol_describe(h->site, where, sizeof(where)));
+    if (h->kind >= HEAP_KIND_COUNT)
+        keel_report_bug(caller, "kfree(%p): the block's header was overwritten", ptr);
     bool irq = cpu_irq_save();
     heap_live_blocks[h->kind]--;
     heap_live_bytes[h->kind] -= h->size;

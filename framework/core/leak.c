@@ -242,13 +242,11 @@ bool leak_check(const struct leak_snapshot *before, char *reason, size_t size)
     if (report.others)
         kprintf("[leak]   and %lu more from other places\n", report.others);
     if (report.count == 0) {
-        /* More held, yet nothing new: the test freed less than it took
-         * over (or freed what existed before and kept what it made). */
-        kprintf("[leak]   (nothing allocated during the test is still held: it kept blocks "
-                "allocated before it started and freed others)\n");
-        append(reason, size,
-               " nothing (blocks allocated before the test were freed in place of "
-               "others)");
+        /* A count grew, so something allocated since is held; the walk
+         * found none of it: the heap's headers or the page array must
+         * have been overwritten. */
+        kprintf("[leak]   (none found: the heap or the page array may be damaged)\n");
+        append(reason, size, " none found (the heap or the page array may be damaged)");
     } else if (!complete || report.others) {
         append(reason, size, " ... (all of it is on the console)");
     }
