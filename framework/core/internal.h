@@ -102,9 +102,10 @@ extern uint32_t alloc_serial;
  * at `site`: for framework code allocating on a caller's behalf. */
 phys_addr_t frame_alloc_as(unsigned order, enum frame_kind kind, uintptr_t site, bool zeroed);
 
-/* Make `kind` the kind of every frame_alloc from now on (FRAME_KIND_LAB
- * again when done); returns the previous one. address_space.c sets
- * FRAME_KIND_PAGE_TABLE while the lab's page-table code runs. */
+/* Make `kind` the kind of every frame_alloc the running thread makes from
+ * now on (FRAME_KIND_LAB again when done); returns the previous one.
+ * address_space.c sets FRAME_KIND_PAGE_TABLE while the lab's page-table
+ * code runs. */
 enum frame_kind frame_kind_set_default(enum frame_kind kind);
 
 /* ---- core/kernel_page_table.c ---- */
