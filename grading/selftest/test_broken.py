@@ -79,6 +79,10 @@ BROKEN = {
         "lab4-sched", "thread.c", "    kfree(join);\n    thread_free(thread);\n", "    kfree(join);\n",
         "threads_run_and_join",
         ["memory leak", "never freed with thread_free", "created by thread_create", "thread.c:"]),
+    "join_keeps_the_join_state": (
+        "lab4-sched", "thread.c", "    kfree(join);\n    thread_free(thread);\n",
+        "    thread_free(thread);\n", "threads_run_and_join",
+        ["memory leak", "more heap blocks", "heap blocks (", "bytes) from thread_create", "thread.c:"]),
     "execve_leaks_the_old_space": (
         "lab5-user", "process.c", "    free_tables(old, 4);\n", "    (void)old;\n",
         "execve_replaces_the_program",
