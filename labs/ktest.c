@@ -22,6 +22,8 @@ extern const struct ktest __ktests_start[], __ktests_end[];
 static keel_jmp_buf test_exit;
 static const struct ktest *current_test;
 static char failure_reason[400];
+/* What lab code held when the test started (or at its ktest_memory_baseline). */
+static struct leak_snapshot memory_before;
 
 void ktest_fail_at(const char *file, int line, const char *fmt, ...)
 {
@@ -82,6 +84,13 @@ void ktest_answer(const char *fmt, ...)
     protocol_emit("ANSWER", "%s", line);
 }
 
+void ktest_memory_baseline(void)
+{
+    if (!current_test)
+        panic("ktest_memory_baseline outside a test");
+    leak_snapshot_take(&memory_before);
+}
+
 void ktest_bench_report(const char *name, uint64_t value, const char *unit)
 {
     kprintf("[bench] %s: %lu %s\n", name, value, unit);
@@ -102,6 +111,7 @@ static bool run_one(const struct ktest *test)
     protocol_emit("BEGIN", "%s", test->name);
     kprintf("[test] %s ...\n", test->name);
     current_test = test;
+    leak_snapshot_take(&memory_before);
     if (keel_setjmp(test_exit) == 0) {
         test->run();
         passed = true;
@@ -110,6 +120,10 @@ static bool run_one(const struct ktest *test)
     }
     current_test = NULL;
     reset_after_test();
+    /* A test that passed must also have given back what it allocated (a
+     * failed one may have stopped half-way: its leaks say nothing). */
+    if (passed)
+        passed = leak_check(&memory_before, failure_reason, sizeof(failure_reason));
     if (passed) {
         kprintf("[test] %s: PASS\n", test->name);
         protocol_emit("PASS", "%s", test->name);

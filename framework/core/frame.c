@@ -11,13 +11,18 @@
  * at the call that made it. block_order holds order + 1 in a block's first
  * frame, 0 in the frames inside it, and POISONED in frames frame_free filled
  * with the poison. Interrupts stay off while the record and the allocator's
- * books change, so an interrupt handler never sees them disagree. */
+ * books change, so an interrupt handler never sees them disagree.
+ *
+ * For the leak check after every test (leak.c), each block's first frame
+ * record also says who holds it (enum frame_kind) and its allocation serial
+ * number, and frames_live counts the frames held per kind. */
 #include <keel/cpu.h>
 #include <keel/frame.h>
 #include <keel/kprintf.h>
 #include <keel/panic.h>
 #include <keel/string.h>
 #include <keel/symbols.h>
+#include <keel/thread.h>
 
 #include "internal.h"
 
@@ -111,7 +116,27 @@ static void check_poison(phys_addr_t pa, uint64_t pfn, uintptr_t caller)
     }
 }
 
-static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
+uint64_t frames_live[FRAME_KIND_COUNT];
+uint32_t alloc_serial;
+/* The kind frame_alloc gives, while the thread that set it runs (another
+ * thread preempting it meanwhile allocates as usual). */
+static enum frame_kind default_kind = FRAME_KIND_LAB;
+static const struct thread *default_kind_thread;
+
+enum frame_kind frame_kind_set_default(enum frame_kind kind)
+{
+    enum frame_kind previous = default_kind;
+    default_kind = kind;
+    default_kind_thread = thread_current();
+    return previous;
+}
+
+static enum frame_kind kind_for_caller(void)
+{
+    return default_kind_thread == thread_current() ? default_kind : FRAME_KIND_LAB;
+}
+
+static phys_addr_t checked_alloc(unsigned order, uintptr_t caller, enum frame_kind kind)
 {
     /* Orders above the maximum do not fit block_order, nor any allocator. */
     if (order > FRAME_MAX_ORDER)
@@ -172,19 +197,32 @@ static phys_addr_t checked_alloc(unsigned order, uintptr_t caller)
         page->block_order = i == 0 ? (uint8_t)(order + 1) : 0;
         page->site = caller;
     }
+    /* For the leak check: who holds the block, and since when. */
+    struct frame_record *record = frame_record_of(pfn);
+    record->kind = (uint8_t)kind;
+    record->serial = ++alloc_serial;
+    frames_live[kind] += count;
     cpu_irq_restore(irq);
     return pa;
 }
 
 phys_addr_t frame_alloc(unsigned order)
 {
-    return checked_alloc(order, CALLER);
+    return checked_alloc(order, CALLER, kind_for_caller());
 }
 
 phys_addr_t frame_alloc_zeroed(unsigned order)
 {
-    phys_addr_t pa = checked_alloc(order, CALLER);
+    phys_addr_t pa = checked_alloc(order, CALLER, kind_for_caller());
     if (pa)
+        memset(phys_to_virt(pa), 0, PAGE_SIZE << order);
+    return pa;
+}
+
+phys_addr_t frame_alloc_as(unsigned order, enum frame_kind kind, uintptr_t site, bool zeroed)
+{
+    phys_addr_t pa = checked_alloc(order, site, kind);
+    if (pa && zeroed)
         memset(phys_to_virt(pa), 0, PAGE_SIZE << order);
     return pa;
 }
@@ -233,6 +271,9 @@ void frame_free(phys_addr_t block, unsigned order)
         page->block_order = POISONED;
         page->site = caller;
     }
+    uint8_t kind = frame_record_of(block >> PAGE_SHIFT)->kind;
+    if (kind < FRAME_KIND_COUNT)
+        frames_live[kind] -= 1ull << order;
     current->free(block, order);
     /* The platform may cache what it held in these frames (the Linux
      * platform's child process behind a page table): it lets go now. */

@@ -26,10 +26,11 @@
 struct header {
     uint32_t magic;
     uint16_t class_index; /* LARGE for frame-block allocations */
-    uint16_t order;       /* frame order of a large block */
+    uint8_t order;        /* frame order of a large block */
+    uint8_t kind;         /* enum heap_kind, for the leak check */
     uint32_t size;        /* what the caller asked for */
-    uint32_t reserved;
-    uintptr_t site; /* where it was allocated, or freed */
+    uint32_t serial;      /* alloc_serial when it was allocated */
+    uintptr_t site;       /* where it was allocated, or freed */
     struct header *next_free;
 };
 
@@ -37,6 +38,8 @@ _Static_assert(sizeof(struct header) == 32, "header keeps payloads 16-byte align
 
 static const uint32_t class_sizes[CLASS_COUNT] = {16, 32, 64, 128, 256, 512, 1024, 2048};
 static struct header *free_lists[CLASS_COUNT];
+
+uint64_t heap_live_blocks[HEAP_KIND_COUNT], heap_live_bytes[HEAP_KIND_COUNT];
 
 #define MAX_SLABS 512
 static struct {
@@ -58,7 +61,7 @@ static size_t slot_size(unsigned index)
 /* Carve a fresh frame into slots of class `index`. */
 static bool refill(unsigned index)
 {
-    phys_addr_t pa = frame_alloc(0);
+    phys_addr_t pa = frame_alloc_as(0, FRAME_KIND_HEAP_SLAB, CALLER, false);
     if (!pa)
         return false;
     size_t slot = slot_size(index);
@@ -81,18 +84,25 @@ static bool refill(unsigned index)
 }
 
 /* The caller's bytes are live; the guard and any slack after it are not. */
-static void finish(struct header *h, size_t size, size_t room, uintptr_t caller)
+static void finish(struct header *h, size_t size, size_t room, uintptr_t caller,
+                   enum heap_kind kind)
 {
     h->magic = MAGIC_LIVE;
     h->size = (uint32_t)size;
     h->site = caller;
     h->next_free = NULL;
+    h->kind = (uint8_t)kind;
+    bool irq = cpu_irq_save();
+    h->serial = ++alloc_serial;
+    heap_live_blocks[kind]++;
+    heap_live_bytes[kind] += size;
+    cpu_irq_restore(irq);
     platform_memory_unpoison(payload(h), size + GUARD_SIZE);
     memset(payload(h) + size, HEAP_GUARD_BYTE, GUARD_SIZE);
     platform_memory_poison(payload(h) + size, room - size);
 }
 
-static void *allocate(size_t size, uintptr_t caller)
+static void *allocate(size_t size, uintptr_t caller, enum heap_kind kind)
 {
     if (size > (1ul << 30))
         return NULL;
@@ -106,13 +116,13 @@ static void *allocate(size_t size, uintptr_t caller)
             order++;
         if (order > FRAME_MAX_ORDER)
             return NULL;
-        phys_addr_t pa = frame_alloc(order);
+        phys_addr_t pa = frame_alloc_as(order, FRAME_KIND_HEAP_LARGE, caller, false);
         if (!pa)
             return NULL;
         struct header *h = phys_to_virt(pa);
         h->class_index = LARGE;
-        h->order = (uint16_t)order;
-        finish(h, size, (PAGE_SIZE << order) - sizeof(*h), caller);
+        h->order = (uint8_t)order;
+        finish(h, size, (PAGE_SIZE << order) - sizeof(*h), caller, kind);
         return payload(h);
     }
     bool irq = cpu_irq_save();
@@ -141,18 +151,26 @@ static void *allocate(size_t size, uintptr_t caller)
         }
     }
 #endif
-    finish(h, size, class_sizes[index] + GUARD_SIZE, caller);
+    finish(h, size, class_sizes[index] + GUARD_SIZE, caller, kind);
     return payload(h);
 }
 
 void *kmalloc(size_t size)
 {
-    return allocate(size, CALLER);
+    return allocate(size, CALLER, HEAP_KIND_LAB);
 }
 
 void *kzalloc(size_t size)
 {
-    void *p = allocate(size, CALLER);
+    void *p = allocate(size, CALLER, HEAP_KIND_LAB);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+void *heap_alloc_as(size_t size, enum heap_kind kind, uintptr_t site)
+{
+    void *p = allocate(size, site, kind);
     if (p)
         memset(p, 0, size);
     return p;
@@ -197,6 +215,12 @@ void kfree(void *ptr)
                             "block at %p (byte %zu after its end is %#x); it was allocated in %s",
                             h->size, ptr, i, payload(h)[h->size + i],
                             symbol_describe(h->site, where, sizeof(where)));
+    if (h->kind >= HEAP_KIND_COUNT)
+        keel_report_bug(caller, "kfree(%p): the block's header was overwritten", ptr);
+    bool irq = cpu_irq_save();
+    heap_live_blocks[h->kind]--;
+    heap_live_bytes[h->kind] -= h->size;
+    cpu_irq_restore(irq);
     if (h->class_index == LARGE) {
         h->magic = MAGIC_FREE;
         platform_memory_unpoison(h, PAGE_SIZE << h->order);
@@ -208,7 +232,7 @@ void kfree(void *ptr)
     platform_memory_poison(payload(h), class_sizes[h->class_index] + GUARD_SIZE);
     h->magic = MAGIC_FREE;
     h->site = caller;
-    bool irq = cpu_irq_save();
+    irq = cpu_irq_save();
     h->next_free = free_lists[h->class_index];
     free_lists[h->class_index] = h;
     cpu_irq_restore(irq);
@@ -249,6 +273,43 @@ void heap_check_all(uintptr_t caller)
                                 "in %s",
                                 h->size, (void *)payload(h), changed, payload(h)[h->size + changed],
                                 symbol_describe(h->site, where, sizeof(where)));
+        }
+    }
+}
+
+/* Live blocks allocated after `since` (serials wrap around). */
+static bool live_since(const struct header *h, uint32_t since)
+{
+    return h->magic == MAGIC_LIVE && (int32_t)(h->serial - since) > 0;
+}
+
+void heap_for_each_since(uint32_t since,
+                         void (*visit)(void *block, size_t size, enum heap_kind kind,
+                                       uintptr_t site, void *context),
+                         void *context)
+{
+    /* Every heap frame, not just the slabs[] heap_check_all knows: the
+     * frame records say which frames are the heap's. */
+    for (uint64_t pfn = 0; pfn < mm_frame_count(); pfn++) {
+        struct page *page = pfn_to_page(pfn);
+        const struct frame_record *record = frame_record_of(pfn);
+        if (page->state != PAGE_ALLOCATED || page->block_order == 0)
+            continue;
+        uint8_t *frame = phys_to_virt(pfn << PAGE_SHIFT);
+        if (record->kind == FRAME_KIND_HEAP_LARGE) {
+            struct header *h = (struct header *)frame;
+            if (live_since(h, since))
+                visit(payload(h), h->size, (enum heap_kind)h->kind, h->site, context);
+        } else if (record->kind == FRAME_KIND_HEAP_SLAB) {
+            unsigned index = ((struct header *)frame)->class_index;
+            if (index >= CLASS_COUNT) /* overwritten: heap_check_all's to report */
+                continue;
+            size_t slot = slot_size(index);
+            for (size_t offset = 0; offset + slot <= PAGE_SIZE; offset += slot) {
+                struct header *h = (struct header *)(frame + offset);
+                if (live_since(h, since))
+                    visit(payload(h), h->size, (enum heap_kind)h->kind, h->site, context);
+            }
         }
     }
 }

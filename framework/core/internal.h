@@ -64,6 +64,50 @@ void programs_init(const struct boot_info *info);
  * (kernel_page_table_init). */
 void mm_init(const struct boot_info *info);
 
+/* What the framework records of a frame besides its struct page, for the
+ * leak check (core/leak.c): who holds the block (its first frame's record
+ * says) and when it was allocated. An array after the page array. */
+struct frame_record {
+    uint32_t serial; /* alloc_serial when the block was allocated */
+    uint8_t kind;    /* enum frame_kind */
+};
+
+/* The record of frame number `pfn`, or NULL beyond the last frame. */
+struct frame_record *frame_record_of(uint64_t pfn);
+
+/* ---- core/frame.c ---- */
+
+/* Who holds a frame block. Only what labs hold (LAB, PAGE_TABLE) can leak:
+ * the framework keeps the others on purpose (the heap its slabs, the
+ * framework its data) or accounts for them elsewhere (a thread's stack goes
+ * with the thread, a large heap block is a heap block). */
+enum frame_kind {
+    FRAME_KIND_LAB,        /* frame_alloc: the default */
+    FRAME_KIND_PAGE_TABLE, /* paging_new_root, or allocated inside the lab's page-table code */
+    FRAME_KIND_STACK,      /* a kernel thread's stack (PC) */
+    FRAME_KIND_HEAP_SLAB,  /* carved into small heap blocks, kept by the heap */
+    FRAME_KIND_HEAP_LARGE, /* one large heap block */
+    FRAME_KIND_FRAMEWORK,  /* framework data for good (mm_early_alloc_frame) */
+    FRAME_KIND_COUNT,
+};
+
+/* Frames (4 KiB each) allocated and not yet freed, per kind. */
+extern uint64_t frames_live[FRAME_KIND_COUNT];
+
+/* The serial number of the last allocation, frames and heap blocks alike:
+ * everything allocated after a moment has a larger one (modulo 2^32). */
+extern uint32_t alloc_serial;
+
+/* frame_alloc (zeroed if asked) of a block of `kind`, recorded as allocated
+ * at `site`: for framework code allocating on a caller's behalf. */
+phys_addr_t frame_alloc_as(unsigned order, enum frame_kind kind, uintptr_t site, bool zeroed);
+
+/* Make `kind` the kind of every frame_alloc the running thread makes from
+ * now on (FRAME_KIND_LAB again when done); returns the previous one.
+ * address_space.c sets FRAME_KIND_PAGE_TABLE while the lab's page-table
+ * code runs. */
+enum frame_kind frame_kind_set_default(enum frame_kind kind);
+
 /* ---- core/kernel_page_table.c ---- */
 
 /* Build the kernel's page table and switch to it (the boot identity map is
@@ -88,6 +132,30 @@ void console_early_write_str(const char *s);
  * overwritten) and report the first as a bug caught at `caller`; return if
  * there is none. For reports of a bug that damage may explain. */
 void heap_check_all(uintptr_t caller);
+
+/* Who holds a heap block, for the leak check: what labs allocate, the
+ * threads they create (thread_new's struct), or the framework for good (the
+ * idle thread). */
+enum heap_kind {
+    HEAP_KIND_LAB,
+    HEAP_KIND_THREAD,
+    HEAP_KIND_FRAMEWORK,
+    HEAP_KIND_COUNT,
+};
+
+/* Live heap blocks and the bytes asked for them, per kind. */
+extern uint64_t heap_live_blocks[HEAP_KIND_COUNT], heap_live_bytes[HEAP_KIND_COUNT];
+
+/* kzalloc of a block of `kind`, recorded as allocated at `site`. */
+void *heap_alloc_as(size_t size, enum heap_kind kind, uintptr_t site);
+
+/* Call visit(block, size, kind, site, context) for every live heap block
+ * allocated after alloc_serial was `since`. For the leak check's report:
+ * it walks every heap frame. */
+void heap_for_each_since(uint32_t since,
+                         void (*visit)(void *block, size_t size, enum heap_kind kind,
+                                       uintptr_t site, void *context),
+                         void *context);
 
 /* ---- core/protocol.c ---- */
 

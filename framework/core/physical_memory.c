@@ -14,6 +14,10 @@
 #define LOW_MEMORY_END 0x100000 /* firmware lives below 1 MiB: never handed out */
 
 static struct page *pages;
+/* The framework's own record of each frame besides struct page (see
+ * internal.h), right after the page array: not in struct page, whose size
+ * and fields are part of the lab API. */
+static struct frame_record *records;
 static uint64_t frame_count;
 static uint64_t early_cursor; /* next frame number the early allocator looks at */
 
@@ -40,6 +44,11 @@ struct page *pfn_to_page(uint64_t pfn)
 struct page *phys_to_page(phys_addr_t pa)
 {
     return pfn_to_page(pa >> PAGE_SHIFT);
+}
+
+struct frame_record *frame_record_of(uint64_t pfn)
+{
+    return pfn < frame_count ? &records[pfn] : NULL;
 }
 
 uint64_t page_to_pfn(const struct page *page)
@@ -101,7 +110,8 @@ phys_addr_t mm_early_alloc_frame(void)
      * frame picked from the page array behind its back would later be
      * handed out twice. */
     if (frame_allocator_current() != frame_boot_allocator()) {
-        phys_addr_t pa = frame_alloc_zeroed(0);
+        phys_addr_t pa =
+            frame_alloc_as(0, FRAME_KIND_FRAMEWORK, (uintptr_t)__builtin_return_address(0), true);
         if (!pa)
             panic("out of memory for framework data (page tables, stacks)");
         phys_to_page(pa)->state = PAGE_FRAMEWORK;
@@ -161,10 +171,12 @@ void mm_init(const struct boot_info *info)
             max_phys = r->base + r->length;
     }
     frame_count = KEEL_ALIGN_UP(max_phys, PAGE_SIZE) >> PAGE_SHIFT;
-    size_t array_bytes = KEEL_ALIGN_UP(frame_count * sizeof(struct page), PAGE_SIZE);
+    size_t array_bytes =
+        KEEL_ALIGN_UP(frame_count * (sizeof(struct page) + sizeof(struct frame_record)), PAGE_SIZE);
     phys_addr_t array_phys = place_page_array(info, array_bytes);
     pages = phys_to_virt(array_phys);
     memset(pages, 0, array_bytes);
+    records = (struct frame_record *)(pages + frame_count);
 
     /* Usable frames first, then everything else on top: a frame that any
      * non-usable region touches is not handed out. */

@@ -46,11 +46,15 @@ void scheduler_install(const struct scheduler_ops *ops)
     scheduler = ops;
 }
 
-struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
+/* thread_new, with the struct recorded as a heap block of `kind` allocated
+ * at `site`: the leak check counts the threads labs create, not the idle
+ * thread, and names where each was created. */
+static struct thread *create(const char *name, void (*entry)(void *arg), void *arg,
+                             enum heap_kind kind, uintptr_t site)
 {
     /* Zeroed: the scheduler's fields start empty and the thread runs in the
      * kernel's address space until someone sets another. */
-    struct thread *thread = kzalloc(sizeof(*thread));
+    struct thread *thread = heap_alloc_as(sizeof(*thread), kind, site);
     if (!thread)
         return NULL;
     if (!platform_stack_create(&thread->framework.stack_bottom, &thread->framework.stack_top)) {
@@ -73,6 +77,11 @@ struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
     thread->framework.saved_rsp =
         arch_context_init(thread->framework.stack_top, (uintptr_t)entry, (uintptr_t)arg);
     return thread;
+}
+
+struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
+{
+    return create(name, entry, arg, HEAP_KIND_THREAD, (uintptr_t)__builtin_return_address(0));
 }
 
 void thread_free(struct thread *thread)
@@ -255,7 +264,7 @@ void scheduler_start(unsigned hz)
     main_thread.framework.stack_bottom = (uintptr_t)boot_stack_bottom;
     main_thread.framework.stack_top = (uintptr_t)boot_stack_top;
     current = &main_thread;
-    idle = thread_new("idle", idle_loop, NULL);
+    idle = create("idle", idle_loop, NULL, HEAP_KIND_FRAMEWORK, 0);
     kassert(idle);
     if (hz) {
         trap_set_handler(TIMER_VECTOR, preempt_tick);

@@ -104,3 +104,26 @@ KTEST(crash_forged_pass)
     kprintf("\n@@keel:forged:PASS:crash_forged_pass\n");
     kernel_power_off(KEEL_EXIT_SUCCESS);
 }
+
+/* Planted leaks: each test passes its own checks but keeps what it
+ * allocated, for the leak check after it to report what and where. */
+static void *kept_block;
+static phys_addr_t kept_frames, kept_root;
+
+KTEST(crash_leaked_memory)
+{
+    kept_block = kmalloc(100);
+    kept_frames = frame_alloc(1);
+    kept_root = paging_new_root();
+    KT_ASSERT(kept_block && kept_frames && kept_root, "out of memory");
+}
+
+/* What comes before ktest_memory_baseline may stay; what comes after not. */
+KTEST(crash_leaked_after_baseline)
+{
+    static void *warm_up;
+    warm_up = kmalloc(16);
+    ktest_memory_baseline();
+    kept_block = kmalloc(200);
+    KT_ASSERT(warm_up && kept_block, "out of memory");
+}

@@ -173,6 +173,21 @@ KTEST(crash_thread_stack_overflow)
     wait_dead(deep);
 }
 
+static void do_nothing(void *unused)
+{
+    (void)unused;
+}
+
+/* A planted leak: the thread ends but is never freed (thread_free), which
+ * the leak check after the test reports with the thread's name. */
+KTEST(crash_leaked_thread)
+{
+    start(0, false);
+    struct thread *forgotten = spawn("forgotten", do_nothing, NULL);
+    while (forgotten->state != THREAD_DEAD)
+        thread_yield();
+}
+
 /* make bench: two threads yielding to each other. */
 #define SWITCH_ROUNDS 5000
 static volatile bool bench_stop;

@@ -202,11 +202,22 @@ def refusal_verdict(error):
                    "(\"What lab code may contain\").")
 
 
+# How the test runner's leak check (framework/core/leak.c) starts a test's
+# failure: it runs after a test whose own checks all passed.
+LEAK_PREFIX = "memory leak:"
+
+
+def ran_to_the_end(verdict):
+    """Whether the test's own code ran to its end: it passed, or only the
+    leak check after it failed it (every answer was given)."""
+    return verdict.passed or (verdict.kind == FAIL and verdict.message.startswith(LEAK_PREFIX))
+
+
 def judge_answers(verdict, transcript, test, seed, expected):
     """A host-checked test (keelgrade/seeded.py): the run's verdict, unless it
-    passed but the kernel's answers differ from `expected`, the lines the
-    grader computed for `seed`."""
-    if not verdict.passed:
+    ran to the end but the kernel's answers differ from `expected`, the lines
+    the grader computed for `seed` (a wrong answer comes before a leak)."""
+    if not ran_to_the_end(verdict):
         return verdict
     got = transcript.answers(test)
     difference = first_difference(got, [line.strip() for line in expected])
@@ -221,7 +232,10 @@ def judge_answers(verdict, transcript, test, seed, expected):
                    else f"the test ran to the end, but gave only {len(got)} of the {len(expected)} "
                    f"answers the grader expected for this run's seed {seed} (the next one is "
                    f"{wanted!r})",
-                   ("The kernel's answers up to there:\n" + shown) if shown else "")
+                   "\n\n".join(part for part in (
+                       ("The kernel's answers up to there:\n" + shown) if shown else "",
+                       f"The test also ended with a {verdict.message}" if not verdict.passed
+                       else "") if part))
 
 
 def judge_interaction(machine, transcript, expected):

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from keelgrade.boot import boot  # noqa: E402
-from keelgrade.verdict import WRONG_ANSWER, judge_answers, judge_test  # noqa: E402
+from keelgrade.verdict import WRONG_ANSWER, judge_answers, judge_test, ran_to_the_end  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -127,6 +127,20 @@ BROKEN = {
         "            ((seg->flags & PF_W) ? PTE_WRITABLE : 0) | ((seg->flags & PF_X) ? 0 : PTE_NO_EXECUTE);",
         "            PTE_WRITABLE;", "bad_pointers_get_efault",
         ["the code segment is mapped writable", "PF_W"]),
+    # Caught by the leak check after every test: what leaked, and where it
+    # was allocated.
+    "join_never_frees_the_thread": (
+        "lab4-sched", "thread.c", "    kfree(join);\n    thread_free(thread);\n", "    kfree(join);\n",
+        "threads_run_and_join",
+        ["memory leak", "never freed with thread_free", "created by thread_create", "thread.c:"]),
+    "join_keeps_the_join_state": (
+        "lab4-sched", "thread.c", "    kfree(join);\n    thread_free(thread);\n",
+        "    thread_free(thread);\n", "threads_run_and_join",
+        ["memory leak", "more heap blocks", "heap blocks (", "bytes) from thread_create", "thread.c:"]),
+    "execve_leaks_the_old_space": (
+        "lab5-user", "process.c", "    free_tables(old, 4);\n", "    (void)old;\n",
+        "execve_replaces_the_program",
+        ["memory leak", "page-table page", "from pt_walk", "pagetable.c:", "elf.c:"]),
     "exit_status_not_encoded": (
         "lab5-user", "syscall.c", "process_exit((int)((a0 & 0xff) << 8));",
         "process_exit((int)(a0 & 0xff));", "elf_runs_printf_program", ["expected exit code 3"]),
@@ -217,7 +231,7 @@ def test_broken_answers_are_caught(name, platform, tmp_path):
         verdict = judge_answers(ran, transcript, test, seed, expected_answers(lab, test)(seed))
         text = verdict.explain(transcript)
         assert not verdict.passed, f"{name} was not caught by {test} (seed {seed}):\n{text}"
-        if ran.passed:
+        if ran_to_the_end(ran):  # passed, or failed only by leaking after its answers
             assert verdict.kind == WRONG_ANSWER, \
                 f"{name} was not caught as a wrong answer by {test}:\n{text}"
             assert f"seed {seed}" in text, text

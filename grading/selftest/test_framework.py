@@ -104,6 +104,27 @@ def test_failed_assertion_is_a_test_failure(framework_tests, tmp_path):
            "got 2", "expected 3", "test_crash.c:")
 
 
+# Planted leaks: the leak check after the test names what leaked, how much
+# and where it was allocated (kind: v.FAIL; the same on both platforms).
+LEAKS = {
+    "crash_leaked_memory": [
+        "memory leak", "3 more frames and 1 more heap block",
+        "1 page-table page from ktest_fn_crash_leaked_memory (framework/tests/test_crash.c:",
+        "2 frames (1 block) from ktest_fn_crash_leaked_memory (framework/tests/test_crash.c:",
+        "1 heap block (100 bytes) from ktest_fn_crash_leaked_memory (framework/tests/test_crash.c:"],
+    "crash_leaked_after_baseline": [
+        "memory leak", "1 more heap block", "1 heap block (200 bytes) from"],
+    "crash_leaked_thread": [
+        "memory leak", "1 more thread", "1 thread ('forgotten', dead) created by spawn "
+        "(framework/tests/test_threads.c:", "never freed with thread_free"],
+}
+
+
+@pytest.mark.parametrize("test", sorted(LEAKS))
+def test_leak_is_reported(framework_tests, test, tmp_path):
+    expect(framework_tests, test, tmp_path, v.FAIL, *LEAKS[test])
+
+
 def test_unknown_test_name(framework_tests, tmp_path):
     expect(framework_tests, "no_such_test_here", tmp_path, v.NOT_FOUND, "no_such_test_here")
 

@@ -15,6 +15,7 @@ from keelgrade.lab import Lab  # noqa: E402
 from keelgrade.linux_machine import LinuxMachine  # noqa: E402
 from keelgrade.verdict import judge_test  # noqa: E402
 from keelgrade import verdict as v  # noqa: E402
+from test_framework import LEAKS  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -52,6 +53,7 @@ REPORTS = {
                                                "ktest_fn_crash_sleep_holding_spinlock"]),
     "crash_spinlock_taken_twice": (v.PANIC, ["taken twice"]),
     "crash_thread_stack_overflow": (v.EXCEPTION, ["kernel stack overflow", "thread 'deep'"]),
+    **{test: (v.FAIL, words) for test, words in LEAKS.items()},
 }
 
 

@@ -98,10 +98,12 @@ KTEST(buddy_exhaustion_and_recovery)
               "after freeing everything, %lu frames are free, "
               "not %lu",
               buddy_free_frames(), initially);
-    KT_ASSERT(frame_alloc(FRAME_MAX_ORDER) != 0,
+    phys_addr_t largest = frame_alloc(FRAME_MAX_ORDER);
+    KT_ASSERT(largest != 0,
               "after freeing every frame one by one, no order-%d block could be made: the freed "
               "frames were not merged back together",
               FRAME_MAX_ORDER);
+    frame_free(largest, FRAME_MAX_ORDER);
 }
 
 KTEST(buddy_coalesces_back_to_the_start)

@@ -21,6 +21,27 @@ static phys_addr_t new_space(void)
     return root;
 }
 
+/* Free the tables under `table` (a table of `level`) that lead to the user
+ * half, then the table itself. */
+static void free_tables(phys_addr_t table, int level)
+{
+    pte_t *entries = pt_table(table);
+    unsigned count = level == 4 ? PT_ENTRIES / 2 : PT_ENTRIES; /* the kernel half is shared */
+    for (unsigned i = 0; level > 1 && i < count; i++)
+        if (pte_present(entries[i]) && !(entries[i] & PTE_HUGE))
+            free_tables(pte_address(entries[i]), level - 1);
+    frame_free(table, 0);
+}
+
+/* The end of a test's address space: its tables go back (the leak check
+ * after every test wants everything back), whatever your pt_unmap left:
+ * freeing empty tables is pt_unmap_frees_empty_tables' subject, not every
+ * test's. The pages it mapped are the test's to free. */
+static void release_space(phys_addr_t root)
+{
+    free_tables(root, 4);
+}
+
 KTEST(pt_map_then_translate)
 {
     phys_addr_t root = new_space();
@@ -35,6 +56,8 @@ KTEST(pt_map_then_translate)
     KT_ASSERT(!pt_translate(root, TEST_VA + PAGE_SIZE, &pa), "the next page is not mapped");
     KT_ASSERT(pt_walk(root, TEST_VA + (1ul << 39), false) == NULL,
               "pt_walk(create=false) must not create tables");
+    release_space(root);
+    frame_free(frame, 0);
 }
 
 KTEST(pt_map_refuses_a_mapped_page)
@@ -47,6 +70,9 @@ KTEST(pt_map_refuses_a_mapped_page)
               -EEXIST);
     phys_addr_t pa = 0;
     KT_ASSERT(pt_translate(root, TEST_VA, &pa) && pa == a, "the old mapping was replaced");
+    release_space(root);
+    frame_free(a, 0);
+    frame_free(b, 0);
 }
 
 KTEST(pt_unmap_frees_empty_tables)
@@ -61,10 +87,11 @@ KTEST(pt_unmap_frees_empty_tables)
     KT_ASSERT(vm_unmap(root, TEST_VA) == 0, "vm_unmap failed");
     frame_free(frame, 0);
     KT_ASSERT(mm_count_frames(PAGE_ALLOCATED) == allocated,
-              "after unmapping the only page, %lu frames are still allocated: free the page "
-              "tables that became empty",
+              "after unmapping the only page, %lu of the 3 page-table pages allocated to map "
+              "it are still allocated: pt_unmap must free the page tables that became empty",
               mm_count_frames(PAGE_ALLOCATED) - allocated);
     KT_ASSERT(pt_unmap(root, TEST_VA) == -ENOENT, "unmapping an unmapped page must give -ENOENT");
+    release_space(root);
 }
 
 /* A mapping at entry 0 of a table keeps the table alive: map a page at
@@ -175,6 +202,8 @@ KTEST(pt_kernel_survives_the_switch)
     kprintf("[pt_kernel_survives_the_switch] running on the new page table\n");
     paging_switch(paging_kernel_root());
     KT_ASSERT_EQ(*(uint64_t *)phys_to_virt(frame), 0x1234, "the write through the new mapping");
+    release_space(root);
+    frame_free(frame, 0);
 }
 
 KTEST(pt_read_only_pages_refuse_writes)
@@ -189,6 +218,8 @@ KTEST(pt_read_only_pages_refuse_writes)
     paging_switch(paging_kernel_root());
     KT_ASSERT(read_ok, "reading a read-only page faulted");
     KT_ASSERT(!write_ok, "writing to a read-only page did not fault");
+    release_space(root);
+    frame_free(frame, 0);
 }
 
 KTEST(pt_protect_takes_effect_at_once)
@@ -205,6 +236,8 @@ KTEST(pt_protect_takes_effect_at_once)
     KT_ASSERT(result == 0, "vm_protect returned %d", result);
     KT_ASSERT(!second, "after making the page read-only, a write still succeeded: the TLB kept "
                        "the old entry. Flush it with tlb_flush_page when root is active");
+    release_space(root);
+    frame_free(frame, 0);
 }
 
 KTEST(pt_many_mappings)
@@ -229,8 +262,10 @@ KTEST(pt_many_mappings)
         KT_ASSERT(vm_unmap(root, start + i * PAGE_SIZE) == 0, "vm_unmap of page %u failed", i);
     frame_free(frames, 9);
     KT_ASSERT(mm_count_frames(PAGE_ALLOCATED) == allocated,
-              "%lu frames still allocated after unmapping everything (leaked page tables)",
+              "%lu page-table pages still allocated after unmapping everything: pt_unmap must "
+              "free the page tables that became empty",
               mm_count_frames(PAGE_ALLOCATED) - allocated);
+    release_space(root);
 }
 
 /* An error number as its name, so a wrong answer reads like the code. */
@@ -348,4 +383,5 @@ KTEST(pt_seeded_operations)
         vm_unmap(root, pages[i]); /* -ENOENT for those not mapped: fine */
     ktest_answer("end: every page unmapped; %lu page tables", page_tables());
     frame_free(pool, 3);
+    release_space(root);
 }

@@ -52,6 +52,9 @@ KTEST(bench_memory)
             vm_unmap(root, va + i * PAGE_SIZE);
     }
     ktest_bench_report("map+unmap 512 pages", per_op(start, 20), "ns/op");
+    vm_unmap(root, va + (2ul << 20)); /* the last mapping: the tables go with it */
+    frame_free(root, 0);
+    frame_free(frame, 0);
 }
 
 static bool silent_breakpoint(struct trap_frame *frame)

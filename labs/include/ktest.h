@@ -12,6 +12,14 @@
  * reason the grader shows the student. An exception or panic inside a test
  * ends the whole run; the grader reports it with the backtrace.
  *
+ * A test must give back what it allocates: after a test that passed, the
+ * runner checks that lab code holds no more frames (page-table pages
+ * included), heap blocks and threads than before it, and fails the test
+ * otherwise, naming what leaked and where it was allocated (function,
+ * file:line). Free what a test allocates; something kept on purpose (a
+ * cache, a structure created on first use) is allocated first, then
+ * ktest_memory_baseline() tells the check to compare with that moment.
+ *
  * Booting with keel.test=NAME runs that test, keel.test=all runs every test
  * in source order, keel.test=list lists them; the kernel then powers off.
  * Names starting with crash_ (deliberate crashes), bench_ (benchmarks) and
@@ -63,6 +71,13 @@ KEEL_NORETURN void ktest_fail_at(const char *file, int line, const char *fmt, ..
                           ktest_a_, (unsigned long long)ktest_a_, ktest_e_,                        \
                           (unsigned long long)ktest_e_);                                           \
     } while (0)
+
+/* From now on the current test's leak check compares with what lab code
+ * holds now, not with what it held when the test started: call it after a
+ * warm-up that keeps memory on purpose (a cache filled, a table created on
+ * first use), before the part of the test that must give back everything.
+ * Only inside a test. */
+void ktest_memory_baseline(void);
 
 /* Ask the grader to check that `text` appears in the serial output (outside
  * protocol frames) before the run ends: for output that only the outside

@@ -43,7 +43,7 @@ void tlb_flush_all(void)
 
 phys_addr_t paging_new_root(void)
 {
-    phys_addr_t root = frame_alloc_zeroed(0);
+    phys_addr_t root = frame_alloc_as(0, FRAME_KIND_PAGE_TABLE, CALLER, true);
     if (!root)
         return 0;
     memcpy(pt_table(root) + PT_ENTRIES / 2, pt_table(kernel_root_table) + PT_ENTRIES / 2,
@@ -152,7 +152,11 @@ int vm_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags)
                             "into user space would hand the kernel's memory to user programs",
                             va, pa, page_state_name((enum page_state)page->state));
     }
+    /* What the page-table code allocates meanwhile is page tables (for the
+     * leak check's report). */
+    enum frame_kind kind = frame_kind_set_default(FRAME_KIND_PAGE_TABLE);
     int result = ops->map(root, va, pa, flags);
+    frame_kind_set_default(kind);
     if (result < 0)
         return result;
     int level = 0;

@@ -46,4 +46,29 @@ void io_mock_install(struct io_mock *mock);
  * context. */
 void io_mock_remove(void);
 
+/* ---- leak checks (the test runner's, after every test) ------------------------------------ */
+
+/* What lab code held at one moment: frames (page-table pages included), heap
+ * blocks and threads, and the allocation serial number then. What the
+ * framework keeps for itself (heap slabs, the idle thread, its own data,
+ * kernel stacks, which go with their thread) is not counted. */
+struct leak_snapshot {
+    uint32_t serial;
+    uint64_t frames, heap_blocks, threads;
+};
+
+/* Fill `snapshot` with what lab code holds now: a few counters, cheap.
+ * Kernel context. */
+void leak_snapshot_take(struct leak_snapshot *snapshot);
+
+/* Compare what lab code holds now with `before`. True if no count grew.
+ * Otherwise walk the page array and the heap for what was allocated since
+ * `before` and is still held, print it on the console grouped by the place
+ * that allocated it ("[leak] ..." lines: threads with their names and state,
+ * page-table pages, frames, heap blocks, each with function (file:line)),
+ * write a one-line summary for the grader into `reason` (capacity `size`,
+ * NUL-terminated; as many places as fit), and return false. Kernel context,
+ * not from an interrupt handler. */
+bool leak_check(const struct leak_snapshot *before, char *reason, size_t size);
+
 #endif
