@@ -96,10 +96,10 @@ static void run_user(const char *code, size_t length)
     KT_ASSERT(arch_map_page(root, USER_STACK_TOP - PAGE_SIZE, stack,
                             PTE_USER | PTE_WRITABLE | PTE_NO_EXECUTE) == 0,
               "map stack");
-    phys_addr_t page = 0;
+    phys_addr_t kernel_only = 0;
     if (map_kernel_only_page) {
-        page = frame_alloc_zeroed(0);
-        KT_ASSERT(page && arch_map_page(root, KERNEL_ONLY_PAGE, page, PTE_WRITABLE) == 0,
+        kernel_only = frame_alloc_zeroed(0);
+        KT_ASSERT(kernel_only && arch_map_page(root, KERNEL_ONLY_PAGE, kernel_only, PTE_WRITABLE) == 0,
                   "map the kernel-only page");
     }
     trap_handler_t previous = trap_set_handler(USER_SYSCALL_VECTOR, on_syscall);
@@ -119,8 +119,8 @@ static void run_user(const char *code, size_t length)
     frame_free(root, 0);
     frame_free(text, 0);
     frame_free(stack, 0);
-    if (page)
-        frame_free(page, 0);
+    if (kernel_only)
+        frame_free(kernel_only, 0);
 }
 
 KTEST(user_mode_round_trips)
