@@ -99,7 +99,8 @@ static void run_user(const char *code, size_t length)
     phys_addr_t kernel_only = 0;
     if (map_kernel_only_page) {
         kernel_only = frame_alloc_zeroed(0);
-        KT_ASSERT(kernel_only && arch_map_page(root, KERNEL_ONLY_PAGE, kernel_only, PTE_WRITABLE) == 0,
+        KT_ASSERT(kernel_only &&
+                      arch_map_page(root, KERNEL_ONLY_PAGE, kernel_only, PTE_WRITABLE) == 0,
                   "map the kernel-only page");
     }
     trap_handler_t previous = trap_set_handler(USER_SYSCALL_VECTOR, on_syscall);
