@@ -27,7 +27,7 @@ static void chatty(void *unused)
 
 KTEST(mlfq_demotes_cpu_hogs)
 {
-    start_scheduler(&mlfq_scheduler);
+    start_scheduler_unperturbed(&mlfq_scheduler);
     stop = false;
     struct thread *h = spawn("hog", hog, NULL), *c = spawn("chatty", chatty, NULL);
     uint64_t end = now_ms() + 30; /* shorter than a boost period */
@@ -44,7 +44,7 @@ KTEST(mlfq_demotes_cpu_hogs)
 
 KTEST(mlfq_boost_prevents_starvation)
 {
-    start_scheduler(&mlfq_scheduler);
+    start_scheduler_unperturbed(&mlfq_scheduler);
     stop = false;
     hog_progress = 0;
     struct thread *h = spawn("hog", hog, NULL);
