@@ -2,7 +2,10 @@
 semaphore and the multi-level feedback queue.
 
 Every check runs inside the kernel (lab4-sched/tests/*.c), most with a 1000 Hz
-preemption timer. Some tests are host-checked (keelgrade/seeded.py): the
+preemption timer. The concurrency tests (perturb=True) run once per schedule
+perturbation seed, the framework preempting threads at random points where a
+tick could come, so a race window is hit (keelgrade/perturb.py); a failure
+names the seed that replays it. Some tests are host-checked (keelgrade/seeded.py): the
 kernel draws its work from a seed the grader picks for each run, and the
 functions below compute what the kernel must answer for that seed, from the
 rules in lab4-sched/README.md and lab4.h alone. Run with: make grade
@@ -137,19 +140,26 @@ def mlfq_seeded_schedule(seed):
 
 
 IN_KERNEL = [
-    KTest("threads_run_and_join", 8, "threads run and are joined; bad joins refused", 3.0),
-    KTest("join_waits_for_exit", 6, "thread_join waits for the thread to finish", 3.0),
+    KTest("threads_run_and_join", 8, "threads run and are joined; bad joins refused", 3.0,
+          perturb=True),
+    KTest("join_waits_for_exit", 6, "thread_join waits for the thread to finish", 3.0,
+          perturb=True),
     KTest("rr_runs_in_order", 8, "round robin runs ready threads first in, first out", 3.0),
     KTest("rr_seeded_turns_follow_first_in_first_out", 6,
           "seeded threads that yield take turns exactly first in, first out", 3.0,
           rr_seeded_turns),
-    KTest("rr_preempts_a_thread_that_never_yields", 9, "a thread that never yields is preempted", 3.0),
+    KTest("rr_preempts_a_thread_that_never_yields", 9, "a thread that never yields is preempted", 3.0,
+          perturb=True),
     KTest("rr_shares_the_cpu_fairly", 7, "two equal threads get comparable shares", 3.0),
-    KTest("wait_queue_no_lost_wakeups", 10, "500 hand-overs through a wait queue, none lost", 3.0),
-    KTest("mutex_counts_exactly", 10, "a mutex keeps a shared counter exact", 3.0),
-    KTest("semaphore_limits_concurrency", 8, "a semaphore of 2 admits exactly 2", 3.0),
+    KTest("wait_queue_no_lost_wakeups", 10, "500 hand-overs through a wait queue, none lost", 3.0,
+          perturb=True),
+    KTest("mutex_counts_exactly", 10, "a mutex keeps a shared counter exact", 3.0,
+          perturb=True),
+    KTest("semaphore_limits_concurrency", 8, "a semaphore of 2 admits exactly 2", 3.0,
+          perturb=True),
     KTest("semaphores_pass_seeded_items_through_a_ring", 6,
-          "seeded producers and consumers: every item arrives once", 3.0, semaphore_ring),
+          "seeded producers and consumers: every item arrives once", 3.0, semaphore_ring,
+          perturb=True),
     KTest("mlfq_demotes_cpu_hogs", 8, "MLFQ demotes CPU hogs, keeps interactive threads on top", 3.0),
     KTest("mlfq_boost_prevents_starvation", 8, "MLFQ boosts so demoted threads do not starve", 3.0),
     KTest("mlfq_follows_a_seeded_schedule", 6, "MLFQ picks, quanta and demotions step by step", 3.0,

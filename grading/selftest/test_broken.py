@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from keelgrade import perturb  # noqa: E402
 from keelgrade.boot import boot  # noqa: E402
 from keelgrade.verdict import WRONG_ANSWER, judge_answers, judge_test  # noqa: E402
 
@@ -60,6 +61,20 @@ BROKEN = {
         "lab4-sched", "rr.c", "    struct thread *thread = head;\n    if (!thread)",
         "    struct thread *thread = tail;\n    if (thread) { tail = thread->prev; if (tail) tail->next = NULL; else head = NULL; thread->next = thread->prev = NULL; thread->sched_data[TICKS_USED] = 0; return thread; }\n    if (!thread)",
         "rr_runs_in_order", ["first in, first out"]),
+    # The lost-wakeup window: the caller's lock released before the thread is
+    # on the wait queue. A wakeup in the window finds nobody, and everyone
+    # ends up asleep; a plain run almost never hits it, the perturbed runs
+    # of the graders always do (keelgrade/perturb.py).
+    "wait_sleep_lost_wakeup": (
+        "lab4-sched", "sync.c",
+        "    irq_push_off(); /* no wakeup may run between queueing and switching */\n"
+        "    spin_lock(&queue->lock);\n",
+        "    spin_unlock(lock); /* too early: the window opens here */\n"
+        "    irq_push_off();\n"
+        "    spin_lock(&queue->lock);\n",
+        "wait_queue_no_lost_wakeups",
+        ["Failed under schedule perturbation, seed", "lost wakeup", "asleep", "wait_sleep",
+         "sync.c:"]),
     "mlfq_without_boost": (
         "lab4-sched", "mlfq.c", "    if (++ticks_since_boost >= MLFQ_BOOST_TICKS) {",
         "    if (++ticks_since_boost >= MLFQ_BOOST_TICKS && false) {",
@@ -98,14 +113,23 @@ WRONG_ANSWERS = {
 }
 
 
+# Second edits some variants need besides their main one: name: (text, broken text).
+ALSO = {
+    "wait_sleep_lost_wakeup": ("    spin_unlock(&queue->lock);\n    spin_unlock(lock);\n",
+                               "    spin_unlock(&queue->lock);\n"),
+}
+
+
 def build_broken(name, tmp_path, platform="pc"):
     lab, filename, good, bad = (BROKEN[name] if name in BROKEN else WRONG_ANSWERS[name])[:4]
     sources = tmp_path / "solution"
     shutil.copytree(os.path.join(ROOT, lab, "solution"), sources)
     path = sources / filename
     text = path.read_text()
-    assert good in text, f"{name}: the reference {filename} changed; update this variant"
-    path.write_text(text.replace(good, bad, 1))
+    for old, new in [(good, bad)] + ([ALSO[name]] if name in ALSO else []):
+        assert old in text, f"{name}: the reference {filename} changed; update this variant"
+        text = text.replace(old, new, 1)
+    path.write_text(text)
     subprocess.run(["make", "--no-print-directory", "-s", "kernel", f"LAB={lab}", "SOLUTION=1",
                     f"SOLUTION_DIR={sources}", f"VARIANT_TAG=broken-{name}",
                     f"PLATFORM={platform}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -119,27 +143,39 @@ def test_broken_implementation_is_caught(name, platform, tmp_path):
     if isinstance(words, dict):
         words = words[platform]
     kernel = build_broken(name, tmp_path, platform)
-    machine = boot(kernel, f"keel.test={test}", str(tmp_path / "run"), timeout=60)
-    transcript = machine.transcript()
-    verdict = judge_test(machine, transcript, test)
-    text = verdict.explain(transcript)
-    assert not verdict.passed, f"{name} was not caught by {test}:\n{text}"
-    for word in words:  # a tuple: any one of its wordings
-        wordings = word if isinstance(word, tuple) else (word,)
-        assert any(w in text for w in wordings), \
-            f"{name}: the verdict does not say {' or '.join(map(repr, wordings))}:\n{text}"
+    # A concurrency test is graded under each fixed perturbation seed: each
+    # must catch the mistake (the fresh seed the grader adds is a bonus).
+    runs = perturb.FIXED_SEEDS if grader_entry(BROKEN[name][0], test).perturb else (None,)
+    for seed in runs:
+        cmdline = f"keel.test={test}" + (f" keel.perturb={seed}" if seed else "")
+        machine = boot(kernel, cmdline, str(tmp_path / f"run-{seed}"), timeout=60)
+        transcript = machine.transcript()
+        verdict = judge_test(machine, transcript, test)
+        text = verdict.explain(transcript)
+        if seed:
+            text = perturb.explain_failure(seed, text)
+        assert not verdict.passed, f"{name} was not caught by {test} ({cmdline}):\n{text}"
+        for word in words:  # a tuple: any one of its wordings
+            wordings = word if isinstance(word, tuple) else (word,)
+            assert any(w in text for w in wordings), \
+                f"{name}: the verdict does not say {' or '.join(map(repr, wordings))}:\n{text}"
 
 
 FIXED_SEEDS = (0x5EED0001, 0x5EED0002, 0x5EED0003)
 
 
-def expected_answers(lab, test):
-    """The `expect` function of `test` in the lab's grader table."""
+def grader_entry(lab, test):
+    """The KTest row of `test` in the lab's grader table."""
     path = os.path.join(ROOT, "grading", f"test_{lab.replace('-', '_')}.py")
     spec = importlib.util.spec_from_file_location(f"grader_{lab.replace('-', '_')}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return {entry.name: entry for entry in module.IN_KERNEL}[test].expect
+    return {entry.name: entry for entry in module.IN_KERNEL}[test]
+
+
+def expected_answers(lab, test):
+    """The `expect` function of `test` in the lab's grader table."""
+    return grader_entry(lab, test).expect
 
 
 @pytest.mark.parametrize("name,platform",

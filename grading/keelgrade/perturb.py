@@ -1,0 +1,37 @@
+"""Schedule perturbation in the graders: a concurrency test (a KTest with
+perturb=True) runs once per seed below, each boot with keel.perturb=SEED, and
+passes only if every run passes. Armed with a seed, the framework preempts
+threads at random points where a timer tick could come (see
+framework/core/perturb.c), so a race window a 1000 Hz timer almost never hits
+(a lost wakeup, say) is hit in the grader. The fixed seeds make every grading
+see the same schedules; the fresh one, printed with any failure, adds a new
+one each time. The same seed makes the same choices at the same points, so a
+failure names the seed and the command that replays it."""
+from .seeded import new_seed
+
+# Chosen because each of them catches every concurrency mistake in
+# grading/selftest/test_broken.py on both platforms.
+FIXED_SEEDS = (1, 2)
+
+
+def seeds():
+    """The perturbation seeds of one test's runs: the fixed ones, then a
+    fresh one."""
+    return FIXED_SEEDS + (new_seed(),)
+
+
+def cmdline(base, seed):
+    """`base` (keel.test=… [keel.seed=…]) run under perturbation `seed`."""
+    return f"{base} keel.perturb={seed}"
+
+
+def explain_failure(seed, explanation):
+    """What a student reads when a run under perturbation `seed` failed:
+    what perturbation is, then the verdict (`explanation`, which ends with
+    the command that replays the run)."""
+    return (f"Failed under schedule perturbation, seed {seed}: the framework preempted your "
+            f"threads at random points where a timer tick could also have come (at spin_lock, "
+            f"spin_unlock, interrupts masked or unmasked, thread_current), to show a race "
+            f"that a plain run hits only rarely. The same seed makes the same choices: "
+            f"reproduce with keel.perturb={seed} on the command line (below).\n\n"
+            + explanation)
