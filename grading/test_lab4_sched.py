@@ -96,16 +96,21 @@ def mlfq_seeded_schedule(seed):
     level) is used, then is preempted, one level lower (the lowest stays);
     one that yields before its first tick, or sleeps, keeps its level and
     rejoins its level's tail when it yields or wakes. The test delivers fewer
-    than MLFQ_BOOST_TICKS ticks, so no boost happens."""
+    than MLFQ_BOOST_TICKS ticks, so no boost happens. First, whatever the
+    seed, a probe thread alone uses its whole quantum at every level, down to
+    the lowest, where it stays."""
+    lines = [f"probe at level {k}: ran {MLFQ_BASE_QUANTUM << k} ticks and was preempted"
+             for k in range(MLFQ_LEVELS)]
+    lines.append(f"probe level at the end: {MLFQ_LEVELS - 1}")
+    ticks_delivered = sum(MLFQ_BASE_QUANTUM << k for k in range(MLFQ_LEVELS))
     rng = SplitMix64(seed)
     count = 3 + rng.below(3)
     kinds = [("hog", "interactive", "mixed")[rng.below(3)] for _ in range(count)]
     names = [chr(ord("a") + i) for i in range(count)]
-    lines = ["threads: " + ", ".join(f"{n} {k}" for n, k in zip(names, kinds))]
+    lines.append("threads: " + ", ".join(f"{n} {k}" for n, k in zip(names, kinds)))
     queues = [deque() for _ in range(MLFQ_LEVELS)]
     level, wake_at = [0] * count, [None] * count
     queues[0].extend(range(count))
-    ticks_delivered = 0
     for step in range(24):
         roll, pause = rng.below(4), 1 + rng.below(3)
         for i in range(count):
