@@ -7,12 +7,14 @@
 #include <keel/power.h>
 #include <keel/protocol.h>
 #include <keel/symbols.h>
+#include <keel/testing.h>
 #include <keel/thread.h>
 #include <keel/trap.h>
 
 #include "../../core/internal.h"
 
 static trap_handler_t handlers[256];
+static uint64_t dispatched[256]; /* trap_dispatch_count */
 static volatile int reporting; /* an unhandled trap is being reported */
 
 static const char *const exception_names[32] = {
@@ -155,10 +157,16 @@ static bool apply_fixup(struct trap_frame *frame)
     return false;
 }
 
+uint64_t trap_dispatch_count(unsigned vector)
+{
+    return vector < 256 ? __atomic_load_n(&dispatched[vector], __ATOMIC_RELAXED) : 0;
+}
+
 void trap_dispatch(struct trap_frame *frame)
 {
     unsigned vector = (unsigned)frame->vector;
     trap_handler_t handler = handlers[vector];
+    dispatched[vector & 255]++;
 
     if (apply_fixup(frame))
         return;

@@ -12,6 +12,12 @@
  * the graders' own included.) */
 uintptr_t symbol_address(const char *name);
 
+/* How many traps with vector `vector` (0-255; 0 for any other) the
+ * framework has dispatched since boot, whether a handler took them or not:
+ * to check a lab's own count of its interrupts against the framework's.
+ * Any context. */
+uint64_t trap_dispatch_count(unsigned vector);
+
 /* ---- console output (see <keel/console.h>) ----------------------------------------------- */
 
 /* Start copying all console output into `buf` (capacity `size`, always kept
