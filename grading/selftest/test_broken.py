@@ -54,6 +54,9 @@ BROKEN = {
     "timer_without_eoi": (
         "lab3-trap", "timer.c", "    ticks++;\n    interrupt_eoi();", "    ticks++;",
         "timer_ticks_at_100hz", ["interrupt_eoi"]),
+    "timer_counts_twice": (
+        "lab3-trap", "timer.c", "    ticks++;\n    interrupt_eoi();", "    ticks += 2;\n    interrupt_eoi();",
+        "timer_ticks_at_100hz", ["count each interrupt exactly once"]),
     "mutex_that_does_not_wait": (
         "lab4-sched", "sync.c", "    while (mutex->locked)\n        wait_sleep(&mutex->waiters, &mutex->lock);\n", "",
         "mutex_counts_exactly", ["does not hold the mutex"]),
