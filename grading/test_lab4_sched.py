@@ -12,8 +12,6 @@ rules in lab4-sched/README.md and lab4.h alone. Run with: make grade
 LAB=lab4-sched"""
 from collections import deque
 
-import pytest
-
 from keelgrade.seeded import SplitMix64
 from keelgrade.table import KTest, in_kernel_tests
 

@@ -32,8 +32,8 @@
 
 #include "internal.h"
 
-#define SLEEPERS_MAX      32
-#define STUCK_NS          1000000000ull /* idle alone this long, threads asleep: stuck */
+#define SLEEPERS_MAX        32
+#define STUCK_NS            1000000000ull /* idle alone this long, threads asleep: stuck */
 #define TICK_PREEMPT_ONE_IN 8
 
 bool perturb_active;

@@ -92,8 +92,8 @@ static void check_rate(unsigned hz, uint64_t want)
               run.ticks, run.interrupts);
     uint64_t most = (run.elapsed_ms * hz / 1000) * 5 / 4 + 2;
     KT_ASSERT(run.interrupts <= most,
-              "%lu timer interrupts in %lu ms at %u Hz: at most %lu could have come", run.interrupts,
-              run.elapsed_ms, hz, most);
+              "%lu timer interrupts in %lu ms at %u Hz: at most %lu could have come",
+              run.interrupts, run.elapsed_ms, hz, most);
     uint64_t due = run.ran_ns / 1000 * hz / 1000000; /* ticks due while the kernel ran */
     KT_ASSERT(run.interrupts * 4 >= due,
               "%lu timer interrupts while the kernel ran for %lu ms at %u Hz; at least %lu "

@@ -97,9 +97,9 @@ static void never_runs(void *unused)
 }
 
 /* The probe: alone in the scheduler, picked and given ticks until tick()
- * asks to preempt it, MLFQ_LEVELS times, then taken out. Answers one line per quantum; returns the ticks delivered. A
- * wrong quantum is reported in the answers, not asserted, so the run gets
- * as far as the seeded part. */
+ * asks to preempt it, MLFQ_LEVELS times, then taken out. Answers one line
+ * per quantum; returns the ticks delivered. A wrong quantum is reported in
+ * the answers, not asserted, so the run gets as far as the seeded part. */
 static int probe_every_quantum(const struct scheduler_ops *ops)
 {
     struct thread *probe = thread_new("quantum probe", never_runs, NULL);

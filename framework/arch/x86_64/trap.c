@@ -15,7 +15,7 @@
 
 static trap_handler_t handlers[256];
 static uint64_t dispatched[256]; /* trap_dispatch_count */
-static volatile int reporting; /* an unhandled trap is being reported */
+static volatile int reporting;   /* an unhandled trap is being reported */
 
 static const char *const exception_names[32] = {
     "divide error",
