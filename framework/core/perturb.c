@@ -38,7 +38,10 @@
 
 bool perturb_active;
 
-static uint64_t seed, state;
+/* Two sequences from the seed: one for the points, one for the ticks, so
+ * a tick that comes at another moment does not change the next point's
+ * choice. */
+static uint64_t seed, state, tick_state;
 static unsigned one_in; /* a point preempts once in this many, on average */
 static uint64_t preemptions;
 static uint64_t idle_since; /* time_ns when idle began running alone; 0: not idle */
@@ -50,12 +53,17 @@ static struct {
 } sleepers[SLEEPERS_MAX];
 
 /* SplitMix64, as ktest_random and keelgrade/seeded.py. */
-static uint64_t next_random(void)
+static uint64_t random_from(uint64_t *sequence)
 {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    uint64_t z = (*sequence += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
+}
+
+static uint64_t next_random(void)
+{
+    return random_from(&state);
 }
 
 void schedule_perturb_start(uint64_t new_seed)
@@ -66,6 +74,7 @@ void schedule_perturb_start(uint64_t new_seed)
     }
     bool was_enabled = cpu_irq_save();
     seed = state = new_seed;
+    tick_state = ~new_seed;
     /* How dense the points are varies with the seed: a window that a dense
      * schedule keeps missing (always preempted just before it) a sparse one
      * reaches, and the other way round. */
@@ -110,7 +119,7 @@ void perturb_point(void)
 
 bool perturb_tick(unsigned hz)
 {
-    uint64_t roll = next_random();
+    uint64_t roll = random_from(&tick_state);
     /* Half to twice the rate asked for, a new period for every tick. */
     unsigned jittered = hz / 2 + (unsigned)(roll % ((uint64_t)hz * 3 / 2 + 1));
     if (timer_hz()) /* not one a pending tick would restart after timer_stop */
