@@ -29,9 +29,10 @@ def explain_failure(seed, explanation):
     """What a student reads when a run under perturbation `seed` failed:
     what perturbation is, then the verdict (`explanation`, which ends with
     the command that replays the run)."""
-    return (f"Failed under schedule perturbation, seed {seed}: the framework preempted your "
-            f"threads at random points where a timer tick could also have come (at spin_lock, "
-            f"spin_unlock, interrupts masked or unmasked, thread_current), to show a race "
-            f"that a plain run hits only rarely. The same seed makes the same choices: "
-            f"reproduce with keel.perturb={seed} on the command line (below).\n\n"
-            + explanation)
+    return (f"Failed under schedule perturbation, seed {seed}: in this run the framework "
+            f"preempted your threads at random points where a timer tick could also have "
+            f"come (at spin_lock, spin_unlock, wherever interrupts are masked or unmasked, "
+            f"thread_current), so that a race a plain run hits only rarely shows. If the test "
+            f"fails without keel.perturb too, look for an ordinary bug first. The same seed "
+            f"makes the same choices: reproduce with keel.perturb={seed} on the command line "
+            f"(below).\n\n" + explanation)
