@@ -172,9 +172,9 @@ void perturb_check_idle(void)
         return;
     }
     keel_report_bug(sleepers[first].site,
-                    "all %d threads are asleep and nothing has woken one for a second (schedule "
-                    "perturbation, seed %lu): a lost wakeup or a deadlock. Thread '%s' sleeps "
-                    "here: was it queued only after it released the lock guarding its condition? "
-                    "A wakeup in between finds nobody to wake",
+                    "every thread is asleep (%d of them) and nothing has woken one for a second "
+                    "(schedule perturbation, seed %lu): a lost wakeup or a deadlock. Thread '%s' "
+                    "sleeps here: was it queued only after it released the lock guarding its "
+                    "condition? A wakeup in between finds nobody to wake",
                     count, seed, sleepers[first].thread->name);
 }
