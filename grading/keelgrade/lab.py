@@ -129,8 +129,8 @@ class Lab:
         if name not in self._runs_cache:
             base, seed = _ktest_cmdline(name, expect)
             self._runs_cache[name] = [(name, base, seed, None)] if not perturbed else [
-                (f"{name} keel.perturb={p}", perturb.cmdline(base, p), seed, p)
-                for p in perturb.seeds()]
+                (name if p is None else f"{name} keel.perturb={p}", perturb.cmdline(base, p),
+                 seed, p) for p in perturb.seeds()]
         return self._runs_cache[name]
 
     def _run_seconds_file(self):
@@ -181,8 +181,9 @@ class Lab:
         """Run in-kernel test `name` (in `workdir`, or a directory of the
         Lab's own) and fail the pytest test with the verdict unless it passed.
         With `expect` (a host-checked test), the run gets a fresh seed and
-        its answers must be expect(seed). With `perturbed`, it runs once per
-        perturbation seed (keelgrade/perturb.py), and every run must pass."""
+        its answers must be expect(seed). With `perturbed`, it runs plainly
+        and once per perturbation seed (keelgrade/perturb.py), and every run
+        must pass."""
         for key, cmdline, seed, perturb_seed in self._runs(name, expect, perturbed):
             self._done.add(key)
             if key in self._ahead:

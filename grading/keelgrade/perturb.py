@@ -1,6 +1,7 @@
 """Schedule perturbation in the graders: a concurrency test (a KTest with
-perturb=True) runs once per seed below, each boot with keel.perturb=SEED, and
-passes only if every run passes. Armed with a seed, the framework preempts
+perturb=True) runs once plainly, then once per seed below, each boot with
+keel.perturb=SEED, and passes only if every run passes; the first run that
+fails is reported (so an ordinary bug is shown as a plain run shows it). Armed with a seed, the framework preempts
 threads at random points where a timer tick could come (see
 framework/core/perturb.c), so a race window a 1000 Hz timer almost never hits
 (a lost wakeup, say) is hit in the grader. The fixed seeds make every grading
@@ -15,14 +16,15 @@ FIXED_SEEDS = (1, 2)
 
 
 def seeds():
-    """The perturbation seeds of one test's runs: the fixed ones, then a
-    fresh one."""
-    return FIXED_SEEDS + (new_seed(),)
+    """The perturbation seeds of one test's runs, in order: None (a plain
+    run), the fixed ones, then a fresh one."""
+    return (None,) + FIXED_SEEDS + (new_seed(),)
 
 
 def cmdline(base, seed):
-    """`base` (keel.test=… [keel.seed=…]) run under perturbation `seed`."""
-    return f"{base} keel.perturb={seed}"
+    """`base` (keel.test=… [keel.seed=…]) run under perturbation `seed`
+    (None: as it is)."""
+    return base if seed is None else f"{base} keel.perturb={seed}"
 
 
 def explain_failure(seed, explanation):
