@@ -2,14 +2,15 @@
 semaphore and the multi-level feedback queue.
 
 Every check runs inside the kernel (lab4-sched/tests/*.c), most with a 1000 Hz
-preemption timer. Some tests are host-checked (keelgrade/seeded.py): the
+preemption timer. The concurrency tests (perturb=True) run once per schedule
+perturbation seed, the framework preempting threads at random points where a
+tick could come, so a race window is hit (keelgrade/perturb.py); a failure
+names the seed that replays it. Some tests are host-checked (keelgrade/seeded.py): the
 kernel draws its work from a seed the grader picks for each run, and the
 functions below compute what the kernel must answer for that seed, from the
 rules in lab4-sched/README.md and lab4.h alone. Run with: make grade
 LAB=lab4-sched"""
 from collections import deque
-
-import pytest
 
 from keelgrade.seeded import SplitMix64
 from keelgrade.table import KTest, in_kernel_tests
@@ -93,16 +94,21 @@ def mlfq_seeded_schedule(seed):
     level) is used, then is preempted, one level lower (the lowest stays);
     one that yields before its first tick, or sleeps, keeps its level and
     rejoins its level's tail when it yields or wakes. The test delivers fewer
-    than MLFQ_BOOST_TICKS ticks, so no boost happens."""
+    than MLFQ_BOOST_TICKS ticks, so no boost happens. First, whatever the
+    seed, a probe thread alone uses its whole quantum at every level, down to
+    the lowest, where it stays."""
+    lines = [f"probe at level {k}: ran {MLFQ_BASE_QUANTUM << k} ticks and was preempted"
+             for k in range(MLFQ_LEVELS)]
+    lines.append(f"probe level at the end: {MLFQ_LEVELS - 1}")
+    ticks_delivered = sum(MLFQ_BASE_QUANTUM << k for k in range(MLFQ_LEVELS))
     rng = SplitMix64(seed)
     count = 3 + rng.below(3)
     kinds = [("hog", "interactive", "mixed")[rng.below(3)] for _ in range(count)]
     names = [chr(ord("a") + i) for i in range(count)]
-    lines = ["threads: " + ", ".join(f"{n} {k}" for n, k in zip(names, kinds))]
+    lines.append("threads: " + ", ".join(f"{n} {k}" for n, k in zip(names, kinds)))
     queues = [deque() for _ in range(MLFQ_LEVELS)]
     level, wake_at = [0] * count, [None] * count
     queues[0].extend(range(count))
-    ticks_delivered = 0
     for step in range(24):
         roll, pause = rng.below(4), 1 + rng.below(3)
         for i in range(count):
@@ -137,19 +143,26 @@ def mlfq_seeded_schedule(seed):
 
 
 IN_KERNEL = [
-    KTest("threads_run_and_join", 8, "threads run and are joined; bad joins refused", 3.0),
-    KTest("join_waits_for_exit", 6, "thread_join waits for the thread to finish", 3.0),
+    KTest("threads_run_and_join", 8, "threads run and are joined; bad joins refused", 3.0,
+          perturb=True),
+    KTest("join_waits_for_exit", 6, "thread_join waits for the thread to finish", 3.0,
+          perturb=True),
     KTest("rr_runs_in_order", 8, "round robin runs ready threads first in, first out", 3.0),
     KTest("rr_seeded_turns_follow_first_in_first_out", 6,
           "seeded threads that yield take turns exactly first in, first out", 3.0,
           rr_seeded_turns),
-    KTest("rr_preempts_a_thread_that_never_yields", 9, "a thread that never yields is preempted", 3.0),
+    KTest("rr_preempts_a_thread_that_never_yields", 9, "a thread that never yields is preempted", 3.0,
+          perturb=True),
     KTest("rr_shares_the_cpu_fairly", 7, "two equal threads get comparable shares", 3.0),
-    KTest("wait_queue_no_lost_wakeups", 10, "500 hand-overs through a wait queue, none lost", 3.0),
-    KTest("mutex_counts_exactly", 10, "a mutex keeps a shared counter exact", 3.0),
-    KTest("semaphore_limits_concurrency", 8, "a semaphore of 2 admits exactly 2", 3.0),
+    KTest("wait_queue_no_lost_wakeups", 10, "500 hand-overs through a wait queue, none lost", 3.0,
+          perturb=True),
+    KTest("mutex_counts_exactly", 10, "a mutex keeps a shared counter exact", 3.0,
+          perturb=True),
+    KTest("semaphore_limits_concurrency", 8, "a semaphore of 2 admits exactly 2", 3.0,
+          perturb=True),
     KTest("semaphores_pass_seeded_items_through_a_ring", 6,
-          "seeded producers and consumers: every item arrives once", 3.0, semaphore_ring),
+          "seeded producers and consumers: every item arrives once", 3.0, semaphore_ring,
+          perturb=True),
     KTest("mlfq_demotes_cpu_hogs", 8, "MLFQ demotes CPU hogs, keeps interactive threads on top", 3.0),
     KTest("mlfq_boost_prevents_starvation", 8, "MLFQ boosts so demoted threads do not starve", 3.0),
     KTest("mlfq_follows_a_seeded_schedule", 6, "MLFQ picks, quanta and demotions step by step", 3.0,

@@ -101,6 +101,7 @@ void ktest_bench_report(const char *name, uint64_t value, const char *unit)
 static void reset_after_test(void)
 {
     io_mock_remove();
+    schedule_perturb_stop();
     console_capture_end();
     console_inject_clear();
 }

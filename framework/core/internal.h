@@ -191,6 +191,33 @@ void irq_state_restore(unsigned nesting, bool enabled_before);
  * scheduler's interrupt mask. */
 void thread_started(void);
 
+/* Whether a timer tick could preempt the running thread right here: a
+ * thread other than idle runs, with interrupts enabled and nothing masked. */
+bool thread_preemptible_here(void);
+/* Preempt the running thread as a tick would (thread_preemptible_here must
+ * hold); returns when it runs again. */
+void thread_preempt_here(void);
+
+/* ---- core/perturb.c ---- */
+
+/* Whether schedule perturbation is armed (schedule_perturb_start); every
+ * hook below is called only while it is. */
+extern bool perturb_active;
+/* A perturbation point: maybe preempt the running thread, if it could be
+ * preempted here. Any context. */
+void perturb_point(void);
+/* A preempting timer tick at `hz` (scheduler_start's rate): set a random
+ * period for the next tick; true if this tick must preempt. */
+bool perturb_tick(unsigned hz);
+/* `thread` went to sleep, calling schedule() from `site`. */
+void perturb_note_sleep(struct thread *thread, uintptr_t site);
+/* `thread` was made ready, or freed: it sleeps no more. */
+void perturb_note_awake(struct thread *thread);
+/* A switch to the idle thread (`to_idle`) or to any other. */
+void perturb_note_switch(bool to_idle);
+/* From the idle loop: report every thread asleep for too long. */
+void perturb_check_idle(void);
+
 /* ==== arch/x86_64/ ========================================================= */
 
 /* The x86_64 address-space layout both platforms' page tables follow: the

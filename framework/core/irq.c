@@ -16,6 +16,8 @@ static bool enabled_before;
 
 void irq_push_off(void)
 {
+    if (perturb_active && nesting == 0)
+        perturb_point(); /* as if a tick came just before masking */
     bool was_enabled = cpu_irq_save();
     if (nesting++ == 0)
         enabled_before = was_enabled;
@@ -28,8 +30,11 @@ void irq_pop_off(void)
               "irq_push_off section");
     if (nesting == 0)
         panic("irq_pop_off without a matching irq_push_off");
-    if (--nesting == 0 && enabled_before)
+    if (--nesting == 0 && enabled_before) {
         cpu_irq_enable();
+        if (perturb_active)
+            perturb_point(); /* as if a tick had waited for the unmasking */
+    }
 }
 
 /* Built on the platform's cpu_irq_enabled/disable/enable, the same on
@@ -43,8 +48,11 @@ bool cpu_irq_save(void)
 
 void cpu_irq_restore(bool was_enabled)
 {
-    if (was_enabled)
+    if (was_enabled) {
         cpu_irq_enable();
+        if (perturb_active && nesting == 0)
+            perturb_point();
+    }
 }
 
 unsigned irq_nesting(void)

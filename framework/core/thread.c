@@ -34,9 +34,12 @@ static struct thread *current;
 static struct thread *idle;
 static struct thread main_thread;
 static unsigned next_id = 1;
+static unsigned preempt_hz; /* the rate scheduler_start asked for */
 
 struct thread *thread_current(void)
 {
+    if (perturb_active)
+        perturb_point();
     return current;
 }
 
@@ -90,6 +93,8 @@ void thread_free(struct thread *thread)
         keel_report_bug((uintptr_t)__builtin_return_address(0),
                         "thread_free of thread '%s', which is %s", thread->name,
                         thread == current ? "running" : "the boot thread");
+    if (perturb_active)
+        perturb_note_awake(thread);
     platform_stack_destroy(thread->framework.stack_bottom, thread->framework.stack_top);
     kfree(thread);
 }
@@ -107,6 +112,8 @@ static void switch_away(void)
               "scheduler_start first)",
               previous->name);
     next->state = THREAD_RUNNING;
+    if (perturb_active)
+        perturb_note_switch(next == idle);
     if (next == previous)
         return;
     /* The mask nesting is the CPU's, but how deep it is belongs to this
@@ -135,6 +142,8 @@ void thread_make_ready(struct thread *thread)
                         "thread_make_ready with interrupts enabled: call it with them masked");
     if (!scheduler)
         panic("thread_make_ready before scheduler_install");
+    if (perturb_active)
+        perturb_note_awake(thread);
     thread->state = THREAD_READY;
     scheduler->enqueue(thread);
 }
@@ -168,6 +177,8 @@ void schedule(void)
                         lock ? "')" : "", lock && lock->file ? lock->file : "?",
                         lock ? lock->line : 0);
     }
+    if (perturb_active && current->state == THREAD_BLOCKED)
+        perturb_note_sleep(current, (uintptr_t)__builtin_return_address(0));
     irq_push_off();
     switch_away();
     irq_pop_off();
@@ -186,6 +197,24 @@ static void requeue_and_switch(void)
         scheduler->enqueue(current);
     switch_away();
     irq_pop_off();
+}
+
+bool thread_preemptible_here(void)
+{
+    return current && current != idle && scheduler && cpu_irq_enabled() && irq_nesting() == 0;
+}
+
+void thread_preempt_here(void)
+{
+    /* requeue_and_switch without irq_push_off and irq_pop_off, which are
+     * perturbation points themselves. */
+    cpu_irq_disable();
+    irq_state_restore(1, true);
+    current->state = THREAD_READY;
+    scheduler->enqueue(current);
+    switch_away();
+    irq_state_restore(0, true);
+    cpu_irq_enable();
 }
 
 void thread_yield(void)
@@ -218,6 +247,8 @@ static void idle_loop(void *unused)
 {
     (void)unused;
     for (;;) {
+        if (perturb_active)
+            perturb_check_idle();
         cpu_irq_enable();
         cpu_halt();
     }
@@ -242,6 +273,8 @@ static bool preempt_tick(struct trap_frame *frame)
     /* Idle gives way at every tick, so a thread made ready meanwhile (by an
      * interrupt handler) runs within a tick. */
     bool preempt = current == idle || (scheduler && scheduler->tick && scheduler->tick(current));
+    if (perturb_active && preempt_hz)
+        preempt |= perturb_tick(preempt_hz);
     if (preempt)
         requeue_and_switch();
     return true;
@@ -251,6 +284,7 @@ void scheduler_start(unsigned hz)
 {
     if (current) { /* already started: only the preemption rate changes */
         if (hz) {
+            preempt_hz = hz;
             trap_set_handler(TIMER_VECTOR, preempt_tick);
             timer_start(hz);
         }
@@ -267,6 +301,7 @@ void scheduler_start(unsigned hz)
     idle = create("idle", idle_loop, NULL, HEAP_KIND_FRAMEWORK, 0);
     kassert(idle);
     if (hz) {
+        preempt_hz = hz;
         trap_set_handler(TIMER_VECTOR, preempt_tick);
         timer_start(hz);
     }

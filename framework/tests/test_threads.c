@@ -2,6 +2,7 @@
  * FPU state, and the bugs the framework catches. */
 #include <keel/frame.h>
 #include <keel/keel.h>
+#include <keel/testing.h>
 #include <keel/thread.h>
 #include <ktest.h>
 
@@ -138,6 +139,62 @@ KTEST(fpu_state_survives_switches)
 }
 
 static struct spinlock test_lock = SPINLOCK_INIT("test lock");
+
+/* ---- schedule perturbation (core/perturb.c) ---- */
+
+static volatile bool marker_ran;
+
+static void mark(void *unused)
+{
+    (void)unused;
+    marker_ran = true;
+}
+
+/* With no timer, a thread that never yields keeps the CPU: only a forced
+ * preemption at a spin_lock/spin_unlock lets a ready thread run. Returns
+ * the round (from 1) in which it ran, 0 if it never did. */
+static int round_the_marker_ran(void)
+{
+    marker_ran = false;
+    struct thread *marker = spawn("marker", mark, NULL);
+    int ran_in = 0;
+    for (int round = 1; round <= 1000 && !ran_in; round++) {
+        spin_lock(&test_lock);
+        spin_unlock(&test_lock);
+        if (marker_ran)
+            ran_in = round;
+    }
+    wait_dead(marker);
+    return ran_in;
+}
+
+KTEST(perturbation_preempts_where_a_tick_could)
+{
+    start(0, false);
+    schedule_perturb_start(0x5eed);
+    KT_ASSERT_EQ(schedule_perturb_seed(), 0x5eed, "schedule_perturb_seed()");
+    int first = round_the_marker_ran();
+    KT_ASSERT(first > 0 && schedule_perturb_preemptions() > 0,
+              "1000 spin_lock/spin_unlock pairs under perturbation never let a ready thread run");
+    schedule_perturb_start(0x5eed);
+    int again = round_the_marker_ran();
+    KT_ASSERT(again == first,
+              "the same seed preempted in round %d the first time and %d the second", first, again);
+    schedule_perturb_stop();
+    KT_ASSERT_EQ(schedule_perturb_seed(), 0, "schedule_perturb_seed() once stopped");
+    KT_ASSERT_EQ(round_the_marker_ran(), 0, "the round a ready thread ran in without perturbation");
+}
+
+/* Everyone asleep and nobody left to wake them: reported after a second. */
+KTEST(crash_everyone_asleep_under_perturbation)
+{
+    start(1000, false);
+    schedule_perturb_start(7);
+    irq_push_off();
+    thread_current()->state = THREAD_BLOCKED;
+    schedule();
+    irq_pop_off();
+}
 
 KTEST(crash_sleep_holding_spinlock)
 {

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from . import calibration
+from . import calibration, perturb
 from .build import BuildError, CodeRefused, Kernel, built_kernel
 from .boot import boot, start_machine
 from .qemu_machine import QemuMissing
@@ -32,10 +32,11 @@ class Lab:
         self._build_error = build_error or None
         self.refused = False     # the build failed because the rules refused the lab code
         self.boot_ahead = boot_ahead
-        self._ahead = {}         # KTest name -> (machine, cmdline, seed) started early
+        self._ahead = {}         # run key -> machine started early (see _runs)
         self._upcoming = []      # KTests whose kernels may be started early, in order
-        self._done = set()       # names of the KTests already judged
-        self._run_seconds = None # KTest name -> how long its last run took (see _fill)
+        self._done = set()       # keys of the runs already judged
+        self._runs_cache = {}    # KTest name -> its runs (see _runs)
+        self._run_seconds = None # run key -> how long its last run took (see _fill)
         self._scratch = None     # runs' directories when the test gives none
 
     def build(self):
@@ -102,21 +103,35 @@ class Lab:
         running: the current test's first, then the slowest last time first
         (the rest in order), so a slow test runs beside the quick ones
         instead of after them. Only the order in which runs start changes."""
-        running = sum(1 for machine, _, _ in self._ahead.values() if machine.running)
+        running = sum(1 for machine in self._ahead.values() if machine.running)
         times = self._load_run_seconds()
-        first, rest = self._upcoming[:1], self._upcoming[1:]
-        for test in first + sorted(rest, key=lambda t: -times.get(t.name, 0.0)):
+        first = self._runs_of(self._upcoming[0]) if self._upcoming else []
+        rest = [run for test in self._upcoming[1:] for run in self._runs_of(test)]
+        for key, cmdline, _, _ in first + sorted(rest, key=lambda r: -times.get(r[0], 0.0)):
             if running >= self.boot_ahead or len(self._ahead) >= MAX_STARTED_AHEAD:
                 return
-            if test.name in self._ahead or test.name in self._done:
+            if key in self._ahead or key in self._done:
                 continue
-            cmdline, seed = _ktest_cmdline(test.name, test.expect)
             try:
                 machine = start_machine(self.kernel.elf, cmdline, self._scratch_dir())
             except (QemuMissing, OSError):
                 return  # the test starts it itself, and says what is wrong
-            self._ahead[test.name] = (machine, cmdline, seed)
+            self._ahead[key] = machine
             running += 1
+
+    def _runs_of(self, test):
+        return self._runs(test.name, test.expect, getattr(test, "perturb", False))
+
+    def _runs(self, name, expect, perturbed):
+        """The runs of in-kernel test `name`, each (key, command line, answer
+        seed, perturbation seed): one, or with `perturbed` one per
+        perturbation seed (keelgrade/perturb.py). Drawn once per test."""
+        if name not in self._runs_cache:
+            base, seed = _ktest_cmdline(name, expect)
+            self._runs_cache[name] = [(name, base, seed, None)] if not perturbed else [
+                (name if p is None else f"{name} keel.perturb={p}", perturb.cmdline(base, p),
+                 seed, p) for p in perturb.seeds()]
+        return self._runs_cache[name]
 
     def _run_seconds_file(self):
         return os.path.join(os.path.dirname(self.kernel_elf), "run-seconds.json")
@@ -149,7 +164,7 @@ class Lab:
     def close(self):
         """Stop the kernels started ahead for tests that did not run."""
         self._save_run_seconds()
-        for machine, _, _ in self._ahead.values():
+        for machine in self._ahead.values():
             machine.kill()
         self._ahead.clear()
         if self._scratch:
@@ -162,31 +177,36 @@ class Lab:
             self._scratch = tempfile.mkdtemp(prefix="keel-runs-")
         return tempfile.mkdtemp(dir=self._scratch)
 
-    def check_ktest(self, name, workdir=None, multiplier=1.0, expect=None):
+    def check_ktest(self, name, workdir=None, multiplier=1.0, expect=None, perturbed=False):
         """Run in-kernel test `name` (in `workdir`, or a directory of the
         Lab's own) and fail the pytest test with the verdict unless it passed.
         With `expect` (a host-checked test), the run gets a fresh seed and
-        its answers must be expect(seed)."""
-        self._done.add(name)
-        if name in self._ahead:
-            machine, cmdline, seed = self._ahead[name]
-            deadline = time.monotonic() + self.timeout(multiplier)
-            while machine.running and time.monotonic() < deadline:
-                machine.take_output(min(REFILL_SECONDS, deadline - time.monotonic()))
-                self._fill()
-            del self._ahead[name]
-            machine.run_to_end(max(deadline - time.monotonic(), 0))
-            self._load_run_seconds()[name] = round(machine.run_seconds, 3)
-            transcript = machine.transcript()
-            verdict = judge_test(machine, transcript, name)
-        else:
-            cmdline, seed = _ktest_cmdline(name, expect)
-            verdict, transcript, _ = self.run_ktest(name, workdir or self._scratch_dir(),
-                                                    multiplier, cmdline)
-        if expect is not None:
-            verdict = judge_answers(verdict, transcript, name, seed, expect(seed))
-        if not verdict.passed:
-            pytest.fail(verdict.explain(transcript, self.rerun_hint(cmdline)), pytrace=False)
+        its answers must be expect(seed). With `perturbed`, it runs plainly
+        and once per perturbation seed (keelgrade/perturb.py), and every run
+        must pass."""
+        for key, cmdline, seed, perturb_seed in self._runs(name, expect, perturbed):
+            self._done.add(key)
+            if key in self._ahead:
+                machine = self._ahead[key]
+                deadline = time.monotonic() + self.timeout(multiplier)
+                while machine.running and time.monotonic() < deadline:
+                    machine.take_output(min(REFILL_SECONDS, deadline - time.monotonic()))
+                    self._fill()
+                del self._ahead[key]
+                machine.run_to_end(max(deadline - time.monotonic(), 0))
+                self._load_run_seconds()[key] = round(machine.run_seconds, 3)
+                transcript = machine.transcript()
+                verdict = judge_test(machine, transcript, name)
+            else:
+                verdict, transcript, _ = self.run_ktest(name, workdir or self._scratch_dir(),
+                                                        multiplier, cmdline)
+            if expect is not None:
+                verdict = judge_answers(verdict, transcript, name, seed, expect(seed))
+            if not verdict.passed:
+                text = verdict.explain(transcript, self.rerun_hint(cmdline))
+                if perturb_seed is not None:
+                    text = perturb.explain_failure(perturb_seed, text)
+                pytest.fail(text, pytrace=False)
 
     def rerun_hint(self, cmdline=""):
         """The command that boots the same kernel for a student to watch."""

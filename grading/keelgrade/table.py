@@ -8,8 +8,10 @@ import pytest
 # score), and how much longer than a plain test it may take (timeout
 # multiplier, see calibration.py). A host-checked test (keelgrade/seeded.py)
 # also has `expect`: a function from the run's seed to the answer lines the
-# kernel must report.
-KTest = namedtuple("KTest", "name points title multiplier expect", defaults=(1.0, None))
+# kernel must report. A concurrency test has `perturb`: it runs once per
+# schedule-perturbation seed (keelgrade/perturb.py) and must pass every run.
+KTest = namedtuple("KTest", "name points title multiplier expect perturb",
+                   defaults=(1.0, None, False))
 
 
 def in_kernel_tests(table):
@@ -21,7 +23,7 @@ def in_kernel_tests(table):
         for t in table])
     def test_in_kernel(lab, test, request):
         lab.start_ahead([test] + _in_kernel_tests_after(request.node))
-        lab.check_ktest(test.name, None, test.multiplier, test.expect)
+        lab.check_ktest(test.name, None, test.multiplier, test.expect, test.perturb)
 
     return test_in_kernel
 

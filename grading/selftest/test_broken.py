@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from keelgrade import perturb  # noqa: E402
 from keelgrade.boot import boot  # noqa: E402
 from keelgrade.verdict import WRONG_ANSWER, judge_answers, judge_test, ran_to_the_end  # noqa: E402
 
@@ -94,6 +95,9 @@ BROKEN = {
         "lab3-trap", "timer.c",
         "    io_out8(base + UART_MODEM_CONTROL, (uint8_t)(io_in8(base + UART_MODEM_CONTROL) | MCR_OUT2));\n",
         "", "serial_interrupts_enable_sets_out2", ["left OUT2", "no serial interrupt ever arrives"]),
+    "timer_counts_twice": (
+        "lab3-trap", "timer.c", "    ticks++;\n    interrupt_eoi();", "    ticks += 2;\n    interrupt_eoi();",
+        "timer_ticks_at_100hz", ["count each interrupt exactly once"]),
     "mutex_that_does_not_wait": (
         "lab4-sched", "sync.c", "    while (mutex->locked)\n        wait_sleep(&mutex->waiters, &mutex->lock);\n", "",
         "mutex_counts_exactly", ["does not hold the mutex"]),
@@ -101,6 +105,20 @@ BROKEN = {
         "lab4-sched", "rr.c", "    struct thread *thread = head;\n    if (!thread)",
         "    struct thread *thread = tail;\n    if (thread) { tail = thread->prev; if (tail) tail->next = NULL; else head = NULL; thread->next = thread->prev = NULL; thread->sched_data[TICKS_USED] = 0; return thread; }\n    if (!thread)",
         "rr_runs_in_order", ["first in, first out"]),
+    # The lost-wakeup window: the caller's lock released before the thread is
+    # on the wait queue. A wakeup in the window finds nobody, and everyone
+    # ends up asleep; a plain run almost never hits it, the perturbed runs
+    # of the graders always do (keelgrade/perturb.py).
+    "wait_sleep_lost_wakeup": (
+        "lab4-sched", "sync.c",
+        "    irq_push_off(); /* no wakeup may run between queueing and switching */\n"
+        "    spin_lock(&queue->lock);\n",
+        "    spin_unlock(lock); /* too early: the window opens here */\n"
+        "    irq_push_off();\n"
+        "    spin_lock(&queue->lock);\n",
+        "wait_queue_no_lost_wakeups",
+        ["Failed under schedule perturbation, seed", "lost wakeup", "asleep", "wait_sleep",
+         "sync.c:"]),
     "mlfq_without_boost": (
         "lab4-sched", "mlfq.c", "    if (++ticks_since_boost >= MLFQ_BOOST_TICKS) {",
         "    if (++ticks_since_boost >= MLFQ_BOOST_TICKS && false) {",
@@ -166,14 +184,23 @@ WRONG_ANSWERS = {
 }
 
 
+# Second edits some variants need besides their main one: name: (text, broken text).
+ALSO = {
+    "wait_sleep_lost_wakeup": ("    spin_unlock(&queue->lock);\n    spin_unlock(lock);\n",
+                               "    spin_unlock(&queue->lock);\n"),
+}
+
+
 def build_broken(name, tmp_path, platform="pc"):
     lab, filename, good, bad = (BROKEN[name] if name in BROKEN else WRONG_ANSWERS[name])[:4]
     sources = tmp_path / "solution"
     shutil.copytree(os.path.join(ROOT, lab, "solution"), sources)
     path = sources / filename
     text = path.read_text()
-    assert good in text, f"{name}: the reference {filename} changed; update this variant"
-    path.write_text(text.replace(good, bad, 1))
+    for old, new in [(good, bad)] + ([ALSO[name]] if name in ALSO else []):
+        assert old in text, f"{name}: the reference {filename} changed; update this variant"
+        text = text.replace(old, new, 1)
+    path.write_text(text)
     subprocess.run(["make", "--no-print-directory", "-s", "kernel", f"LAB={lab}", "SOLUTION=1",
                     f"SOLUTION_DIR={sources}", f"VARIANT_TAG=broken-{name}",
                     f"PLATFORM={platform}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -187,29 +214,47 @@ def test_broken_implementation_is_caught(name, platform, tmp_path):
     if isinstance(words, dict):
         words = words[platform]
     kernel = build_broken(name, tmp_path, platform)
-    machine = boot(kernel, f"keel.test={test}", str(tmp_path / "run"), timeout=60)
-    transcript = machine.transcript()
-    verdict = judge_test(machine, transcript, test)
-    text = verdict.explain(transcript)
-    assert not verdict.passed, f"{name} was not caught by {test}:\n{text}"
+    # A concurrency test is graded plainly, then under each perturbation
+    # seed, and the first run that fails is reported: that one must name the
+    # mistake, and every fixed seed must catch it (the fresh seed the grader
+    # adds is a bonus).
+    perturbed = grader_entry(BROKEN[name][0], test).perturb
+    reported = None
+    for seed in (None,) + perturb.FIXED_SEEDS if perturbed else (None,):
+        cmdline = perturb.cmdline(f"keel.test={test}", seed)
+        machine = boot(kernel, cmdline, str(tmp_path / f"run-{seed}"), timeout=60)
+        transcript = machine.transcript()
+        verdict = judge_test(machine, transcript, test)
+        text = verdict.explain(transcript)
+        if seed is not None:
+            text = perturb.explain_failure(seed, text)
+            assert not verdict.passed, f"{name} was not caught by {test} ({cmdline}):\n{text}"
+        if not verdict.passed and reported is None:
+            reported = text
+    assert reported is not None, f"{name} was not caught by {test}:\n{text}"
     for word in words:  # a tuple: any one of its wordings
         wordings = word if isinstance(word, tuple) else (word,)
-        assert any(w in text for w in wordings), \
-            f"{name}: the verdict does not say {' or '.join(map(repr, wordings))}:\n{text}"
-    repeated = re.search(r"(\([^()]{3,}\)|\b\w+(?: \w+){2,}\b)\s*\1", text.splitlines()[0])
-    assert not repeated, f"{name}: the verdict says {repeated.group(1)!r} twice in a row:\n{text}"
+        assert any(w in reported for w in wordings), \
+            f"{name}: the verdict does not say {' or '.join(map(repr, wordings))}:\n{reported}"
+    repeated = re.search(r"(\([^()]{3,}\)|\b\w+(?: \w+){2,}\b)\s*\1", reported.splitlines()[0])
+    assert not repeated, f"{name}: the verdict says {repeated.group(1)!r} twice in a row:\n{reported}"
 
 
 FIXED_SEEDS = (0x5EED0001, 0x5EED0002, 0x5EED0003)
 
 
-def expected_answers(lab, test):
-    """The `expect` function of `test` in the lab's grader table."""
+def grader_entry(lab, test):
+    """The KTest row of `test` in the lab's grader table."""
     path = os.path.join(ROOT, "grading", f"test_{lab.replace('-', '_')}.py")
     spec = importlib.util.spec_from_file_location(f"grader_{lab.replace('-', '_')}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return {entry.name: entry for entry in module.IN_KERNEL}[test].expect
+    return {entry.name: entry for entry in module.IN_KERNEL}[test]
+
+
+def expected_answers(lab, test):
+    """The `expect` function of `test` in the lab's grader table."""
+    return grader_entry(lab, test).expect
 
 
 @pytest.mark.parametrize("name,platform",

@@ -180,7 +180,7 @@ def test_unbalanced_irq_pop_is_caught(framework_tests, tmp_path):
 
 def test_threads_switch_preempt_and_keep_fpu_state(framework_tests, tmp_path):
     for name in ("threads_take_turns", "preemption_stops_a_spinning_thread",
-                 "fpu_state_survives_switches"):
+                 "fpu_state_survives_switches", "perturbation_preempts_where_a_tick_could"):
         verdict, transcript, _ = framework_tests.run_ktest(name, str(tmp_path / name), 3)
         assert verdict.passed, verdict.explain(transcript)
 
@@ -188,6 +188,12 @@ def test_threads_switch_preempt_and_keep_fpu_state(framework_tests, tmp_path):
 def test_sleeping_with_a_spinlock_is_caught(framework_tests, tmp_path):
     expect(framework_tests, "crash_sleep_holding_spinlock", tmp_path, v.PANIC, "may not sleep",
            "spin lock 'test lock'", "test_threads.c:", "ktest_fn_crash_sleep_holding_spinlock")
+
+
+def test_everyone_asleep_under_perturbation_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_everyone_asleep_under_perturbation", tmp_path, v.PANIC,
+           "every thread is asleep (1 of them)", "seed 7", "lost wakeup", "thread 'main'",
+           "ktest_fn_crash_everyone_asleep_under_perturbation")
 
 
 def test_spinlock_taken_twice_is_caught(framework_tests, tmp_path):

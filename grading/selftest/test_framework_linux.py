@@ -52,6 +52,9 @@ REPORTS = {
     "crash_sleep_holding_spinlock": (v.PANIC, ["may not sleep", "spin lock 'test lock'",
                                                "ktest_fn_crash_sleep_holding_spinlock"]),
     "crash_spinlock_taken_twice": (v.PANIC, ["taken twice"]),
+    "crash_everyone_asleep_under_perturbation": (v.PANIC, [
+        "every thread is asleep (1 of them)", "seed 7", "lost wakeup", "thread 'main'",
+        "ktest_fn_crash_everyone_asleep_under_perturbation"]),
     "crash_thread_stack_overflow": (v.EXCEPTION, ["kernel stack overflow", "thread 'deep'"]),
     **{test: (v.FAIL, words) for test, words in LEAKS.items()},
 }

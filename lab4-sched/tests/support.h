@@ -6,8 +6,14 @@
 
 /* Check `ops` on a made-up thread (so a scheduler that loses threads fails
  * here, clearly, instead of hanging the kernel), install it, and start
- * scheduling with a 1000 Hz timer. */
+ * scheduling with a 1000 Hz timer. With keel.perturb=SEED on the command
+ * line (the graders' repeated runs of the concurrency tests), also arm
+ * schedule perturbation with that seed. */
 void start_scheduler(const struct scheduler_ops *ops);
+
+/* start_scheduler without perturbation whatever the command line says: for
+ * tests that count timer ticks (MLFQ's quanta and boosts). */
+void start_scheduler_unperturbed(const struct scheduler_ops *ops);
 
 /* The same, but with the timer stopped: threads switch only where they
  * yield, sleep or exit, so the order they run in follows from the scheduler's

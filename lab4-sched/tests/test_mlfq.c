@@ -27,7 +27,7 @@ static void chatty(void *unused)
 
 KTEST(mlfq_demotes_cpu_hogs)
 {
-    start_scheduler(&mlfq_scheduler);
+    start_scheduler_unperturbed(&mlfq_scheduler);
     stop = false;
     struct thread *h = spawn("hog", hog, NULL), *c = spawn("chatty", chatty, NULL);
     uint64_t end = now_ms() + 30; /* shorter than a boost period */
@@ -44,7 +44,7 @@ KTEST(mlfq_demotes_cpu_hogs)
 
 KTEST(mlfq_boost_prevents_starvation)
 {
-    start_scheduler(&mlfq_scheduler);
+    start_scheduler_unperturbed(&mlfq_scheduler);
     stop = false;
     hog_progress = 0;
     struct thread *h = spawn("hog", hog, NULL);
@@ -76,7 +76,12 @@ KTEST(mlfq_boost_prevents_starvation)
  * delivered in all, so no boost happens and the rules of lab4.h alone decide
  * every pick: the grader (grading/test_lab4_sched.py) replays them for the
  * run's seed. Only whole quanta and yields before the first tick are used:
- * whether a partly used quantum carries over is not part of the rules. */
+ * whether a partly used quantum carries over is not part of the rules.
+ * Before the seeded threads, whatever the seed, a probe thread alone uses
+ * its whole quantum at every level in turn, down to the lowest (where it
+ * must stay): so every run checks every level's quantum, even one whose
+ * seeded threads happen never to use a whole one. That leaves the seeded
+ * threads the ticks up to the budget. */
 
 #define SIMULATED_MAX   5
 #define SIMULATED_STEPS 24
@@ -91,10 +96,68 @@ static void never_runs(void *unused)
     (void)unused;
 }
 
+/* The probe: alone in the scheduler, picked and given ticks until tick()
+ * asks to preempt it, MLFQ_LEVELS times, then taken out. Answers one line
+ * per quantum; returns the ticks delivered. A wrong quantum is reported in
+ * the answers, not asserted, so the run gets as far as the seeded part. */
+static int probe_every_quantum(const struct scheduler_ops *ops)
+{
+    struct thread *probe = thread_new("quantum probe", never_runs, NULL);
+    KT_ASSERT(probe, "thread_new failed: out of memory");
+    int delivered = 0;
+    irq_push_off();
+    probe->state = THREAD_READY;
+    ops->enqueue(probe);
+    irq_pop_off();
+    for (int run = 0; run < MLFQ_LEVELS; run++) {
+        irq_push_off();
+        struct thread *picked = ops->pick_next();
+        irq_pop_off();
+        KT_ASSERT(picked == probe,
+                  "quantum probe, run %d: pick_next returned %s although only the probe thread "
+                  "was ready",
+                  run + 1, picked ? picked->name : "NULL");
+        picked->state = THREAD_RUNNING;
+        int level = picked->priority, ticks = 0;
+        bool preempt = false;
+        irq_push_off();
+        while (!preempt && ticks < 2 * LONGEST_QUANTUM) {
+            ticks++;
+            picked->framework.ticks_run++;
+            preempt = ops->tick(picked);
+        }
+        if (preempt && run < MLFQ_LEVELS - 1) {
+            picked->state = THREAD_READY;
+            ops->enqueue(picked);
+        }
+        irq_pop_off();
+        delivered += ticks;
+        if (preempt)
+            ktest_answer("probe at level %d: ran %d ticks and was preempted", level, ticks);
+        else
+            ktest_answer("probe at level %d: ran %d ticks and tick() never asked to preempt it",
+                         level, ticks);
+        if (!preempt)
+            break;
+    }
+    ktest_answer("probe level at the end: %d", probe->priority);
+    irq_push_off();
+    struct thread *left = ops->pick_next();
+    irq_pop_off();
+    KT_ASSERT(left == NULL,
+              "quantum probe: pick_next returned '%s' after the probe thread had left the ready "
+              "queues",
+              left->name);
+    probe->state = THREAD_DEAD;
+    thread_free(probe);
+    return delivered;
+}
+
 KTEST(mlfq_follows_a_seeded_schedule)
 {
     const struct scheduler_ops *ops = &mlfq_scheduler;
     uint64_t state = ktest_seed();
+    int ticks_delivered = probe_every_quantum(ops);
     int count = 3 + (int)ktest_random_below(&state, SIMULATED_MAX - 2);
     struct thread *threads[SIMULATED_MAX];
     enum behaviour kinds[SIMULATED_MAX];
@@ -122,7 +185,6 @@ KTEST(mlfq_follows_a_seeded_schedule)
     }
     irq_pop_off();
 
-    int ticks_delivered = 0;
     for (int step = 0; step < SIMULATED_STEPS; step++) {
         /* Drawn whatever happens, so one step's surprise does not shift the
          * next steps' numbers. */

@@ -10,6 +10,7 @@
 #include <keel/safe.h>
 #include <keel/string.h>
 #include <keel/symbols.h>
+#include <keel/testing.h>
 #include <keel/thread.h>
 #include <keel/trap.h>
 #include <keel/user.h>
@@ -17,7 +18,8 @@
 #include "../../core/internal.h"
 
 static trap_handler_t handlers[256];
-static volatile int reporting; /* an unhandled trap is being reported */
+static uint64_t dispatched[256]; /* trap_dispatch_count */
+static volatile int reporting;   /* an unhandled trap is being reported */
 
 static const char *const exception_names[32] = {
     "divide error",
@@ -314,11 +316,17 @@ static bool apply_fixup(struct trap_frame *frame)
     return false;
 }
 
+uint64_t trap_dispatch_count(unsigned vector)
+{
+    return vector < 256 ? __atomic_load_n(&dispatched[vector], __ATOMIC_RELAXED) : 0;
+}
+
 void trap_dispatch(struct trap_frame *frame)
 {
     unsigned vector = (unsigned)frame->vector;
     trap_handler_t handler = handlers[vector];
     uint64_t saved_rip = frame->rip;
+    dispatched[vector & 255]++;
 
     if (apply_fixup(frame))
         return;

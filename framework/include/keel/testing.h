@@ -12,6 +12,12 @@
  * the graders' own included.) */
 uintptr_t symbol_address(const char *name);
 
+/* How many traps with vector `vector` (0-255; 0 for any other) the
+ * framework has dispatched since boot, whether a handler took them or not:
+ * to check a lab's own count of its interrupts against the framework's.
+ * Any context. */
+uint64_t trap_dispatch_count(unsigned vector);
+
 /* ---- console output (see <keel/console.h>) ----------------------------------------------- */
 
 /* Start copying all console output into `buf` (capacity `size`, always kept
@@ -70,5 +76,29 @@ void leak_snapshot_take(struct leak_snapshot *snapshot);
  * NUL-terminated; as many places as fit), and return false. Kernel context,
  * not from an interrupt handler. */
 bool leak_check(const struct leak_snapshot *before, char *reason, size_t size);
+
+/* ---- schedule perturbation (see core/perturb.c) -------------------------------------------- */
+
+/* Arm schedule perturbation with `seed` (0: disarm, as schedule_perturb_stop):
+ * from now on the framework preempts the running thread at random where a
+ * timer tick could (when interrupts are unmasked or about to be masked, so
+ * at every spin_lock and spin_unlock, and in thread_current), gives every
+ * preempting timer tick a random period (half to twice scheduler_start's
+ * rate) and preempts at one tick in eight whatever the scheduler says, so a
+ * race window in lab code is hit in a test. The same seed makes the same
+ * choices at the same points. While armed, threads all asleep with only the
+ * idle thread running for a second are reported as a bug (a lost wakeup or
+ * a deadlock). Prints the seed. Kernel context, after scheduler_start. */
+void schedule_perturb_start(uint64_t seed);
+
+/* Disarm schedule perturbation (nothing if it is not armed); prints how
+ * many preemptions it forced. Any context. */
+void schedule_perturb_stop(void);
+
+/* The armed perturbation's seed, 0 when disarmed. Any context. */
+uint64_t schedule_perturb_seed(void);
+
+/* Preemptions forced since the last schedule_perturb_start. Any context. */
+uint64_t schedule_perturb_preemptions(void);
 
 #endif
