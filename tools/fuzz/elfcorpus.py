@@ -133,7 +133,6 @@ def corpus(seed=1):
                           ("ehsize", [0, 1, 0xffff]), ("shoff", [TOP - 1]), ("shnum", [0xffff])]:
         for value in values:
             add(f"{field}-{value:x}", fresh().header(**{field: value}).bytes(), f"e_{field} = {value:#x}")
-    entry = elf.get("entry")
     entries = [0, 1, 0x1000, segs[text][3] - 1, segs[text][3] + segs[text][6], segs[data_seg][3],
                0x7ffffffff000, 0x7fffffffffff, 0xffff800000000000, 0xffffffff80000000, TOP - 1]
     if not SKIP_NONCANONICAL_ENTRY:
