@@ -159,15 +159,13 @@ def corpus(seed=1):
             ("vaddr in the kernel image", dict(vaddr=0xffffffff80000000)),
             ("vaddr at the top", dict(vaddr=TOP - 0x1000)),
             ("vaddr non-canonical", dict(vaddr=0x800000000000)),
-            ("vaddr at the end of user space", dict(vaddr=0x7ffffffff000 - (0 if role == "data" else 0x1000))),
+            ("vaddr at the end of user space", dict(vaddr=0x7ffffffff000)),
             ("vaddr+memsz past user space", dict(vaddr=0x7ffffffff000, memsz=0x2000)),
             ("vaddr on the stack", dict(vaddr=0x7ffffffef000)),
             ("align 0", dict(align=0)), ("align 3", dict(align=3)),
             ("type PT_INTERP", dict(type=PT_INTERP)), ("type 0x70000000", dict(type=0x70000000)),
             ("no permissions", dict(flags=0)), ("writable and executable", dict(flags=7)),
         ]:
-            if role == "text" and what == "vaddr at the end of user space":
-                continue  # the PC's syscall-from-the-last-page panic (crash list): the lead re-enables it
             slug = re.sub(r"[^a-z0-9]+", "-", what.lower()).strip("-")
             add(f"{role}-{slug}", fresh().segment(index, **changes).bytes(), f"{role} segment: {what}")
     overlap = fresh().segment(data_seg, vaddr=segs[text][3])
