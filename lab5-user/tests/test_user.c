@@ -142,34 +142,28 @@ KTEST(hostile_elf_files_are_refused)
         {"a file cut to 40 bytes (shorter than the ELF header)", 40, NULL},
         {"e_phoff pointing 8 bytes before the end of the file (program headers past the end)", size,
          phoff_near_the_end},
-        {"e_phnum = 65535 (program headers past the end)", size,
-         phnum_huge},
-        {"a PT_LOAD segment whose p_offset is past the end of the file", size,
-         offset_past_the_end},
+        {"e_phnum = 65535 (program headers past the end)", size, phnum_huge},
+        {"a PT_LOAD segment whose p_offset is past the end of the file", size, offset_past_the_end},
         {"a PT_LOAD segment whose p_offset + p_filesz runs past the end of the file", size,
          filesz_past_the_end},
-        {"a PT_LOAD segment whose p_offset + p_filesz wraps around 2^64", size,
-         offset_wraps},
-        {"a PT_LOAD segment with p_filesz > p_memsz", size,
-         filesz_over_memsz},
-        {"a PT_LOAD segment at a kernel address (0xffff800000000000)", size,
-         vaddr_in_the_kernel},
-        {"a PT_LOAD segment running past USER_SPACE_END", size,
-         past_user_space},
-        {"a PT_LOAD segment whose p_vaddr + p_memsz wraps around 2^64", size,
-         vaddr_wraps},
+        {"a PT_LOAD segment whose p_offset + p_filesz wraps around 2^64", size, offset_wraps},
+        {"a PT_LOAD segment with p_filesz > p_memsz", size, filesz_over_memsz},
+        {"a PT_LOAD segment at a kernel address (0xffff800000000000)", size, vaddr_in_the_kernel},
+        {"a PT_LOAD segment running past USER_SPACE_END", size, past_user_space},
+        {"a PT_LOAD segment whose p_vaddr + p_memsz wraps around 2^64", size, vaddr_wraps},
     };
     for (size_t i = 0; i < KEEL_ARRAY_SIZE(cases); i++) {
         memcpy(hostile, file->data, size);
         if (cases[i].change)
             cases[i].change(header, first_load(), size);
         result = load_hostile(cases[i].size);
-        KT_ASSERT(result < 0,
-                  "elf_load accepted %s (it returned %d): a loader must refuse a file whose headers "
-                  "or segments lie outside the file or outside user space, with -ENOEXEC, before it "
-                  "reads or maps anything. Check every bound in elf_load (lab5-user/elf.c), also "
-                  "against overflow (a + b can wrap around)",
-                  cases[i].what, result);
+        KT_ASSERT(
+            result < 0,
+            "elf_load accepted %s (it returned %d): a loader must refuse a file whose headers "
+            "or segments lie outside the file or outside user space, with -ENOEXEC, before it "
+            "reads or maps anything. Check every bound in elf_load (lab5-user/elf.c), also "
+            "against overflow (a + b can wrap around)",
+            cases[i].what, result);
     }
 }
 

@@ -7,7 +7,10 @@ static volatile char zeroes[64]; /* .bss: zeroed by the loader */
 static long sc(long n, long a, long b, long c)
 {
     long ret;
-    __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c)
+                     : "rcx", "r11", "memory");
     return ret;
 }
 

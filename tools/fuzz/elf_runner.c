@@ -8,14 +8,23 @@
  * compares with Linux) and on the complete kernel; raw system calls only. */
 #include <stdint.h>
 
-enum { NR_read = 0, NR_write = 1, NR_open = 2, NR_fork = 57, NR_execve = 59, NR_wait4 = 61,
-       NR_exit_group = 231 };
+enum {
+    NR_read = 0,
+    NR_write = 1,
+    NR_open = 2,
+    NR_fork = 57,
+    NR_execve = 59,
+    NR_wait4 = 61,
+    NR_exit_group = 231
+};
 
 static long sc(long n, long a, long b, long c, long d)
 {
     register long r10 __asm__("r10") = d;
     long ret;
-    __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
                      : "rcx", "r11", "memory");
     return ret;
 }

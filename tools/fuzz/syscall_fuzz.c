@@ -16,22 +16,37 @@
 #pragma GCC diagnostic ignored "-Winfinite-recursion"
 
 enum {
-    NR_read = 0, NR_write = 1, NR_open = 2, NR_close = 3, NR_mmap = 9, NR_munmap = 11,
-    NR_brk = 12, NR_ioctl = 16, NR_writev = 20, NR_getpid = 39, NR_fork = 57, NR_execve = 59,
-    NR_exit = 60, NR_wait4 = 61, NR_arch_prctl = 158, NR_getdents64 = 217,
-    NR_set_tid_address = 218, NR_exit_group = 231, NR_keel_ps = 500,
+    NR_read = 0,
+    NR_write = 1,
+    NR_open = 2,
+    NR_close = 3,
+    NR_mmap = 9,
+    NR_munmap = 11,
+    NR_brk = 12,
+    NR_ioctl = 16,
+    NR_writev = 20,
+    NR_getpid = 39,
+    NR_fork = 57,
+    NR_execve = 59,
+    NR_exit = 60,
+    NR_wait4 = 61,
+    NR_arch_prctl = 158,
+    NR_getdents64 = 217,
+    NR_set_tid_address = 218,
+    NR_exit_group = 231,
+    NR_keel_ps = 500,
 };
-#define PAGE       4096ul
-#define MAX_KIDS   8
-#define MAX_MAPS   16
-#define ENOMEM     12
+#define PAGE     4096ul
+#define MAX_KIDS 8
+#define MAX_MAPS 16
+#define ENOMEM   12
 
 /* Known kernel bugs the lead is fixing elsewhere (issue 11, "crash" list):
  * their generator cases are held back until the fixes are merged; set to 0
  * to exercise them.
  * - SKIP_TOP_WRAP: a range ending exactly at 2^64 wraps the Linux platform's
  *   page loop (kernel fault in write/wait4/arch_prctl/ps, read blocks). Not
- *   seen on this branch (seeds 1-3, 3000 calls each, ran clean): left on. 
+ *   seen on this branch (seeds 1-3, 3000 calls each, ran clean): left on.
  * - SKIP_ORPHANS: orphaned zombies are never reaped, so children do not fork
  *   (their children would be orphaned when they die). */
 #define SKIP_TOP_WRAP 0
@@ -95,7 +110,10 @@ static uint64_t rnd64(void)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
 }
-static uint64_t rnd(uint64_t n) { return rnd64() % n; }
+static uint64_t rnd(uint64_t n)
+{
+    return rnd64() % n;
+}
 
 /* ---- the process's memory the arguments point into ---- */
 static uint8_t *scratch;   /* one writable page */
@@ -105,58 +123,84 @@ static uint64_t maps[MAX_MAPS], map_sizes[MAX_MAPS];
 static int kids, is_child;
 /* Read-only (in .rodata), so no call can write over the fuzzer's own data
  * through it: a name longer than any the kernel takes. */
-static const char big_name[] =
-    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
-    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
-    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
-    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
-    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
-    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
+static const char big_name[] = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                               "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                               "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                               "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                               "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                               "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
 
 static uint64_t pick_pointer(void)
 {
     static const uint64_t fixed[] = {
-        0, 1, 8, 0xfff, 0x1000, 0x400000,       /* null page, low, usually unmapped */
-        0x00007ffffffff000, 0x00007fffffffeff8, /* the last user page (unmapped) and below */
-        0x0000800000000000, 0x00008000000000ff, /* just past user space (non-canonical) */
-        0x8000000000000000, 0x7fffffffffffffff, /* non-canonical */
-        0xffff800000000000, 0xffff800000100000, /* the kernel's direct map */
-        0xffffffff80000000, 0xffffffff80100000, /* the kernel image (PC) */
-        0xfffffffffffff000, 0xffffffffffffff00, 0xffffffffffffffff, /* the very top */
+        0,
+        1,
+        8,
+        0xfff,
+        0x1000,
+        0x400000, /* null page, low, usually unmapped */
+        0x00007ffffffff000,
+        0x00007fffffffeff8, /* the last user page (unmapped) and below */
+        0x0000800000000000,
+        0x00008000000000ff, /* just past user space (non-canonical) */
+        0x8000000000000000,
+        0x7fffffffffffffff, /* non-canonical */
+        0xffff800000000000,
+        0xffff800000100000, /* the kernel's direct map */
+        0xffffffff80000000,
+        0xffffffff80100000, /* the kernel image (PC) */
+        0xfffffffffffff000,
+        0xffffffffffffff00,
+        0xffffffffffffffff, /* the very top */
     };
     switch (rnd(12)) {
-    case 0: case 1: return fixed[rnd(sizeof(fixed) / sizeof(fixed[0]))];
-    case 2: case 3: return (uint64_t)scratch + rnd(PAGE);
-    case 4: return (uint64_t)guard - rnd(16); /* straddles into the unmapped page */
-    case 5: return (uint64_t)guard + rnd(PAGE);
-    case 6: return (uint64_t)&pick_pointer + rnd(64); /* read-only code */
-    case 7: return heap_base + rnd(1ul << 22);
+    case 0:
+    case 1:
+        return fixed[rnd(sizeof(fixed) / sizeof(fixed[0]))];
+    case 2:
+    case 3:
+        return (uint64_t)scratch + rnd(PAGE);
+    case 4:
+        return (uint64_t)guard - rnd(16); /* straddles into the unmapped page */
+    case 5:
+        return (uint64_t)guard + rnd(PAGE);
+    case 6:
+        return (uint64_t)&pick_pointer + rnd(64); /* read-only code */
+    case 7:
+        return heap_base + rnd(1ul << 22);
     case 8: {
         int i = (int)rnd(MAX_MAPS);
         return maps[i] ? maps[i] + rnd(map_sizes[i] + PAGE) : 0x100000000000ul + rnd(1ul << 24);
     }
-    case 9: return rnd64();
-    case 10: return rnd64() & 0x00007ffffffffffful;
-    default: return (uint64_t)big_name + rnd(sizeof(big_name));
+    case 9:
+        return rnd64();
+    case 10:
+        return rnd64() & 0x00007ffffffffffful;
+    default:
+        return (uint64_t)big_name + rnd(sizeof(big_name));
     }
 }
 
 static uint64_t pick_length(void)
 {
-    static const uint64_t fixed[] = {0, 1, 2, 7, 8, 15, 16, 63, 64, 127, 128, 129, 4095, 4096,
-                                     4097, 8192, 1ul << 20, 1ul << 31, 1ul << 32, 1ul << 62,
-                                     1ul << 63, ~0ul, ~0ul - 4095};
+    static const uint64_t fixed[] = {0,         1,         2,         7,    8,          15,
+                                     16,        63,        64,        127,  128,        129,
+                                     4095,      4096,      4097,      8192, 1ul << 20,  1ul << 31,
+                                     1ul << 32, 1ul << 62, 1ul << 63, ~0ul, ~0ul - 4095};
     switch (rnd(4)) {
-    case 0: return rnd(300);
-    case 1: return rnd64();
-    default: return fixed[rnd(sizeof(fixed) / sizeof(fixed[0]))];
+    case 0:
+        return rnd(300);
+    case 1:
+        return rnd64();
+    default:
+        return fixed[rnd(sizeof(fixed) / sizeof(fixed[0]))];
     }
 }
 
 static long pick_fd(void)
 {
-    static const long fixed[] = {-1, 0, 1, 2, 3, 4, 5, 34, 35, 36, 0x7fffffff, -2147483648l,
-                                 0x100000001l};
+    static const long fixed[] = {-1,           0,           1, 2, 3, 4, 5, 34, 35, 36, 0x7fffffff,
+                                 -2147483648l, 0x100000001l};
     return rnd(5) ? fixed[rnd(sizeof(fixed) / sizeof(fixed[0]))] : (long)rnd64();
 }
 
@@ -166,16 +210,15 @@ static uint64_t fix_top(uint64_t pointer, uint64_t length)
 {
     if (length && length <= (1ul << 20) && rnd(16) == 0)
         pointer = 0 - length;
-    if (SKIP_TOP_WRAP && pointer >= 0xffff800000000000ul && length &&
-        pointer + length == 0)
+    if (SKIP_TOP_WRAP && pointer >= 0xffff800000000000ul && length && pointer + length == 0)
         return pointer - length - 1 > pointer ? 0xffff800000000000ul : pointer - length - 1;
     return pointer;
 }
 
-static const char *const programs[] = {"hello", "args", "argecho", "nullptr", "divzero",
-                                       "illegal", "kernelptr", "badptr", "noncanonical",
-                                       "privileged", "unknown", "stackoverflow", "memory",
-                                       "motd.txt", "run.args", "nosuch", ""};
+static const char *const programs[] = {
+    "hello",     "args",     "argecho",      "nullptr",    "divzero", "illegal",
+    "kernelptr", "badptr",   "noncanonical", "privileged", "unknown", "stackoverflow",
+    "memory",    "motd.txt", "run.args",     "nosuch",     ""};
 static const char *const safe_paths[] = {"motd.txt", "run.args", "nosuch", "", "/", ".", "/nosuch"};
 
 static void child_exit(void);
@@ -194,7 +237,8 @@ static long one_call(long *nr, uint64_t a[6])
             a[1] = 0;
         a[1] = fix_top(a[1], a[2]);
         break;
-    case 1: case 2: /* write: keep what reaches the console short */
+    case 1:
+    case 2: /* write: keep what reaches the console short */
         *nr = NR_write;
         a[0] = pick_fd();
         a[2] = pick_length();
@@ -219,7 +263,8 @@ static long one_call(long *nr, uint64_t a[6])
         a[1] = fix_top(a[1], a[2] * 16);
         break;
     }
-    case 4: case 5: { /* mmap */
+    case 4:
+    case 5: { /* mmap */
         *nr = NR_mmap;
         a[1] = rnd(3) ? rnd(1ul << 16) : pick_length(); /* small: fork copies it all */
         a[2] = rnd(2) ? 3 : rnd(16);
@@ -251,10 +296,13 @@ static long one_call(long *nr, uint64_t a[6])
         *nr = NR_brk;
         if (!is_child)
             a[0] = rnd(4) == 0 ? pick_pointer() : heap_base + rnd(1ul << 20);
-        if (a[0] >= heap_base + (1ul << 20) && a[0] < 0x0000800000000000ul && (!is_child || rnd(32)))
+        if (a[0] >= heap_base + (1ul << 20) && a[0] < 0x0000800000000000ul &&
+            (!is_child || rnd(32)))
             a[0] = heap_base; /* filling memory (slow): a child, now and then */
         break;
-    case 8: *nr = NR_getpid; break;
+    case 8:
+        *nr = NR_getpid;
+        break;
     case 9: /* fork */
         *nr = NR_fork;
         if (is_child && SKIP_ORPHANS)
@@ -292,15 +340,24 @@ static long one_call(long *nr, uint64_t a[6])
         a[0] = rnd(2) ? 0x1002 + rnd(2) : rnd(3) ? 0x1001 + rnd(4) : rnd64();
         a[1] = fix_top(a[1], 8);
         break;
-    case 13: *nr = NR_set_tid_address; break;
-    case 14: *nr = NR_ioctl; a[0] = pick_fd(); break;
-    case 15: case 16: /* open */
+    case 13:
+        *nr = NR_set_tid_address;
+        break;
+    case 14:
+        *nr = NR_ioctl;
+        a[0] = pick_fd();
+        break;
+    case 15:
+    case 16: /* open */
         *nr = NR_open;
         if (rnd(2))
             a[0] = (uint64_t)safe_paths[rnd(sizeof(safe_paths) / sizeof(safe_paths[0]))];
         a[1] = rnd(2) ? 0 : rnd(4) ? rnd(4) : rnd64();
         break;
-    case 17: *nr = NR_close; a[0] = pick_fd(); break;
+    case 17:
+        *nr = NR_close;
+        a[0] = pick_fd();
+        break;
     case 18: /* getdents64 */
         *nr = NR_getdents64;
         a[0] = pick_fd();
@@ -319,18 +376,44 @@ static long one_call(long *nr, uint64_t a[6])
         a[1] = fix_top(a[1], a[2]);
         break;
     case 21: { /* a number nobody implements */
-        static const long odd[] = {-1, 0x8000000000000000l, 0x100000001l, 0x100000000l + 60,
-                                   0xffffffffl, 501, 1000, 335, 334};
+        static const long odd[] = {
+            -1, 0x8000000000000000l, 0x100000001l, 0x100000000l + 60, 0xffffffffl, 501, 1000, 335,
+            334};
         *nr = rnd(2) ? odd[rnd(sizeof(odd) / sizeof(odd[0]))] : (long)rnd(450);
         switch (*nr) {
-        case NR_read: case NR_write: case NR_open: case NR_mmap: case NR_munmap: case NR_brk:
-        case NR_writev: case NR_fork: case NR_execve: case NR_exit: case NR_wait4:
-        case NR_arch_prctl: case NR_getdents64: case NR_exit_group: case 24 /* sched_yield */:
-        case 35 /* nanosleep */: case 34 /* pause */: case 7 /* poll */: case 23 /* select */:
-        case 56 /* clone */: case 58 /* vfork */: case 62 /* kill */: case 14 /* sigprocmask */:
-        case 13 /* sigaction */: case 15 /* sigreturn */: case 202 /* futex */:
-        case 230 /* clock_nanosleep */: case 247 /* waitid */: case 322 /* execveat */:
-        case 435 /* clone3 */: case 17 /* pread64 */: case 19 /* readv */: case 1 + 0x100000000l:
+        case NR_read:
+        case NR_write:
+        case NR_open:
+        case NR_mmap:
+        case NR_munmap:
+        case NR_brk:
+        case NR_writev:
+        case NR_fork:
+        case NR_execve:
+        case NR_exit:
+        case NR_wait4:
+        case NR_arch_prctl:
+        case NR_getdents64:
+        case NR_exit_group:
+        case 24 /* sched_yield */:
+        case 35 /* nanosleep */:
+        case 34 /* pause */:
+        case 7 /* poll */:
+        case 23 /* select */:
+        case 56 /* clone */:
+        case 58 /* vfork */:
+        case 62 /* kill */:
+        case 14 /* sigprocmask */:
+        case 13 /* sigaction */:
+        case 15 /* sigreturn */:
+        case 202 /* futex */:
+        case 230 /* clock_nanosleep */:
+        case 247 /* waitid */:
+        case 322 /* execveat */:
+        case 435 /* clone3 */:
+        case 17 /* pread64 */:
+        case 19 /* readv */:
+        case 1 + 0x100000000l:
             *nr = NR_getpid;
         }
         break;
@@ -361,13 +444,29 @@ static __attribute__((noinline)) int recurse(volatile int n)
 static __attribute__((noreturn)) void child_exit(void)
 {
     switch (rnd(12)) {
-    case 0: *(volatile int *)0 = 1; break;
-    case 1: __asm__ volatile("ud2"); break;
-    case 2: { volatile int zero = 0; *(volatile int *)scratch = 1 / zero; break; }
-    case 3: __asm__ volatile("int3"); break;
-    case 4: __asm__ volatile("hlt"); break;
-    case 5: ((void (*)(void))0xffffffff80100000ul)(); break;
-    case 6: recurse(0); break;
+    case 0:
+        *(volatile int *)0 = 1;
+        break;
+    case 1:
+        __asm__ volatile("ud2");
+        break;
+    case 2: {
+        volatile int zero = 0;
+        *(volatile int *)scratch = 1 / zero;
+        break;
+    }
+    case 3:
+        __asm__ volatile("int3");
+        break;
+    case 4:
+        __asm__ volatile("hlt");
+        break;
+    case 5:
+        ((void (*)(void))0xffffffff80100000ul)();
+        break;
+    case 6:
+        recurse(0);
+        break;
     case 7: { /* its own stack gone, then a system call */
         uint64_t sp;
         __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
@@ -384,7 +483,8 @@ static __attribute__((noreturn)) void child_exit(void)
         sc(NR_execve, (long)"hello", (long)argv, 0, 0, 0, 0);
         break;
     }
-    default: break;
+    default:
+        break;
     }
     leave((int)rnd(256));
 }
