@@ -43,9 +43,9 @@ def base_program():
     source = os.path.join(keelboot.ROOT, "tools", "fuzz", "elf_base.c")
     binary = os.path.join(keelboot.BUILD, "elf_base")
     if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
-        subprocess.run(["gcc", "-static", "-nostdlib", "-no-pie", "-ffreestanding", "-fno-stack-protector",
-                        "-O2", "-Wall", "-Wextra", "-Werror", "-Wl,--build-id=none",
-                        "-Wl,-z,max-page-size=4096", "-o", binary, source], check=True)
+        keelboot.compile_to(binary, ["gcc", "-static", "-nostdlib", "-no-pie", "-ffreestanding",
+                                     "-fno-stack-protector", "-O2", "-Wall", "-Wextra", "-Werror",
+                                     "-Wl,--build-id=none", "-Wl,-z,max-page-size=4096", source])
     with open(binary, "rb") as f:
         return f.read()
 

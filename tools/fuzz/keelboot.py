@@ -36,9 +36,17 @@ def compile_program(name):
     os.makedirs(BUILD, exist_ok=True)
     source, binary = os.path.join(ROOT, "tools", "fuzz", name + ".c"), os.path.join(BUILD, name)
     if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
-        subprocess.run(["musl-gcc", "-static", "-no-pie", "-O2", "-fno-stack-protector", "-Wall", "-Wextra",
-                        "-Werror", "-o", binary, source], check=True)
+        compile_to(binary, ["musl-gcc", "-static", "-no-pie", "-O2", "-fno-stack-protector", "-Wall",
+                            "-Wextra", "-Werror", source])
     return binary
+
+
+def compile_to(binary, command):
+    """Run a compiler `command` (without -o) so that `binary` appears whole
+    at once: parallel test workers may build the same program."""
+    temporary = f"{binary}.{os.getpid()}"
+    subprocess.run([*command, "-o", temporary], check=True)
+    os.replace(temporary, binary)
 
 
 def make_archive(out, files, platform, with_programs=True):
