@@ -31,14 +31,15 @@ static struct open_file *lookup(int fd)
     return open->pid == self->pid ? open : NULL;
 }
 
-/* A slot is free again once its process is gone: a process may exit, or be
- * killed, without closing what it opened. */
+/* A slot is free again once its process has exited (a zombie counts: as on
+ * Linux, a process's files close when it exits, not when it is reaped): a
+ * process may exit, or be killed, without closing what it opened. */
 static bool slot_free(const struct open_file *open)
 {
     size_t count;
     struct process *table = process_table(&count);
     for (size_t i = 0; open->pid && table && i < count; i++)
-        if (table[i].state != PROCESS_FREE && table[i].pid == open->pid)
+        if (table[i].state == PROCESS_RUNNING && table[i].pid == open->pid)
             return false;
     return true;
 }
