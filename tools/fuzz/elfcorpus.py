@@ -17,7 +17,6 @@ import os
 import random
 import re
 import struct
-import subprocess
 import sys
 import tempfile
 
@@ -237,47 +236,8 @@ def run_on_keel(platform, cases, timeout=None):
     return results, None, output
 
 
-def run_on_linux(cases):
-    """{name: outcome} with this host's Linux as the loader, in a sandbox."""
-    runner = keelboot.compile_program("elf_runner")
-    with tempfile.TemporaryDirectory(prefix="keel-elf-linux-") as work:
-        write_corpus(work, cases)
-        for name, _, _ in cases:
-            os.chmod(os.path.join(work, name), 0o755)
-        command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                   "--bind", work, "/tmp/corpus", "--chdir", "/tmp/corpus", "--unshare-all", "--die-with-parent",
-                   "--new-session", runner]
-        run = subprocess.run(["timeout", "120", *command], capture_output=True, text=True, errors="replace")
-    return outcomes(run.stdout)
-
-
 def decision(outcome):
     return "refused" if outcome.startswith("refused") else "ran"
-
-
-def compare(cases, keel, native):
-    """Where Keel's decision differs from Linux's, as text. Linux often
-    commits to a file and then kills the process (SIGSEGV, SIGBUS, SIGKILL)
-    where Keel refuses it cleanly: counted, not listed. Listed: files Keel
-    runs that Linux refuses, and files Linux runs to a normal exit that Keel
-    refuses."""
-    late = keel_runs = keel_refuses = 0
-    lines = []
-    for name, _, what in cases:
-        k, n = keel.get(name, "?"), native.get(name, "?")
-        if decision(k) == decision(n):
-            continue
-        if decision(k) == "ran":
-            keel_runs += 1
-            lines.append(f"  Keel runs what Linux refuses: {name} ({what}): Keel {k}, Linux {n}")
-        elif n.startswith("exit"):
-            keel_refuses += 1
-            lines.append(f"  Keel refuses what Linux runs: {name} ({what}): Keel {k}, Linux {n}")
-        else:
-            late += 1
-    return "\n".join([f"compared with Linux: {len(cases)} files; Keel runs {keel_runs} that Linux refuses, "
-                      f"refuses {keel_refuses} that Linux runs to an exit, refuses {late} that Linux "
-                      "accepts and then kills", *lines])
 
 
 def main():
@@ -293,7 +253,8 @@ def main():
         write_corpus(args.out, cases)
     platforms = keelboot.PLATFORMS if args.platform == "both" else (args.platform,)
     keelboot.build_kernels(platforms)
-    native = run_on_linux(cases) if args.linux else {}
+    import elflinux  # it imports this module
+    native = elflinux.run_on_linux(cases) if args.linux else {}
     failed = False
     for platform in platforms:
         results, problem, output = run_on_keel(platform, cases)
@@ -305,7 +266,7 @@ def main():
             failed = True
             print("\n".join(output.rstrip().splitlines()[-20:]))
         if native:
-            print(compare(cases, results, native))
+            print(elflinux.compare(cases, results, native))
     sys.exit(1 if failed else 0)
 
 
