@@ -465,7 +465,7 @@ handout: deps-build lib
 TEST_KERNELS := framework-tests:solution complete:solution calibration:solution \
 	$(foreach lab,$(wildcard lab[0-9]-*),$(lab):student $(lab):solution)
 
-.PHONY: kernels test bench
+.PHONY: kernels test bench fuzz
 kernels: deps-build
 	@$(MAKE) --no-print-directory -s user-programs
 	@set -e; for k in $(TEST_KERNELS); do \
@@ -475,6 +475,20 @@ kernels: deps-build
 test: deps
 	@$(MAKE) --no-print-directory kernels
 	$(PYTHON) -m pytest -p no:cacheprovider grading/selftest -n $(JOBS)
+
+# make fuzz [PLATFORM=pc|linux] [FUZZ_SECONDS=60] [FUZZ_CALLS=20000] [FUZZ_SEED=N]:
+# the system-call fuzzer, boot after boot (FUZZ_CALLS calls each, seeds from
+# FUZZ_SEED, random when not given) for FUZZ_SECONDS per platform (both when
+# PLATFORM is not given on the command line), then the malformed-ELF corpus;
+# prints calls per second and the seed of any failure.
+FUZZ_SECONDS ?= 60
+FUZZ_CALLS ?= 20000
+.PHONY: fuzz
+fuzz: deps-boot
+	$(HOST_PYTHON) tools/fuzz/fuzz.py --platform $(if $(filter command line,$(origin PLATFORM)),$(PLATFORM),both) \
+	  --seconds $(FUZZ_SECONDS) --calls $(FUZZ_CALLS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+	$(HOST_PYTHON) tools/fuzz/elfcorpus.py --platform $(if $(filter command line,$(origin PLATFORM)),$(PLATFORM),both) \
+	  --linux $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 bench: deps
 	@tools/install-deps.sh deps-bench

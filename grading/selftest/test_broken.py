@@ -162,6 +162,13 @@ BROKEN = {
     "exit_status_not_encoded": (
         "lab5-user", "syscall.c", "process_exit((int)((a0 & 0xff) << 8));",
         "process_exit((int)(a0 & 0xff));", "elf_runs_printf_program", ["expected exit code 3"]),
+    "elf_bounds_checks_removed": (
+        "lab5-user", "elf.c",
+        "        if (seg->filesz > seg->memsz || seg->offset > size || seg->filesz > size - seg->offset ||\n"
+        "            seg->vaddr >= USER_SPACE_END || seg->memsz > USER_SPACE_END - seg->vaddr)\n"
+        "            return -ENOEXEC;\n", "",
+        "hostile_elf_files_are_refused", ["elf_load accepted a PT_LOAD segment whose p_offset is past the end",
+                                          "Check every bound in elf_load"]),
 }
 
 

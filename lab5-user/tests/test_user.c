@@ -61,6 +61,112 @@ KTEST(elf_runs_printf_program)
     expect_exit(status, 3, "hello");
 }
 
+/* Free every user page and page table under `root`, then root (whatever a
+ * loader mapped before it refused or after it wrongly accepted). */
+static void free_user_tables(phys_addr_t table, int level)
+{
+    pte_t *entries = pt_table(table);
+    for (unsigned i = 0; i < (level == 4 ? PT_ENTRIES / 2 : PT_ENTRIES); i++) {
+        if (!pte_present(entries[i]))
+            continue;
+        if (level > 1)
+            free_user_tables(pte_address(entries[i]), level - 1);
+        else
+            frame_free(pte_address(entries[i]), 0);
+    }
+    frame_free(table, 0);
+}
+
+static _Alignas(16) uint8_t hostile[64 * 1024];
+
+/* elf_load of hostile[0, size) into a fresh address space; its result. */
+static int load_hostile(size_t size)
+{
+    phys_addr_t root = paging_new_root();
+    KT_ASSERT(root, "paging_new_root");
+    struct elf_info info;
+    int result = elf_load(root, hostile, size, &info);
+    free_user_tables(root, 4);
+    return result;
+}
+
+/* The first PT_LOAD program header of the copy in `hostile`. */
+static struct elf_segment *first_load(void)
+{
+    struct elf_header header;
+    memcpy(&header, hostile, sizeof(header));
+    for (unsigned i = 0; i < header.phnum; i++) {
+        struct elf_segment *segment =
+            (struct elf_segment *)(hostile + header.phoff + i * sizeof(*segment));
+        if (segment->type == ELF_SEGMENT_LOAD)
+            return segment;
+    }
+    KT_FAIL("hello has no PT_LOAD segment");
+}
+
+/* The changes hostile_elf_files_are_refused makes to hello's headers. */
+#define CHANGE(name, body)                                                                         \
+    static void name(struct elf_header *header, struct elf_segment *segment, size_t size)          \
+    {                                                                                              \
+        (void)header, (void)segment, (void)size;                                                   \
+        body;                                                                                      \
+    }
+CHANGE(phoff_near_the_end, header->phoff = size - 8)
+CHANGE(phnum_huge, header->phnum = 0xffff)
+CHANGE(offset_past_the_end, segment->offset = size + 4096)
+CHANGE(filesz_past_the_end, segment->filesz = segment->memsz = size + 1)
+CHANGE(offset_wraps, segment->offset = ~0ul - 4095)
+CHANGE(filesz_over_memsz, segment->filesz = segment->memsz + 1)
+CHANGE(vaddr_in_the_kernel, segment->vaddr = 0xffff800000000000ul)
+CHANGE(past_user_space, (segment->vaddr = USER_SPACE_END - 4096, segment->memsz = 8192))
+CHANGE(vaddr_wraps, (segment->vaddr = 0x400000, segment->memsz = ~0ul - 4095))
+
+/* Hostile variants of the hello program (from the boot archive), each given
+ * to elf_load directly: every one must be refused with an error before the
+ * loader reads or maps anything it should not. */
+KTEST(hostile_elf_files_are_refused)
+{
+    lab5_start();
+    const struct program_file *file = programs_find("hello");
+    KT_ASSERT(file && file->size <= sizeof(hostile), "the boot archive's hello");
+    const size_t size = file->size;
+    memcpy(hostile, file->data, size);
+    int result = load_hostile(size);
+    KT_ASSERT(result == 0, "elf_load refused the intact hello program (returned %d)", result);
+    struct elf_header *header = (struct elf_header *)hostile; /* hostile is 8-byte aligned */
+    struct {
+        const char *what;
+        size_t size;
+        void (*change)(struct elf_header *, struct elf_segment *, size_t);
+    } cases[] = {
+        {"a file cut to 40 bytes (shorter than the ELF header)", 40, NULL},
+        {"e_phoff pointing 8 bytes before the end of the file (program headers past the end)", size,
+         phoff_near_the_end},
+        {"e_phnum = 65535 (program headers past the end)", size, phnum_huge},
+        {"a PT_LOAD segment whose p_offset is past the end of the file", size, offset_past_the_end},
+        {"a PT_LOAD segment whose p_offset + p_filesz runs past the end of the file", size,
+         filesz_past_the_end},
+        {"a PT_LOAD segment whose p_offset + p_filesz wraps around 2^64", size, offset_wraps},
+        {"a PT_LOAD segment with p_filesz > p_memsz", size, filesz_over_memsz},
+        {"a PT_LOAD segment at a kernel address (0xffff800000000000)", size, vaddr_in_the_kernel},
+        {"a PT_LOAD segment running past USER_SPACE_END", size, past_user_space},
+        {"a PT_LOAD segment whose p_vaddr + p_memsz wraps around 2^64", size, vaddr_wraps},
+    };
+    for (size_t i = 0; i < KEEL_ARRAY_SIZE(cases); i++) {
+        memcpy(hostile, file->data, size);
+        if (cases[i].change)
+            cases[i].change(header, first_load(), size);
+        result = load_hostile(cases[i].size);
+        KT_ASSERT(
+            result < 0,
+            "elf_load accepted %s (it returned %d): a loader must refuse a file whose headers "
+            "or segments lie outside the file or outside user space, with -ENOEXEC, before it "
+            "reads or maps anything. Check every bound in elf_load (lab5-user/elf.c), also "
+            "against overflow (a + b can wrap around)",
+            cases[i].what, result);
+    }
+}
+
 KTEST(stack_holds_argv_and_envp)
 {
     const char *argv[] = {"args", "first", "second argument", NULL};

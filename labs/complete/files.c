@@ -31,6 +31,19 @@ static struct open_file *lookup(int fd)
     return open->pid == self->pid ? open : NULL;
 }
 
+/* A slot is free again once its process has exited (a zombie counts: as on
+ * Linux, a process's files close when it exits, not when it is reaped): a
+ * process may exit, or be killed, without closing what it opened. */
+static bool slot_free(const struct open_file *open)
+{
+    size_t count;
+    struct process *table = process_table(&count);
+    for (size_t i = 0; open->pid && table && i < count; i++)
+        if (table[i].state == PROCESS_RUNNING && table[i].pid == open->pid)
+            return false;
+    return true;
+}
+
 static long sys_open(uintptr_t path_address, int flags)
 {
     char path[PROGRAM_NAME_MAX + 1];
@@ -44,7 +57,7 @@ static long sys_open(uintptr_t path_address, int flags)
     if (name[0] && strcmp(name, ".") != 0 && !(file = programs_find(name)))
         return -ENOENT;
     for (int i = 0; i < MAX_OPEN; i++) {
-        if (open_files[i].pid == 0) {
+        if (slot_free(&open_files[i])) {
             open_files[i] = (struct open_file){process_current()->pid, file, 0};
             return FIRST_FD + i;
         }
