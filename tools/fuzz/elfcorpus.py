@@ -29,12 +29,6 @@ PHDR = struct.Struct("<IIQQQQQQ")          # struct elf_segment
 PT_LOAD, PT_INTERP = 1, 3
 TOP = 1 << 64
 
-# Known kernel bugs the lead is fixing elsewhere (issue 11, "crash" list):
-# their cases are held back until the fixes are merged; set to True to make
-# them. A non-canonical entry point panics the kernel on both platforms
-# instead of killing the process with SIGSEGV.
-SKIP_NONCANONICAL_ENTRY = True
-
 
 def base_program():
     """The base program's bytes (compiled once into build/fuzz/elf_base)."""
@@ -133,9 +127,8 @@ def corpus(seed=1):
         for value in values:
             add(f"{field}-{value:x}", fresh().header(**{field: value}).bytes(), f"e_{field} = {value:#x}")
     entries = [0, 1, 0x1000, segs[text][3] - 1, segs[text][3] + segs[text][6], segs[data_seg][3],
-               0x7ffffffff000, 0x7fffffffffff, 0xffff800000000000, 0xffffffff80000000, TOP - 1]
-    if not SKIP_NONCANONICAL_ENTRY:
-        entries += [0x800000000000, 0x8000000000000000, 0xffff7fffffffffff]
+               0x7ffffffff000, 0x7fffffffffff, 0xffff800000000000, 0xffffffff80000000, TOP - 1,
+               0x800000000000, 0x8000000000000000, 0xffff7fffffffffff]  # non-canonical
     for value in entries:
         add(f"entry-{value:x}", fresh().header(entry=value).bytes(), f"e_entry = {value:#x}")
     # Segment layouts.
@@ -183,8 +176,6 @@ def corpus(seed=1):
         data = bytearray(base)
         for _ in range(rng.choice([1, 2, 4, 8])):
             at = rng.randrange(span)
-            if 24 <= at < 32 and SKIP_NONCANONICAL_ENTRY:
-                continue  # e_entry: see SKIP_NONCANONICAL_ENTRY
             data[at] = rng.randrange(256)
         add(f"random-{seed}-{n}", data, f"random bytes changed in the headers (seed {seed}, case {n})")
     return out

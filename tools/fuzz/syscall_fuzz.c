@@ -41,17 +41,6 @@ enum {
 #define MAX_MAPS 16
 #define ENOMEM   12
 
-/* Known kernel bugs the lead is fixing elsewhere (issue 11, "crash" list):
- * their generator cases are held back until the fixes are merged; set to 0
- * to exercise them.
- * - SKIP_TOP_WRAP: a range ending exactly at 2^64 wraps the Linux platform's
- *   page loop (kernel fault in write/wait4/arch_prctl/ps, read blocks). Not
- *   seen on this branch (seeds 1-3, 3000 calls each, ran clean): left on.
- * - SKIP_ORPHANS: orphaned zombies are never reaped, so children do not fork
- *   (their children would be orphaned when they die). */
-#define SKIP_TOP_WRAP 0
-#define SKIP_ORPHANS  1
-
 static long sc(long n, long a, long b, long c, long d, long e, long f)
 {
     register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
@@ -205,13 +194,12 @@ static long pick_fd(void)
 }
 
 /* The pointer for a buffer of `length` bytes: now and then one whose range
- * ends exactly at 2^64, unless SKIP_TOP_WRAP. */
+ * ends exactly at 2^64 (issue 11: it once wrapped the Linux platform's page
+ * loop). */
 static uint64_t fix_top(uint64_t pointer, uint64_t length)
 {
     if (length && length <= (1ul << 20) && rnd(16) == 0)
         pointer = 0 - length;
-    if (SKIP_TOP_WRAP && pointer >= 0xffff800000000000ul && length && pointer + length == 0)
-        return pointer - length - 1 > pointer ? 0xffff800000000000ul : pointer - length - 1;
     return pointer;
 }
 
@@ -304,9 +292,7 @@ static long one_call(long *nr, uint64_t a[6])
         *nr = NR_getpid;
         break;
     case 9: /* fork */
-        *nr = NR_fork;
-        if (is_child && SKIP_ORPHANS)
-            *nr = NR_getpid;
+        *nr = NR_fork; /* a child's children are orphaned when it dies */
         break;
     case 10: { /* execve: a child may really run something */
         *nr = NR_execve;
