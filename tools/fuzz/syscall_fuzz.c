@@ -291,7 +291,7 @@ static long one_call(long *nr, uint64_t a[6])
     case 8:
         *nr = NR_getpid;
         break;
-    case 9: /* fork */
+    case 9:            /* fork */
         *nr = NR_fork; /* a child's children are orphaned when it dies */
         break;
     case 10: { /* execve: a child may really run something */
