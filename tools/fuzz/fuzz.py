@@ -64,9 +64,11 @@ def judge(run, seed, calls):
     if not done or run.status != 0:
         return (f"the fuzzer did not reach its end (exit status {run.status}): it was killed, or one of "
                 "its calls replaced or stopped it"), ran
-    pages = dict(re.findall(r"^fuzz: free pages (before|after) (\d+)$", run.output, re.M))
-    if len(pages) == 2 and int(pages["after"]) + PAGE_SLACK < int(pages["before"]):
-        lost = int(pages["before"]) - int(pages["after"])
+    pages = {}  # the best of each: orphans may end after the first count
+    for when, count in re.findall(r"^fuzz: free pages (before|after) (\d+)$", run.output, re.M):
+        pages[when] = max(int(count), pages.get(when, 0))
+    if len(pages) == 2 and pages["after"] + PAGE_SLACK < pages["before"]:
+        lost = pages["before"] - pages["after"]
         return (f"memory did not come back: mmap got {pages['before']} pages before the calls and "
                 f"{pages['after']} after ({lost} pages, {lost * 4} KiB lost)"), ran
     return None, ran
