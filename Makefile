@@ -49,6 +49,8 @@ VARIANT_TAG ?=
 # reference solutions (every lab kernel is independent by default).
 USE_MINE ?=
 comma := ,
+# $(call shell_quote,TEXT): TEXT as one word for the shell, whatever it holds.
+shell_quote = '$(subst ','\'',$(1))'
 space := $(eval) $(eval)
 MINE_LABS := $(subst $(comma),$(space),$(USE_MINE))
 VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))$(if $(MINE_LABS),-mine-$(subst $(space),-,$(MINE_LABS)))
@@ -413,15 +415,19 @@ linux: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@$(KERNEL) $(LINUX_RUN_ARGS); status=$$?; \
 	  [ $$status -eq 1 -o $$status -eq 130 ] || echo "(the kernel exited with status $$status)"
 
-# make run PROG=/path/to/static-elf [ARGS="a b"] [PLATFORM=linux]: the
+# make run PROG=/path/to/static-elf [ARGS='a "b c"'] [PLATFORM=linux]: the
 # complete kernel runs it as its first process and prints its output; a
 # nonzero exit status (128 + signal if killed) is printed, and is the exit
-# code of tools/run-program.sh (make itself reports any failure as 2).
+# code of tools/run-program (make itself reports any failure as 2). ARGS is
+# split as a shell splits words (quotes group, backslash escapes; a literal
+# $ is $$ for make); tools/keel-run takes the arguments as they are. Standard
+# input reaches the program, with end-of-file at its end.
 .PHONY: run
 run: $(if $(ON_LINUX),deps-build,deps-boot)
 	@[ -n "$(PROG)" ] || { echo 'make run needs PROG=/path/to/a/static/program' >&2; exit 2; }
-	@$(MAKE) --no-print-directory -s kernel LAB=complete SOLUTION=1 >/dev/null
-	@tools/run-program.sh $(BUILD)/complete/solution$(PLATFORM_SUFFIX) "$(PROG)" "$(ARGS)"
+	@$(MAKE) --no-print-directory -s kernel LAB=complete SOLUTION=1 </dev/null >/dev/null
+	@ARGS=$(call shell_quote,$(ARGS)) tools/run-program --words \
+	  $(BUILD)/complete/solution$(PLATFORM_SUFFIX) $(call shell_quote,$(PROG)) "$$ARGS"
 
 include tools/tools.mk
 -include grading/grading.mk
