@@ -44,7 +44,7 @@ gdb: deps $(KERNEL) $(GDB_INIT)
 endif
 
 bochs: deps $(ISO)
-	@tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs interactive
+	@$(DIE_WITH_PARENT) tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs interactive
 
 bochs-debug: deps $(ISO)
-	@tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs debug
+	@$(DIE_WITH_PARENT) tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs debug
