@@ -96,4 +96,4 @@ def test_make_run_reports_the_killing_signal(complete, tmp_path, platform):
 def test_make_run_refuses_what_is_not_a_program(tmp_path):
     (tmp_path / "text").write_text("not a program\n")
     result = run(tmp_path / "text")
-    assert result.returncode == 2 and "not a static x86_64 ELF program" in result.stderr
+    assert result.returncode == 126 and "not a static x86_64 ELF program" in result.stderr
