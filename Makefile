@@ -389,12 +389,12 @@ FORCE:
 QEMU := qemu-system-x86_64
 QEMU_MACHINE := -accel tcg -M q35 -m 128M -cpu qemu64 -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
-# Every emulator make starts dies with the shell that started it, however
-# that ends (timeout, SIGTERM or SIGHUP to make, a closed terminal): no QEMU,
-# Bochs or kernel process is left behind (setpriv, util-linux; also used by
-# tools/bochs/run-bochs.sh, tools/run-program and the graders).
-DIE_WITH_PARENT = $(if $(shell command -v setpriv),setpriv --pdeathsig TERM)
-QEMU_RUN = $(DIE_WITH_PARENT) $(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio
+# Every emulator make starts dies with the recipe that started it, however
+# that ends (timeout, SIGTERM, SIGHUP, the terminal closing): no QEMU, Bochs
+# or kernel process is left behind (tools/guard; tools/bochs/run-bochs.sh,
+# tools/run-program and the graders see to their own).
+GUARD := tools/guard
+QEMU_RUN = $(GUARD) $(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio
 # The machine, for the graders, make bench and the scripts in tools/: what
 # make starts finds it in KEEL_QEMU, anything else asks `make -s qemu-args`.
 export KEEL_QEMU := $(QEMU) $(QEMU_MACHINE)
@@ -417,7 +417,7 @@ LINUX_RUN_ARGS = $(if $(PROGRAMS_ARCHIVE),--initrd=$(PROGRAMS_ARCHIVE)) $(CMDLIN
 .PHONY: linux
 linux: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@echo "Running $(KERNEL) as a Linux process. Serial console below; quit with Ctrl-C."
-	@$(DIE_WITH_PARENT) $(KERNEL) $(LINUX_RUN_ARGS); status=$$?; \
+	@$(GUARD) $(KERNEL) $(LINUX_RUN_ARGS); status=$$?; \
 	  [ $$status -eq 1 -o $$status -eq 130 ] || echo "(the kernel exited with status $$status)"
 
 # make run PROG=/path/to/static-elf [ARGS='a "b c"'] [PLATFORM=linux]: the
@@ -431,7 +431,7 @@ linux: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 run: $(if $(ON_LINUX),deps-build,deps-boot)
 	@[ -n "$(PROG)" ] || { echo 'make run needs PROG=/path/to/a/static/program' >&2; exit 2; }
 	@$(MAKE) --no-print-directory -s kernel LAB=complete SOLUTION=1 </dev/null >/dev/null
-	@ARGS=$(call shell_quote,$(ARGS)) $(DIE_WITH_PARENT) tools/run-program --words \
+	@ARGS=$(call shell_quote,$(ARGS)) $(GUARD) tools/run-program --words \
 	  $(BUILD)/complete/solution$(PLATFORM_SUFFIX) $(call shell_quote,$(PROG)) "$$ARGS"
 
 include tools/tools.mk
