@@ -54,9 +54,12 @@ def controlling_terminal():
 class Tool:
     """A tool on a pty of its own, ended by `ending` once its emulator runs."""
 
-    def __init__(self, command, env=None):
+    def __init__(self, command, env=None, under_shell=False):
         self.tag = uuid.uuid4().hex
         self.master, slave = pty.openpty()
+        if under_shell:  # a shell leads the session, the tool is its child
+            command = ["sh", "-c", '"$@"; exit $?', "sh", *command]
+        self.under_shell = under_shell
         self.process = subprocess.Popen(command, cwd=ROOT, stdin=slave, stdout=slave,
                                         stderr=slave, start_new_session=True,
                                         preexec_fn=controlling_terminal,
@@ -97,7 +100,11 @@ class Tool:
         elif ending == "timeout":
             pass  # timeout(1) in the command ends it
         else:
-            self.process.send_signal({"term": signal.SIGTERM, "kill": signal.SIGKILL}[ending])
+            pid = self.process.pid
+            if self.under_shell:
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
+                    pid = int(f.read().split()[0])
+            os.kill(pid, {"term": signal.SIGTERM, "kill": signal.SIGKILL}[ending])
 
     def left_behind(self):
         deadline = time.monotonic() + GONE_SECONDS
@@ -165,7 +172,9 @@ def test_no_emulator_outlives_its_tool(built, tool, ending):
         command = ["timeout", str(TIMEOUT_SECONDS), *command]
     if tool == "make qemu-gdb":
         env = {"GDB_SOCKET": f"/tmp/keel-orphan-{uuid.uuid4().hex[:8]}.sock"}
-    running = Tool(command, env)
+    # Signalled alone, the tool must not lead the session: its end would
+    # send SIGHUP to everything it started.
+    running = Tool(command, env, under_shell=ending in ("term", "kill"))
     try:
         running.wait_for_emulator()
         running.end(ending)
