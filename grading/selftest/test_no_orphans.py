@@ -57,8 +57,8 @@ class Tool:
     def __init__(self, command, env=None, under_shell=False):
         self.tag = uuid.uuid4().hex
         self.master, slave = pty.openpty()
-        if under_shell:  # a shell leads the session, the tool is its child
-            command = ["sh", "-c", '"$@"; exit $?', "sh", *command]
+        if under_shell:  # a shell leads the session and stays, the tool is its child
+            command = ["sh", "-c", '"$@"; read -r line', "sh", *command]
         self.under_shell = under_shell
         self.process = subprocess.Popen(command, cwd=ROOT, stdin=slave, stdout=slave,
                                         stderr=slave, start_new_session=True,
@@ -110,7 +110,7 @@ class Tool:
         deadline = time.monotonic() + GONE_SECONDS
         while time.monotonic() < deadline:
             left = [p for p in tagged(self.tag) if p[0] != self.process.pid]
-            if not left and self.process.poll() is not None:
+            if not left and (self.under_shell or self.process.poll() is not None):
                 return []
             time.sleep(0.2)
         return left
