@@ -4,7 +4,8 @@
 #   make bochs [LAB=…]               the same under Bochs
 #   make linux [LAB=…]               the same kernel as a Linux process (AddressSanitizer on)
 #   make qemu-gdb / make gdb [LAB=…] debug with gdb (two terminals)
-#   make run PROG=prog [ARGS="…"]   run a static x86_64 program on the complete kernel [PLATFORM=linux]
+#   make run PROG=prog [ARGS='a "b c"']  run a static x86_64 program on the complete kernel [PLATFORM=linux]
+#                                    (ARGS split as by a shell; tools/keel-run PROG ARG…: exit 250 = kernel failed)
 #   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux]
 #   make handout LAB=lab1-boot       dist/lab1-boot-handout.tar.gz
 #   make test                        everything (pytest)
@@ -498,4 +499,4 @@ clean:
 	rm -rf $(BUILD) dist grading/results
 
 help:
-	@sed -n '2,12s/^# //p' Makefile
+	@sed -n '2,13s/^# //p' Makefile
