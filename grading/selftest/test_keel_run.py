@@ -3,10 +3,13 @@ run natively on this machine: arguments arrive byte for byte (or the run
 says clearly that the kernel cannot take them), standard input arrives with
 its end, and a kernel failure has an exit status and a verdict of its own."""
 import os
+import pty
 import random
+import select
 import signal
 import stat
 import subprocess
+import time
 
 import pytest
 
@@ -38,7 +41,11 @@ COUNT_STDIN = r"""
 #include <unistd.h>
 int main(int argc, char **argv) {
     unsigned long n = 0, h = 5381;
-    if (argc > 1 && strcmp(argv[1], "raw") == 0) {
+    if (argc > 1 && strcmp(argv[1], "prompt") == 0) {
+        printf("ready\n");
+        fflush(stdout);
+    }
+    if (argc > 1 && argv[1][0] != 's') {
         char buf[1000];
         ssize_t got;
         while ((got = read(0, buf, sizeof buf)) > 0)
@@ -257,3 +264,37 @@ def test_a_closed_output_pipe_ends_the_run_as_sigpipe(programs, platform):
     assert yes.stdout.read(4) == b"y\ny\n"
     yes.stdout.close()
     assert yes.wait(timeout=60) == 128 + signal.SIGPIPE
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_terminal_ends_its_input_with_ctrl_d(programs, platform):
+    """On a terminal, as on Linux: Enter ends a line, Ctrl-D the input. (The
+    old script gave the kernel /dev/null: nothing typed arrived.)"""
+    master, slave = pty.openpty()
+    tool = subprocess.Popen([KEEL_RUN, programs["count_stdin"], "prompt"], stdin=slave,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, PLATFORM=platform))
+    os.close(slave)
+    answer = b""
+
+    def read_until(word):
+        nonlocal answer
+        deadline = time.monotonic() + 60
+        while word not in answer and time.monotonic() < deadline:
+            if select.select([tool.stdout], [], [], 1)[0]:
+                answer += os.read(tool.stdout.fileno(), 4096) or b"(end)"
+        return word in answer
+    try:
+        assert read_until(b"ready\n"), answer
+        os.write(master, b"abc\r")  # Enter sends CR, as every terminal does
+        time.sleep(0.5)
+        os.write(master, b"\x04")
+        assert read_until(b"bytes"), f"Ctrl-D did not end the input: {answer!r}"
+        assert tool.wait(timeout=30) == 0
+        answer += tool.stdout.read()
+        expected = native(programs["count_stdin"], "prompt", input=b"abc\n", stdin=None).stdout
+        assert answer == expected
+    finally:
+        tool.kill()
+        tool.wait()
+        os.close(master)
