@@ -4,7 +4,8 @@
 #   make bochs [LAB=…]               the same under Bochs
 #   make linux [LAB=…]               the same kernel as a Linux process (AddressSanitizer on)
 #   make qemu-gdb / make gdb [LAB=…] debug with gdb (two terminals)
-#   make run PROG=prog [ARGS="…"]   run a static x86_64 program on the complete kernel [PLATFORM=linux]
+#   make run PROG=prog [ARGS='a "b c"']  run a static x86_64 program on the complete kernel [PLATFORM=linux]
+#                                    (ARGS split as by a shell; tools/keel-run PROG ARG…: exit 250 = kernel failed)
 #   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux]
 #   make handout LAB=lab1-boot       dist/lab1-boot-handout.tar.gz
 #   make test                        everything (pytest)
@@ -49,6 +50,8 @@ VARIANT_TAG ?=
 # reference solutions (every lab kernel is independent by default).
 USE_MINE ?=
 comma := ,
+# $(call shell_quote,TEXT): TEXT as one word for the shell, whatever it holds.
+shell_quote = '$(subst ','\'',$(1))'
 space := $(eval) $(eval)
 MINE_LABS := $(subst $(comma),$(space),$(USE_MINE))
 VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))$(if $(MINE_LABS),-mine-$(subst $(space),-,$(MINE_LABS)))
@@ -392,7 +395,12 @@ FORCE:
 QEMU := qemu-system-x86_64
 QEMU_MACHINE := -accel tcg -M q35 -m 128M -cpu qemu64,+smep,+smap -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
-QEMU_RUN := $(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio
+# Every emulator make starts dies with the recipe that started it, however
+# that ends (timeout, SIGTERM, SIGHUP, the terminal closing): no QEMU, Bochs
+# or kernel process is left behind (tools/guard; tools/bochs/run-bochs.sh,
+# tools/run-program and the graders see to their own).
+GUARD := tools/guard
+QEMU_RUN = $(GUARD) $(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio
 # The machine, for the graders, make bench and the scripts in tools/: what
 # make starts finds it in KEEL_QEMU, anything else asks `make -s qemu-args`.
 export KEEL_QEMU := $(QEMU) $(QEMU_MACHINE)
@@ -415,18 +423,22 @@ LINUX_RUN_ARGS = $(if $(PROGRAMS_ARCHIVE),--initrd=$(PROGRAMS_ARCHIVE)) $(CMDLIN
 .PHONY: linux
 linux: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@echo "Running $(KERNEL) as a Linux process. Serial console below; quit with Ctrl-C."
-	@$(KERNEL) $(LINUX_RUN_ARGS); status=$$?; \
+	@$(GUARD) $(KERNEL) $(LINUX_RUN_ARGS); status=$$?; \
 	  [ $$status -eq 1 -o $$status -eq 130 ] || echo "(the kernel exited with status $$status)"
 
-# make run PROG=/path/to/static-elf [ARGS="a b"] [PLATFORM=linux]: the
+# make run PROG=/path/to/static-elf [ARGS='a "b c"'] [PLATFORM=linux]: the
 # complete kernel runs it as its first process and prints its output; a
 # nonzero exit status (128 + signal if killed) is printed, and is the exit
-# code of tools/run-program.sh (make itself reports any failure as 2).
+# code of tools/run-program (make itself reports any failure as 2). ARGS is
+# split as a shell splits words (quotes group, backslash escapes; a literal
+# $ is $$ for make); tools/keel-run takes the arguments as they are. Standard
+# input reaches the program, with end-of-file at its end.
 .PHONY: run
 run: $(if $(ON_LINUX),deps-build,deps-boot)
 	@[ -n "$(PROG)" ] || { echo 'make run needs PROG=/path/to/a/static/program' >&2; exit 2; }
-	@$(MAKE) --no-print-directory -s kernel LAB=complete SOLUTION=1 >/dev/null
-	@tools/run-program.sh $(BUILD)/complete/solution$(PLATFORM_SUFFIX) "$(PROG)" "$(ARGS)"
+	@$(MAKE) --no-print-directory -s kernel LAB=complete SOLUTION=1 </dev/null >/dev/null
+	@ARGS=$(call shell_quote,$(ARGS)) $(GUARD) tools/run-program --words \
+	  $(BUILD)/complete/solution$(PLATFORM_SUFFIX) $(call shell_quote,$(PROG)) "$$ARGS"
 
 include tools/tools.mk
 -include grading/grading.mk
@@ -506,4 +518,4 @@ clean:
 	rm -rf $(BUILD) dist grading/results
 
 help:
-	@sed -n '2,12s/^# //p' Makefile
+	@sed -n '2,13s/^# //p' Makefile

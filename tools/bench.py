@@ -157,9 +157,10 @@ def main(argv):
                 values[name] = int(value)
         return values
 
-    keel_runs = [parse(subprocess.run([os.path.join(ROOT, "tools/run-program.sh"),
+    keel_runs = [parse(subprocess.run([os.path.join(ROOT, "tools/run-program"),
                                        os.path.join(ROOT, "build/complete/solution"), program],
-                                      capture_output=True, text=True, timeout=120).stdout)
+                                      capture_output=True, text=True, timeout=120,
+                                      stdin=subprocess.DEVNULL).stdout)
                  for _ in range(runs)]
     linux_runs = []
     for _ in range(3):
@@ -180,9 +181,10 @@ def main(argv):
     # The Linux platform runs the program in a traced child process: the
     # ticks are the host's, each system call a ptrace round trip.
     make("kernel", "LAB=complete", "SOLUTION=1", "PLATFORM=linux")
-    hosted = [parse(subprocess.run([os.path.join(ROOT, "tools/run-program.sh"),
+    hosted = [parse(subprocess.run([os.path.join(ROOT, "tools/run-program"),
                                     os.path.join(ROOT, "build/complete/solution-linux"), program],
-                                   capture_output=True, text=True, timeout=120).stdout)
+                                   capture_output=True, text=True, timeout=120,
+                                   stdin=subprocess.DEVNULL).stdout)
               for _ in range(runs)]
     for name in ("null_syscall_ticks", "fork_exit_wait_ticks"):
         values = [r[name] for r in hosted if name in r]

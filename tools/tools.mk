@@ -44,7 +44,7 @@ gdb: deps $(KERNEL) $(GDB_INIT)
 endif
 
 bochs: deps $(ISO)
-	@tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs interactive
+	@$(GUARD) tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs interactive
 
 bochs-debug: deps $(ISO)
-	@tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs debug
+	@$(GUARD) tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs debug

@@ -45,7 +45,8 @@ class LinuxMachine(KernelRun):
         self.start_time = time.monotonic()
         try:
             self._started(subprocess.Popen(
-                sandbox.limited(self.command, sandbox.RUN_LIMITS), stdin=subprocess.PIPE,
+                sandbox.dies_with_parent(sandbox.limited(self.command, sandbox.RUN_LIMITS)),
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.workdir,
                 pass_fds=[fd for fd in (line_read, info_write) if fd is not None]))
         finally:

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 
+from . import sandbox
 from .kernel_run import KernelRun
 from .monitor import Qmp, hmp_command, parse_memory_dump, register
 from .symbols import describe_state, function_start
@@ -87,7 +88,8 @@ class QemuMachine(KernelRun):
                         *programs_archive_args(kernel_elf), *extra_args]
         with open(self.stderr_path, "wb") as stderr:
             self.start_time = time.monotonic()
-            self._started(subprocess.Popen(self.command, stdin=subprocess.PIPE,
+            self._started(subprocess.Popen(sandbox.dies_with_parent(self.command),
+                                           stdin=subprocess.PIPE,
                                            stdout=subprocess.PIPE, stderr=stderr,
                                            cwd=self.workdir))
         self.send(f"\n\n@nonce:{self.nonce}\n")

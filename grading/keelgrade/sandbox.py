@@ -137,6 +137,14 @@ def limited(command, limits):
     return ["prlimit", *options, "--", *command]
 
 
+def dies_with_parent(command):
+    """`command` (a list) made to get SIGKILL when this process ends, however
+    it ends (PR_SET_PDEATHSIG through setpriv, util-linux): a grader killed
+    by a CI timeout leaves no emulator behind. Unchanged without setpriv."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--", *command] if setpriv else list(command)
+
+
 def build_command(tree, command, extra_read_only=()):
     """`command` (a list) run in `tree` with the tree read-only but its
     build/ directory, or the command itself if sandboxing is opted out of."""

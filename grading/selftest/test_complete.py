@@ -56,13 +56,14 @@ def compile_program(tmp_path, name, source):
 
 def run(binary, *args, platform="pc"):
     return subprocess.run([os.path.join(ROOT, "tools/keel-run"), str(binary), *args],
-                          capture_output=True, text=True, timeout=120,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
                           env=dict(os.environ, PLATFORM=platform))
 
 
 def make_run(binary, args):
     return subprocess.run(["make", "--no-print-directory", "-s", "run", f"PROG={binary}",
-                           f"ARGS={args}"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           f"ARGS={args}"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize("platform", ["pc", "linux"])
@@ -96,4 +97,4 @@ def test_make_run_reports_the_killing_signal(complete, tmp_path, platform):
 def test_make_run_refuses_what_is_not_a_program(tmp_path):
     (tmp_path / "text").write_text("not a program\n")
     result = run(tmp_path / "text")
-    assert result.returncode == 2 and "not a static x86_64 ELF program" in result.stderr
+    assert result.returncode == 126 and "not a static x86_64 ELF program" in result.stderr

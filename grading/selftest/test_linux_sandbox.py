@@ -107,7 +107,7 @@ def test_hostile_program_stays_in_its_process(attacker):
                     "PLATFORM=linux"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     cpu = kernel_symbol("linux_cpu")  # the emulated CPU: interrupt flag, CR3
     run = subprocess.run([os.path.join(ROOT, "tools/keel-run"), str(attacker), cpu],
-                         capture_output=True, text=True, timeout=120,
+                         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
                          env=dict(os.environ, PLATFORM="linux"))
     out = run.stdout
     assert run.returncode == 7, out + run.stderr

@@ -1,6 +1,8 @@
 /* The complete kernel's files: the boot archive as a read-only root
- * directory (open, read, close, getdents64) and a process listing (Keel's
- * system call 500, for ps), on top of lab 5's system calls. */
+ * directory (open, read, readv, close, getdents64) and a process listing
+ * (Keel's system call 500, for ps), on top of lab 5's system calls. A run of
+ * tools/keel-run (files_run_mode) also gets a standard input with an end:
+ * the host's, packed into the boot archive, or the terminal with Ctrl-D. */
 #include <keel/keel.h>
 #include <lab5.h>
 
@@ -8,11 +10,14 @@
 
 #define SYS_open       2
 #define SYS_close      3
+#define SYS_readv      19
 #define SYS_getdents64 217
 #define SYS_keel_ps    500
 #define O_ACCMODE      3
 #define MAX_OPEN       32
 #define FIRST_FD       3
+#define MAX_IOVECS     1024
+#define CTRL_D         0x04
 
 struct open_file {
     int pid;                         /* 0: free */
@@ -21,6 +26,17 @@ struct open_file {
 };
 
 static struct open_file open_files[MAX_OPEN];
+
+/* Standard input of a keel.run run: a file (one position for every
+ * process, as a pipe's) or, when the host's is a terminal, the console. */
+static bool run_mode;
+static struct open_file run_stdin;
+
+void files_run_mode(const struct program_file *input)
+{
+    run_mode = true;
+    run_stdin = (struct open_file){.pid = -1, .file = input};
+}
 
 static struct open_file *lookup(int fd)
 {
@@ -75,6 +91,87 @@ static long sys_read_file(struct open_file *open, uintptr_t buffer, size_t count
         return -EFAULT;
     open->position += n;
     return (long)n;
+}
+
+/* The terminal as a Linux terminal reads it: Enter ends a line, Ctrl-D at
+ * the start of a read is the end of input. Waits for the first byte, then
+ * takes what has already arrived. */
+static long read_terminal(uintptr_t buffer, size_t count)
+{
+    char bytes[128];
+    size_t n = 0;
+    if (count > sizeof(bytes))
+        count = sizeof(bytes);
+    if (!user_access_ok(buffer, count, true))
+        return -EFAULT; /* before waiting for input that could never be stored */
+    while (n < count) {
+        int c = console_getc();
+        if (c < 0 && n > 0)
+            break;
+        if (c < 0) {
+            thread_yield();
+            continue;
+        }
+        if (c == CTRL_D)
+            break;
+        bytes[n++] = c == '\r' ? '\n' : (char)c;
+        if (bytes[n - 1] == '\n')
+            break;
+    }
+    return copy_to_user(buffer, bytes, n) < 0 ? -EFAULT : (long)n;
+}
+
+/* read(2) for the descriptors this file serves; *served false: lab 5's. */
+static long read_served(int fd, uintptr_t buffer, size_t count, bool *served)
+{
+    *served = true;
+    if (fd >= FIRST_FD) {
+        struct open_file *open = lookup(fd);
+        return open ? sys_read_file(open, buffer, count) : -EBADF;
+    }
+    if (fd == 0 && run_mode && count == 0)
+        return 0;
+    if (fd == 0 && run_mode && run_stdin.file)
+        return sys_read_file(&run_stdin, buffer, count);
+    if (fd == 0 && run_mode)
+        return read_terminal(buffer, count);
+    *served = false;
+    return -EBADF;
+}
+
+/* readv(2): one read per buffer, up to the first short one. */
+static long sys_readv(struct trap_frame *frame, int fd, uintptr_t vector, long count)
+{
+    if (count < 0 || count > MAX_IOVECS)
+        return -EINVAL;
+    struct trap_frame saved = *frame; /* lab 5's read below goes through it */
+    long total = 0;
+    for (long i = 0; i < count; i++) {
+        uint64_t iov[2];
+        if (copy_from_user(iov, vector + (uintptr_t)i * sizeof(iov), sizeof(iov)) < 0) {
+            total = total ? total : -EFAULT;
+            break;
+        }
+        if (iov[1] == 0)
+            continue;
+        bool served;
+        long n = read_served(fd, iov[0], iov[1], &served);
+        if (!served) { /* the console outside keel.run: lab 5's read */
+            frame->rax = SYS_read;
+            frame->rdi = (uint64_t)fd;
+            frame->rsi = iov[0];
+            frame->rdx = iov[1];
+            syscall_handle(frame);
+            n = (long)frame->rax;
+            *frame = saved;
+        }
+        if (n <= 0 || (uint64_t)n < iov[1]) {
+            total = n < 0 ? (total ? total : n) : total + n;
+            break;
+        }
+        total += n;
+    }
+    return total;
 }
 
 /* One struct linux_dirent64 per file: inode, offset, record length, type,
@@ -151,12 +248,15 @@ static bool on_syscall(struct trap_frame *frame)
     case SYS_keel_ps:
         result = sys_keel_ps(frame->rdi, frame->rsi);
         break;
-    case SYS_read:
-        if ((int)frame->rdi >= FIRST_FD) {
-            open = lookup((int)frame->rdi);
-            result = open ? sys_read_file(open, frame->rsi, frame->rdx) : -EBADF;
+    case SYS_readv:
+        result = sys_readv(frame, (int)frame->rdi, frame->rsi, (long)frame->rdx);
+        break;
+    case SYS_read: {
+        bool served;
+        result = read_served((int)frame->rdi, frame->rsi, frame->rdx, &served);
+        if (served)
             break;
-        }
+    }
         __attribute__((fallthrough)); /* the console: lab 5's */
     default:
         syscall_handle(frame);

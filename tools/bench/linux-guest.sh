@@ -22,7 +22,8 @@ cp "$program" "$work/program"
 chmod +x "$work/busybox" "$work/program"
 python3 "$(dirname "$0")/../mkprograms.py" "$work/initramfs.cpio" --keep-mode \
     init="$work/init" busybox="$work/busybox" program="$work/program"
+# tools/guard: no QEMU outlives make bench.
 # shellcheck disable=SC2086
-timeout 300 ${KEEL_QEMU:-$(make --no-print-directory -s -C "$(dirname "$0")/../.." qemu-args)} \
+"$(dirname "$0")/../guard" timeout 300 ${KEEL_QEMU:-$(make --no-print-directory -s -C "$(dirname "$0")/../.." qemu-args)} \
     -display none -nodefaults -serial stdio -kernel "$kernel" -initrd "$work/initramfs.cpio" \
     -append "console=ttyS0 quiet panic=-1" </dev/null | tr -d '\r'

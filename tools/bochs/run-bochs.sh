@@ -11,6 +11,12 @@
 set -euo pipefail
 iso=$(realpath "$1") work=$2 mode=${3:-interactive}
 here=$(dirname "$(realpath "$0")")
+# Nothing outlives this script: script(1) gets SIGTERM when this shell ends
+# (by a timeout, SIGTERM, SIGHUP, a closed pipe or SIGKILL), and Bochs, which
+# script starts in a session of its own where no terminal signal reaches it,
+# gets SIGTERM when script ends (PR_SET_PDEATHSIG, via setpriv).
+die_with_parent=
+if command -v setpriv >/dev/null; then die_with_parent="setpriv --pdeathsig TERM"; fi
 mkdir -p "$work"
 work=$(realpath "$work")
 serial="mode=file, dev=$work/serial.log"
@@ -30,10 +36,12 @@ interactive)
     echo "Booting $iso in Bochs; the serial console is this terminal. Bochs exits when the kernel powers off (or press Ctrl-C)."
     # Bochs's term display needs a terminal of its own: script gives it one
     # (its screen goes to a file); stdin stays free for the serial port.
-    script -qfec "bochs -q -f $work/bochsrc -rc $work/continue.rc" "$work/screen.log" \
+    $die_with_parent script -qfec "$die_with_parent bochs -q -f $work/bochsrc -rc $work/continue.rc" \
+        "$work/screen.log" \
         </dev/null >/dev/null || true ;;
 batch)
-    script -qfec "bochs -q -f $work/bochsrc -rc $work/continue.rc" /dev/null \
+    $die_with_parent script -qfec "$die_with_parent bochs -q -f $work/bochsrc -rc $work/continue.rc" \
+        /dev/null \
         </dev/null >"$work/screen.log" 2>&1 || true
     cat "$work/serial.log" ;;
 debug)
@@ -42,5 +50,5 @@ debug)
     # No screen at all (a VNC display nobody waits for), so the debugger
     # prompt has the terminal to itself.
     sed -i 's|^display_library:.*|display_library: rfb, options="timeout=0"|' "$work/bochsrc"
-    bochs -q -f "$work/bochsrc" || true ;;
+    $die_with_parent bochs -q -f "$work/bochsrc" || true ;;
 esac
