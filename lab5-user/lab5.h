@@ -99,10 +99,12 @@ KEEL_NORETURN void process_exit(int wait_status);
 long process_fork(const struct trap_frame *frame);
 
 /* Replace the calling process's program (execve): `path` from the boot
- * archive, new arguments; on success `frame` is rewritten to start it
- * (returns 0). -ENOENT, -ENOEXEC, -ENOMEM; the old program keeps running on
- * failure. */
-long process_exec(struct trap_frame *frame, const char *path, const char *const argv[]);
+ * archive, new arguments and environment (`argv` and `envp`, each ending
+ * with NULL, as stack_setup takes them; the caller keeps them); on success
+ * `frame` is rewritten to start it (returns 0). -ENOENT, -ENOEXEC, -ENOMEM;
+ * the old program keeps running on failure. */
+long process_exec(struct trap_frame *frame, const char *path, const char *const argv[],
+                  const char *const envp[]);
 
 /* wait4: wait for child `pid` (or any child if pid is -1), store its status
  * at user address `status_address` (if not 0), reap it, return its pid;

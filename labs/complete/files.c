@@ -8,11 +8,16 @@
 
 #define SYS_open       2
 #define SYS_close      3
+#define SYS_ioctl      16
 #define SYS_getdents64 217
 #define SYS_keel_ps    500
 #define O_ACCMODE      3
+#define O_DIRECTORY    0200000
 #define MAX_OPEN       32
 #define FIRST_FD       3
+#define PATH_MAX       4096 /* Linux's limits: a path, the NUL included, and one name */
+#define NAME_MAX       255
+#define TASK_SIZE      (USER_SPACE_END - PAGE_SIZE) /* as lab 5's syscall.c */
 
 struct open_file {
     int pid;                         /* 0: free */
@@ -31,37 +36,81 @@ static struct open_file *lookup(int fd)
     return open->pid == self->pid ? open : NULL;
 }
 
+/* Find `path` in the root directory as Linux would walk it: "", a missing
+ * name, a name under a file, a name longer than NAME_MAX each fail as
+ * there; "." and ".." stay at the root. *file is NULL for the root. */
+static long resolve(const char *path, const struct program_file **file)
+{
+    if (!path[0])
+        return -ENOENT;
+    *file = NULL;
+    for (const char *at = path; *at;) {
+        const char *end = strchr(at, '/');
+        size_t length = end ? (size_t)(end - at) : strlen(at);
+        if (length > NAME_MAX)
+            return -ENAMETOOLONG;
+        if (length && *file)
+            return -ENOTDIR; /* a name under a file */
+        char name[NAME_MAX + 1];
+        memcpy(name, at, length);
+        name[length] = '\0';
+        if (length && strcmp(name, ".") && strcmp(name, "..") && !(*file = programs_find(name)))
+            return -ENOENT;
+        at += length;
+        if (*at == '/' && *file)
+            return -ENOTDIR; /* "file/" */
+        while (*at == '/')
+            at++;
+    }
+    return 0;
+}
+
 static long sys_open(uintptr_t path_address, int flags)
 {
-    char path[PROGRAM_NAME_MAX + 1];
-    long length = strncpy_from_user(path, path_address, sizeof(path));
-    if (length < 0)
-        return length == -E2BIG ? -ENOENT : length;
-    if ((flags & O_ACCMODE) != 0)
-        return -EPERM; /* read-only */
-    const char *name = path[0] == '/' ? path + 1 : path;
+    char *path = kmalloc(PATH_MAX);
+    if (!path)
+        return -ENOMEM;
+    long result = strncpy_from_user(path, path_address, PATH_MAX);
     const struct program_file *file = NULL;
-    if (name[0] && strcmp(name, ".") != 0 && !(file = programs_find(name)))
-        return -ENOENT;
+    if (result == -E2BIG)
+        result = -ENAMETOOLONG;
+    if (result >= 0)
+        result = resolve(path, &file);
+    kfree(path);
+    if (result < 0)
+        return result;
+    if ((flags & O_ACCMODE) != 0)
+        return file ? -EROFS : -EISDIR; /* read-only (Linux: EROFS; a directory: EISDIR) */
+    if ((flags & O_DIRECTORY) && file)
+        return -ENOTDIR;
     for (int i = 0; i < MAX_OPEN; i++) {
         if (open_files[i].pid == 0) {
             open_files[i] = (struct open_file){process_current()->pid, file, 0};
             return FIRST_FD + i;
         }
     }
-    return -EAGAIN;
+    return -EMFILE;
 }
 
 static long sys_read_file(struct open_file *open, uintptr_t buffer, size_t count)
 {
+    if (count > TASK_SIZE || buffer > TASK_SIZE - count)
+        return -EFAULT; /* Linux's access_ok, before anything else */
     if (!open->file)
         return -EISDIR;
     size_t left = open->file->size - open->position;
-    size_t n = count < left ? count : left;
-    if (copy_to_user(buffer, (const uint8_t *)open->file->data + open->position, n) < 0)
-        return -EFAULT;
-    open->position += n;
-    return (long)n;
+    size_t n = count < left ? count : left, done = 0;
+    /* A page at a time: a buffer running into a bad page gets what fits. */
+    while (done < n) {
+        size_t chunk = PAGE_SIZE - ((buffer + done) % PAGE_SIZE);
+        chunk = chunk < n - done ? chunk : n - done;
+        if (copy_to_user(buffer + done, (const uint8_t *)open->file->data + open->position,
+                         chunk) < 0)
+            break;
+        open->position += chunk;
+        done += chunk;
+    }
+    return done || !n ? (long)done : -EFAULT;
 }
 
 /* One struct linux_dirent64 per file: inode, offset, record length, type,
@@ -70,13 +119,18 @@ static long sys_getdents64(struct open_file *open, uintptr_t buffer, size_t coun
 {
     if (open->file)
         return -ENOTDIR;
+    if (count > TASK_SIZE || buffer > TASK_SIZE - count)
+        return -EFAULT;
     size_t written = 0;
     for (; open->position < programs_count(); open->position++) {
         const struct program_file *file = programs_get(open->position);
         size_t name_length = strlen(file->name);
         size_t record = KEEL_ALIGN_UP(19 + name_length + 1, 8);
-        if (written + record > count)
+        if (written + record > count) {
+            if (!written)
+                return -EINVAL; /* not even one entry fits */
             break;
+        }
         uint8_t entry[19 + PROGRAM_NAME_MAX + 8] = {0};
         uint64_t inode = open->position + 1, next = open->position + 1;
         uint16_t length = (uint16_t)record;
@@ -124,6 +178,11 @@ static bool on_syscall(struct trap_frame *frame)
     case SYS_open:
         result = sys_open(frame->rdi, (int)frame->rsi);
         break;
+    case SYS_ioctl:
+        if ((int)frame->rdi < FIRST_FD)
+            goto console;
+        result = lookup((int)frame->rdi) ? -ENOTTY : -EBADF;
+        break;
     case SYS_close:
         open = lookup((int)frame->rdi);
         result = open ? (open->pid = 0) : -EBADF;
@@ -143,6 +202,7 @@ static bool on_syscall(struct trap_frame *frame)
         }
         __attribute__((fallthrough)); /* the console: lab 5's */
     default:
+    console:
         syscall_handle(frame);
         cpu_irq_disable();
         return true;

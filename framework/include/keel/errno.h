@@ -18,11 +18,15 @@
 #define EFAULT  14
 #define EBUSY   16
 #define EEXIST  17
+#define ENODEV  19
 #define ENOTDIR 20
 #define EISDIR  21
 #define EINVAL  22
+#define EMFILE  24
 #define ENOTTY  25
+#define EROFS   30
 #define ERANGE  34
+#define ENAMETOOLONG 36
 #define ENOSYS  38
 
 #endif
