@@ -13,6 +13,8 @@
 #define PROT_EXEC     0x4
 #define WNOHANG       1
 #define WAIT_OPTIONS  0xe000000bul /* WNOHANG WUNTRACED WCONTINUED __WNOTHREAD __WALL __WCLONE */
+#define WAIT_ALL      0x40000000ul /* __WALL */
+#define WAIT_CLONE    0x80000000ul /* __WCLONE */
 #define RUSAGE_SIZE   144
 #define MAX_PATH      4096       /* Linux's PATH_MAX, the NUL included */
 #define MAX_ARG_LEN   (32 * 4096) /* Linux's MAX_ARG_STRLEN: one argument, the NUL included */
@@ -231,6 +233,8 @@ static long sys_wait4(int pid, uintptr_t status, uint64_t options, uintptr_t rus
         return -EINVAL;
     if (pid == -2147483647 - 1)
         return -ESRCH;
+    if ((options & WAIT_CLONE) && !(options & WAIT_ALL))
+        return -ECHILD; /* __WCLONE: only children that signal no SIGCHLD, and there are none */
     if (pid == 0)
         pid = -1;
     else if (pid < -1)
