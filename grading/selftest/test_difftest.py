@@ -130,14 +130,11 @@ def kernel(request):
                               platform=request.param).kernel.elf
 
 
-@pytest.mark.parametrize("name", PROGRAMS)
-def test_difftest(kernel, binaries, name, tmp_path):
-    platform, kernel_elf = kernel
-    host, host_status = run_host(binaries[name], name, str(tmp_path / "host"))
-    keel, keel_status, transcript = run_keel(kernel_elf, platform, binaries[name], name,
-                                             str(tmp_path / "keel"))
-    assert host, f"{name} reported nothing on the host: is it a difftest program?"
-    allowed = {call for (program, call), _ in ALLOWED.items() if program == name and
+def compare(name, platform, host, host_status, keel, keel_status, allowed_table=None):
+    """Why Keel's run differs from Linux's (a message naming the first call
+    that differs, or a stale allow-list entry), or None if they agree."""
+    table = ALLOWED if allowed_table is None else allowed_table
+    allowed = {call for (program, call) in table if program == name and
                platform in ALLOWED_PLATFORMS.get((program, call), {"pc", "linux"})}
     still_differ = set()
     for i, (want, got) in enumerate(zip(host, keel)):
@@ -146,18 +143,62 @@ def test_difftest(kernel, binaries, name, tmp_path):
         if call(want) == call(got) and call(want) in allowed:
             still_differ.add(call(want))
             continue
-        pytest.fail(f"{name} on Keel ({platform}), report line {i + 1}: Linux says\n  {want}\n"
-                    f"but Keel says\n  {got}\n(the Keel run's output:)\n{transcript[-3000:]}",
-                    pytrace=False)
+        return (f"{name} on Keel ({platform}), report line {i + 1}: Linux says\n  {want}\n"
+                f"but Keel says\n  {got}")
     if len(host) != len(keel):
         shorter, what = (keel, "Keel stopped") if len(keel) < len(host) else (host, "Linux stopped")
-        pytest.fail(f"{name} on Keel ({platform}): {what} after {len(shorter)} report lines; "
-                    f"the other went on with\n  {(host if shorter is keel else keel)[len(shorter)]}\n"
-                    f"(the Keel run's output:)\n{transcript[-3000:]}", pytrace=False)
-    assert keel_status == host_status, (
-        f"{name} on Keel ({platform}) ended with status {keel_status}, on Linux with "
-        f"{host_status}\n{transcript[-3000:]}")
+        return (f"{name} on Keel ({platform}): {what} after {len(shorter)} report lines; "
+                f"the other went on with\n  {(host if shorter is keel else keel)[len(shorter)]}")
+    if keel_status != host_status:
+        return f"{name} on Keel ({platform}) ended with status {keel_status}, on Linux with {host_status}"
     stale = allowed - still_differ
-    assert not stale, (f"ALLOWED in test_difftest.py lists {sorted(stale)} for {name} on {platform},"
-                       " but Keel now answers as Linux: remove the entry")
-    print(f"{name} on {platform}: {len(host)} calls compared")
+    if stale:
+        return (f"ALLOWED in test_difftest.py lists {sorted(stale)} for {name} on {platform}, "
+                "but Keel now answers as Linux: remove the entry")
+    return None
+
+
+def run_both(kernel, binary, name, tmp_path):
+    platform, kernel_elf = kernel
+    host, host_status = run_host(binary, name, str(tmp_path / "host"))
+    keel, keel_status, transcript = run_keel(kernel_elf, platform, binary, name,
+                                             str(tmp_path / "keel"))
+    assert host, f"{name} reported nothing on the host: is it a difftest program?"
+    return host, host_status, keel, keel_status, transcript
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_difftest(kernel, binaries, name, tmp_path):
+    host, host_status, keel, keel_status, transcript = run_both(kernel, binaries[name], name,
+                                                                tmp_path)
+    problem = compare(name, kernel[0], host, host_status, keel, keel_status)
+    if problem:
+        pytest.fail(f"{problem}\n(the Keel run's output:)\n{transcript[-3000:]}", pytrace=False)
+    print(f"{name} on {kernel[0]}: {len(host)} calls compared")
+
+
+PLANTED = r"""
+#include "difftest.h"
+int main(void)
+{
+    T("syscall(500, NULL, 0)", 500, 0, 0); /* Keel's process listing; not Linux's */
+    return 0;
+}
+"""
+
+
+def test_difftest_catches_a_planted_difference(kernel, tmp_path):
+    """The comparison fails on a real difference (Keel's own system call 500),
+    passes once it is allowed, and fails again on an allowed call that agrees."""
+    source = tmp_path / "planted.c"
+    source.write_text(PLANTED)
+    binary = str(tmp_path / "planted")
+    subprocess.run(["musl-gcc", "-static", "-O1", f"-I{HERE}", "-o", binary, str(source)],
+                   check=True)
+    host, host_status, keel, keel_status, _ = run_both(kernel, binary, "planted", tmp_path)
+    problem = compare("planted", kernel[0], host, host_status, keel, keel_status, {})
+    assert problem and "syscall(500, NULL, 0) = -ENOSYS" in problem, problem
+    reason = {("planted", "syscall(500, NULL, 0)"): "Keel's process listing"}
+    assert compare("planted", kernel[0], host, host_status, keel, keel_status, reason) is None
+    problem = compare("planted", kernel[0], host, host_status, host, host_status, reason)
+    assert problem and "remove the entry" in problem, problem  # Keel answering as Linux
