@@ -25,6 +25,8 @@ PROGRAMS = sorted(os.path.basename(p)[:-2] for p in glob.glob(os.path.join(HERE,
 # The files every program finds in its directory (the host: a fresh one as
 # the working directory; Keel: the boot archive, its root directory).
 FILES = {"data.txt": b"0123456789abcdefghijklmnopqrstuvwxyz\n" * 3, "notelf": b"not an ELF program\n"}
+# What Keel gives a program it starts (process_spawn in lab5-user/solution/process.c).
+ENVIRONMENT = {"PATH": "/", "HOME": "/"}
 MARK = re.compile(r"#dt (.*)$")
 EXIT = re.compile(r"@@keel:run:EXIT:(\d+)")
 
@@ -91,6 +93,7 @@ def run_host(binary, name, workdir):
         dst.write(src.read())
     os.chmod(local, 0o755)
     run = subprocess.run([name], executable=local, cwd=workdir, stdin=subprocess.DEVNULL,
+                         env=ENVIRONMENT,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     status = run.returncode if run.returncode >= 0 else 128 - run.returncode
     return parse(run.stdout.decode(errors="replace")), status

@@ -113,8 +113,8 @@ static long sys_read_file(struct open_file *open, uintptr_t buffer, size_t count
     return done || !n ? (long)done : -EFAULT;
 }
 
-/* One struct linux_dirent64 per file: inode, offset, record length, type,
- * name. */
+/* One struct linux_dirent64 per entry: inode, offset, record length, type,
+ * name; "." and ".." first (the root is its own parent), then the files. */
 static long sys_getdents64(struct open_file *open, uintptr_t buffer, size_t count)
 {
     if (open->file)
@@ -122,9 +122,12 @@ static long sys_getdents64(struct open_file *open, uintptr_t buffer, size_t coun
     if (count > TASK_SIZE || buffer > TASK_SIZE - count)
         return -EFAULT;
     size_t written = 0;
-    for (; open->position < programs_count(); open->position++) {
-        const struct program_file *file = programs_get(open->position);
-        size_t name_length = strlen(file->name);
+    for (; open->position < programs_count() + 2; open->position++) {
+        bool dot = open->position < 2;
+        const char *name = open->position == 0   ? "."
+                           : open->position == 1 ? ".."
+                                                 : programs_get(open->position - 2)->name;
+        size_t name_length = strlen(name);
         size_t record = KEEL_ALIGN_UP(19 + name_length + 1, 8);
         if (written + record > count) {
             if (!written)
@@ -137,8 +140,8 @@ static long sys_getdents64(struct open_file *open, uintptr_t buffer, size_t coun
         memcpy(entry, &inode, 8);
         memcpy(entry + 8, &next, 8);
         memcpy(entry + 16, &length, 2);
-        entry[18] = 8; /* DT_REG */
-        memcpy(entry + 19, file->name, name_length + 1);
+        entry[18] = dot ? 4 : 8; /* DT_DIR, DT_REG */
+        memcpy(entry + 19, name, name_length + 1);
         if (copy_to_user(buffer + written, entry, record) < 0)
             return -EFAULT;
         written += record;

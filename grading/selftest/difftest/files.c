@@ -6,25 +6,33 @@
 #define O_RDWR      2
 #define O_DIRECTORY 0200000
 
+/* Every name in the directory with its type, sorted (the order is the
+ * file system's own). */
 static void names(int fd, const char *what)
 {
-    char buffer[4096];
-    int count = 0, data = 0, notelf = 0;
+    char buffer[4096], list[32][64];
+    int count = 0;
     long n;
     while ((n = SYS(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
-        for (long at = 0; at < n;) {
+        for (long at = 0; at < n && count < 32;) {
             unsigned short length;
             memcpy(&length, buffer + at + 16, 2);
-            const char *name = buffer + at + 19;
-            if (strcmp(name, ".") && strcmp(name, ".."))
-                count++;
-            data += !strcmp(name, "data.txt");
-            notelf += !strcmp(name, "notelf");
+            snprintf(list[count++], sizeof(list[0]), "%s (type %d)", buffer + at + 19,
+                     buffer[at + 18]);
             at += length;
         }
     }
     report(what, n);
-    say("%s: entries other than . and .. = %d, data.txt %d, notelf %d", what, count, data, notelf);
+    for (int i = 0; i < count; i++)
+        for (int j = i + 1; j < count; j++)
+            if (strcmp(list[i], list[j]) > 0) {
+                char swap[64];
+                memcpy(swap, list[i], 64);
+                memcpy(list[i], list[j], 64);
+                memcpy(list[j], swap, 64);
+            }
+    for (int i = 0; i < count; i++)
+        say("%s: %s", what, list[i]);
 }
 
 int main(void)
