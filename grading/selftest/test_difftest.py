@@ -34,9 +34,24 @@ EXIT = re.compile(r"@@keel:run:EXIT:(\d+)")
 # there. Each entry must still differ on the platforms it names.
 ALLOWED = {
     ("files", 'open("data.txt", O_WRONLY)'):
-        "Keel's root directory is the read-only boot archive; the host's is writable",
+        "Keel's root directory is the read-only boot archive (EROFS); the host's is writable",
     ("files", 'open("data.txt", O_RDWR)'):
-        "Keel's root directory is the read-only boot archive; the host's is writable",
+        "Keel's root directory is the read-only boot archive (EROFS); the host's is writable",
+    ("limits", 'open("data.txt", O_RDONLY) 40 times: descriptors'):
+        "Keel has one table of 32 open files for all processes (labs/complete/files.c); "
+        "Linux allows RLIMIT_NOFILE (1024+) per process",
+    ("limits", "fork() 40 times without waiting: children"):
+        "Keel's process table has 32 entries (PROCESS_MAX in lab5-user/lab5.h)",
+    ("limits", "mmap(NULL, 256 MiB, RW, ANON, -1, 0)"):
+        "Keel allocates every page when it is mapped, from 128 MiB of RAM; Linux allocates "
+        "pages when first touched (overcommit)",
+    ("limits", "mmap(NULL, 4096, RW, MAP_SHARED|MAP_ANONYMOUS, -1, 0)"):
+        "Keel has no shared memory: it refuses MAP_SHARED (EINVAL) rather than give a private "
+        "mapping that fork would silently unshare",
+    ("limits", 'execve("limits", 3 arguments of 100000 bytes, NULL) in a child'):
+        "Keel copies arguments and environment through a 256 KiB kernel buffer (MAX_ARG_TOTAL in "
+        "lab5-user/solution/syscall.c) and says E2BIG beyond; Linux allows a quarter of the stack "
+        "limit (2 MiB by default). Each string's limit, 128 KiB, is Linux's",
 }
 ALLOWED_PLATFORMS = {}  # entries that differ on one platform only: key -> {"pc"} or {"linux"}
 

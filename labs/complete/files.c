@@ -1,6 +1,9 @@
 /* The complete kernel's files: the boot archive as a read-only root
  * directory (open, read, close, getdents64) and a process listing (Keel's
- * system call 500, for ps), on top of lab 5's system calls. */
+ * system call 500, for ps), on top of lab 5's system calls. Descriptors
+ * behave as Linux's: each process has its own numbers, lowest free first;
+ * fork copies them and the copies share the file position; execve keeps
+ * them, except those opened with O_CLOEXEC. */
 #include <keel/keel.h>
 #include <lab5.h>
 
@@ -13,27 +16,90 @@
 #define SYS_keel_ps    500
 #define O_ACCMODE      3
 #define O_DIRECTORY    0200000
-#define MAX_OPEN       32
+#define O_CLOEXEC      02000000
+#define MAX_OPEN       32  /* open files, for all processes together */
+#define MAX_FDS        128 /* descriptors, for all processes together */
+#define FD_MAX         32  /* descriptors of one process: 3 … 34 */
 #define FIRST_FD       3
 #define PATH_MAX       4096 /* Linux's limits: a path, the NUL included, and one name */
 #define NAME_MAX       255
 #define TASK_SIZE      (USER_SPACE_END - PAGE_SIZE) /* as lab 5's syscall.c */
 
+/* An open file (Linux's "open file description"): what descriptors name. */
 struct open_file {
-    int pid;                         /* 0: free */
+    int refs;                        /* descriptors naming it; 0: free */
     const struct program_file *file; /* NULL: the root directory */
     size_t position;
 };
 
+/* One process's descriptor `fd`. */
+struct descriptor {
+    int pid; /* 0: free */
+    int fd;
+    bool close_on_exec;
+    struct open_file *open;
+};
+
 static struct open_file open_files[MAX_OPEN];
+static struct descriptor descriptors[MAX_FDS];
+static struct spinlock files_lock = SPINLOCK_INIT("files");
+
+static struct descriptor *find(int pid, int fd)
+{
+    for (int i = 0; i < MAX_FDS; i++)
+        if (descriptors[i].pid && descriptors[i].pid == pid && descriptors[i].fd == fd)
+            return &descriptors[i];
+    return NULL;
+}
 
 static struct open_file *lookup(int fd)
 {
     struct process *self = process_current();
-    if (!self || fd < FIRST_FD || fd >= FIRST_FD + MAX_OPEN)
-        return NULL;
-    struct open_file *open = &open_files[fd - FIRST_FD];
-    return open->pid == self->pid ? open : NULL;
+    spin_lock(&files_lock);
+    struct descriptor *d = self ? find(self->pid, fd) : NULL;
+    spin_unlock(&files_lock);
+    return d ? d->open : NULL;
+}
+
+static void drop(struct descriptor *d)
+{
+    d->open->refs--;
+    d->pid = 0;
+}
+
+/* Free the descriptors of processes that have ended (exit does not tell
+ * this file). The caller holds files_lock. */
+static void sweep(void)
+{
+    size_t count;
+    struct process *table = process_table(&count);
+    for (int i = 0; i < MAX_FDS; i++) {
+        bool alive = false;
+        for (size_t p = 0; descriptors[i].pid && p < count && !alive; p++)
+            alive = table[p].pid == descriptors[i].pid && table[p].state == PROCESS_RUNNING;
+        if (descriptors[i].pid && !alive)
+            drop(&descriptors[i]);
+    }
+}
+
+/* A new descriptor of the calling process for `open` (which gains a
+ * reference): the lowest free number. -EMFILE / -ENFILE when full. The
+ * caller holds files_lock. */
+static long install(int pid, struct open_file *open, bool close_on_exec)
+{
+    int fd = FIRST_FD;
+    while (fd < FIRST_FD + FD_MAX && find(pid, fd))
+        fd++;
+    if (fd == FIRST_FD + FD_MAX)
+        return -EMFILE;
+    for (int i = 0; i < MAX_FDS; i++) {
+        if (!descriptors[i].pid) {
+            descriptors[i] = (struct descriptor){pid, fd, close_on_exec, open};
+            open->refs++;
+            return fd;
+        }
+    }
+    return -ENFILE;
 }
 
 /* Find `path` in the root directory as Linux would walk it: "", a missing
@@ -83,13 +149,62 @@ static long sys_open(uintptr_t path_address, int flags)
         return file ? -EROFS : -EISDIR; /* read-only (Linux: EROFS; a directory: EISDIR) */
     if ((flags & O_DIRECTORY) && file)
         return -ENOTDIR;
-    for (int i = 0; i < MAX_OPEN; i++) {
-        if (open_files[i].pid == 0) {
-            open_files[i] = (struct open_file){process_current()->pid, file, 0};
-            return FIRST_FD + i;
+    spin_lock(&files_lock);
+    sweep();
+    result = -ENFILE;
+    for (int i = 0; i < MAX_OPEN && result == -ENFILE; i++) {
+        if (open_files[i].refs == 0) {
+            open_files[i] = (struct open_file){0, file, 0};
+            result = install(process_current()->pid, &open_files[i], flags & O_CLOEXEC);
         }
     }
-    return -EMFILE;
+    spin_unlock(&files_lock);
+    return result;
+}
+
+static long sys_close(int fd)
+{
+    struct process *self = process_current();
+    spin_lock(&files_lock);
+    struct descriptor *d = find(self->pid, fd);
+    if (d)
+        drop(d);
+    spin_unlock(&files_lock);
+    return d ? 0 : -EBADF;
+}
+
+/* fork, with the descriptors copied to the child. Interrupts stay off from
+ * the fork to the copy, so the child cannot run before it has them. */
+static void sys_fork(struct trap_frame *frame)
+{
+    struct process *self = process_current();
+    syscall_handle(frame);
+    long child = (long)frame->rax;
+    if (child <= 0)
+        return;
+    spin_lock(&files_lock);
+    sweep();
+    for (int i = 0; i < MAX_FDS; i++) {
+        struct descriptor d = descriptors[i];
+        if (d.pid == self->pid && install((int)child, d.open, d.close_on_exec) < 0)
+            kprintf("keel: fork: no room for descriptor %d of the child %ld\n", d.fd, child);
+    }
+    spin_unlock(&files_lock);
+}
+
+/* execve; on success the descriptors opened with O_CLOEXEC are closed. */
+static void sys_execve(struct trap_frame *frame)
+{
+    struct process *self = process_current();
+    phys_addr_t old_root = self->root;
+    syscall_handle(frame);
+    if (self->root == old_root)
+        return; /* it failed: the old program goes on */
+    spin_lock(&files_lock);
+    for (int i = 0; i < MAX_FDS; i++)
+        if (descriptors[i].pid == self->pid && descriptors[i].close_on_exec)
+            drop(&descriptors[i]);
+    spin_unlock(&files_lock);
 }
 
 static long sys_read_file(struct open_file *open, uintptr_t buffer, size_t count)
@@ -174,10 +289,18 @@ static bool on_syscall(struct trap_frame *frame)
 {
     if (!trap_from_user(frame))
         return false;
+    if (frame->rax == SYS_fork) {
+        sys_fork(frame); /* with interrupts off: see there */
+        return true;
+    }
     cpu_irq_enable();
     long result;
     struct open_file *open;
     switch (frame->rax) {
+    case SYS_execve:
+        sys_execve(frame);
+        cpu_irq_disable();
+        return true;
     case SYS_open:
         result = sys_open(frame->rdi, (int)frame->rsi);
         break;
@@ -187,8 +310,7 @@ static bool on_syscall(struct trap_frame *frame)
         result = lookup((int)frame->rdi) ? -ENOTTY : -EBADF;
         break;
     case SYS_close:
-        open = lookup((int)frame->rdi);
-        result = open ? (open->pid = 0) : -EBADF;
+        result = sys_close((int)frame->rdi);
         break;
     case SYS_getdents64:
         open = lookup((int)frame->rdi);

@@ -25,6 +25,9 @@ static int show(int argc, char **argv, char **envp)
     for (int i = 0; i < argc; i++)
         total += sum(argv[i]);
     say("all arguments: hash %lx", total);
+    char bytes[4] = {0};
+    T("read(3, bytes, 3): the file opened without O_CLOEXEC", SYS_read, 3, bytes, 3);
+    T("read(4, bytes, 3): the file opened with O_CLOEXEC", SYS_read, 4, bytes, 3);
     return argc & 0x7f;
 }
 
@@ -50,6 +53,8 @@ int main(int argc, char **argv, char **envp)
         return show(argc, argv, envp);
     if (argc == 1 && argv[0][0] == '\0')
         return show(argc, argv, envp);
+    T("open(\"data.txt\", O_RDONLY)", SYS_open, "data.txt", 0);
+    T("open(\"data.txt\", O_RDONLY | O_CLOEXEC)", SYS_open, "data.txt", 02000000);
     char *const none[] = {NULL};
     char *const show_args[] = {"execve", "show", "two", NULL};
     char *const env[] = {"A=1", "LONGER_NAME=some value", "", "=", NULL};

@@ -59,6 +59,20 @@ int main(void)
     }
     report_status("a child that waited for its own child", wait_for(pid));
     T("wait4(-1, NULL, 0, NULL) with the grandchild reaped by the child", SYS_wait4, -1, 0, 0, 0);
+    /* Descriptors are inherited and share their position with the parent. */
+    long fd = SYS(SYS_open, "data.txt", 0);
+    char bytes[8] = {0};
+    SYS(SYS_read, fd, bytes, 2);
+    pid = SYS(SYS_fork);
+    if (pid == 0) {
+        long got = SYS(SYS_read, fd, bytes, 3);
+        SYS(SYS_close, fd);
+        end_child(got == 3 && bytes[0] == '2' ? 3 : got < 0 ? (int)-got : 99);
+    }
+    report_status("a child reading the parent's open file", wait_for(pid));
+    T("read(fd, bytes, 2) in the parent after the child read 3", SYS_read, fd, bytes, 2);
+    say("the bytes: %.2s", bytes);
+    T("close(fd) in the parent after the child closed its copy", SYS_close, fd);
     /* Many forks in a row, each reaped. */
     int sum = 0;
     for (int i = 0; i < 40; i++) {
