@@ -116,8 +116,8 @@ struct process *process_spawn(const char *path, const char *const argv[])
     if (!process)
         return NULL;
     struct start *start = kzalloc(sizeof(*start));
-    if (!start ||
-        build(path, argv, environment, &process->root, &start->entry, &start->stack, &process->heap_start) < 0) {
+    if (!start || build(path, argv, environment, &process->root, &start->entry, &start->stack,
+                        &process->heap_start) < 0) {
         kfree(start);
         process->state = PROCESS_FREE;
         return NULL;

@@ -16,13 +16,13 @@
 #define WAIT_ALL      0x40000000ul /* __WALL */
 #define WAIT_CLONE    0x80000000ul /* __WCLONE */
 #define RUSAGE_SIZE   144
-#define MAX_PATH      4096       /* Linux's PATH_MAX, the NUL included */
-#define MAX_ARG_LEN   (32 * 4096) /* Linux's MAX_ARG_STRLEN: one argument, the NUL included */
+#define MAX_PATH      4096         /* Linux's PATH_MAX, the NUL included */
+#define MAX_ARG_LEN   (32 * 4096)  /* Linux's MAX_ARG_STRLEN: one argument, the NUL included */
 #define MAX_ARG_TOTAL (256 * 1024) /* argv and envp: strings and pointers (Linux allows more) */
 #define MAX_RW_COUNT  0x7ffff000ul /* the most one read or write moves, as Linux */
 /* The end of what Linux lets a program use (TASK_SIZE_MAX): the last user
  * page is never mapped, and any range reaching into it is refused. */
-#define TASK_SIZE     (USER_SPACE_END - PAGE_SIZE)
+#define TASK_SIZE (USER_SPACE_END - PAGE_SIZE)
 
 /* Linux's access_ok: [address, address + size) lies below TASK_SIZE. A
  * system call checks the whole buffer first, so a range that wraps or
@@ -80,8 +80,8 @@ static long sys_writev(int fd, uintptr_t vector, long count)
         if (copy_from_user(iov, vector + (uintptr_t)i * sizeof(iov), sizeof(iov)) < 0)
             break;
         for (size_t done = 0; done < iov[1] && total + filled < MAX_RW_COUNT;) {
-            size_t n = iov[1] - done < sizeof(chunk) - filled ? iov[1] - done
-                                                               : sizeof(chunk) - filled;
+            size_t n =
+                iov[1] - done < sizeof(chunk) - filled ? iov[1] - done : sizeof(chunk) - filled;
             if (copy_from_user(chunk + filled, iov[0] + done, n) < 0)
                 return total ? (long)total : -EFAULT;
             filled += n;
@@ -168,8 +168,7 @@ static uintptr_t first_mapped(struct process *self, uintptr_t start, uintptr_t e
  * the range and maps nothing, so any access faults. Without MAP_FIXED a
  * page-aligned hint is used if that range is free, else the next free range
  * from mmap_next; MAP_FIXED replaces whatever was there. */
-static long sys_mmap(uintptr_t address, size_t length, int prot, int flags, int fd,
-                     uint64_t offset)
+static long sys_mmap(uintptr_t address, size_t length, int prot, int flags, int fd, uint64_t offset)
 {
     if (offset % PAGE_SIZE)
         return -EINVAL;
@@ -184,8 +183,10 @@ static long sys_mmap(uintptr_t address, size_t length, int prot, int flags, int 
         return -EINVAL;
     if ((flags & MAP_TYPE) != MAP_PRIVATE)
         return -EINVAL; /* MAP_SHARED too: this kernel has no shared memory */
-    if (size > (1ul << 32))
-        return -ENOMEM; /* every page is allocated now: no more than 4 GiB at once */
+    uint64_t free_frames = frame_free_count(); /* 0: the allocator cannot tell */
+    bool mapped = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+    if (mapped && free_frames && size / PAGE_SIZE > free_frames)
+        return -ENOMEM; /* every page is allocated now, so there must be that many */
     struct process *self = process_current();
     uintptr_t start;
     if (flags & MAP_FIXED) {
@@ -196,8 +197,8 @@ static long sys_mmap(uintptr_t address, size_t length, int prot, int flags, int 
         start = address;
     } else {
         start = self->mmap_next;
-        for (uintptr_t hit; start <= TASK_SIZE - size &&
-                            (hit = first_mapped(self, start, start + size));)
+        for (uintptr_t hit;
+             start <= TASK_SIZE - size && (hit = first_mapped(self, start, start + size));)
             start = hit + PAGE_SIZE;
         if (start > TASK_SIZE - size)
             return -ENOMEM;
@@ -205,8 +206,7 @@ static long sys_mmap(uintptr_t address, size_t length, int prot, int flags, int 
     uintptr_t end = start + size;
     uint64_t pte_flags =
         ((prot & PROT_WRITE) ? PTE_WRITABLE : 0) | ((prot & PROT_EXEC) ? 0 : PTE_NO_EXECUTE);
-    if ((prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) &&
-        map_anonymous(self, start, end, pte_flags) < 0) {
+    if (mapped && map_anonymous(self, start, end, pte_flags) < 0) {
         unmap_range(self, start, end);
         return -ENOMEM;
     }
@@ -217,8 +217,7 @@ static long sys_mmap(uintptr_t address, size_t length, int prot, int flags, int 
 
 static long sys_munmap(uintptr_t address, size_t length)
 {
-    if (address % PAGE_SIZE || address > TASK_SIZE || length > TASK_SIZE - address ||
-        length == 0)
+    if (address % PAGE_SIZE || address > TASK_SIZE || length > TASK_SIZE - address || length == 0)
         return -EINVAL;
     unmap_range(process_current(), address, address + KEEL_ALIGN_UP(length, PAGE_SIZE));
     return 0;

@@ -219,8 +219,8 @@ static long sys_read_file(struct open_file *open, uintptr_t buffer, size_t count
     while (done < n) {
         size_t chunk = PAGE_SIZE - ((buffer + done) % PAGE_SIZE);
         chunk = chunk < n - done ? chunk : n - done;
-        if (copy_to_user(buffer + done, (const uint8_t *)open->file->data + open->position,
-                         chunk) < 0)
+        const uint8_t *from = (const uint8_t *)open->file->data + open->position;
+        if (copy_to_user(buffer + done, from, chunk) < 0)
             break;
         open->position += chunk;
         done += chunk;
