@@ -38,12 +38,13 @@ int elf_load(phys_addr_t root, const void *image, size_t size, struct elf_info *
 #define USER_STACK_PAGES 16
 
 /* Map the stack (USER_STACK_PAGES below USER_STACK_TOP, writable, not
- * executable) and lay out what a Linux program finds at start, from the top
- * down: the argument and environment strings, 16 random bytes, then (16-byte
- * aligned) argc, argv[0..argc-1], NULL, envp[..], NULL, and the auxiliary
- * vector AT_PHDR, AT_PHENT (56), AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM,
- * AT_NULL. `argv` and `envp` end with NULL. Returns the initial stack
- * pointer (pointing at argc), or 0 if it does not fit / no memory. */
+ * executable; the reference maps as many more as big arguments need) and lay
+ * out what a Linux program finds at start, from the top down: the argument
+ * and environment strings, 16 random bytes, then (16-byte aligned) argc,
+ * argv[0..argc-1], NULL, envp[..], NULL, and the auxiliary vector AT_PHDR,
+ * AT_PHENT (56), AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM, AT_NULL. `argv`
+ * and `envp` end with NULL. Returns the initial stack pointer (pointing at
+ * argc), or 0 if it does not fit / no memory. */
 uintptr_t stack_setup(phys_addr_t root, const char *const argv[], const char *const envp[],
                       const struct elf_info *info);
 

@@ -27,6 +27,7 @@ PROGRAMS = sorted(os.path.basename(p)[:-2] for p in glob.glob(os.path.join(HERE,
 FILES = {"data.txt": b"0123456789abcdefghijklmnopqrstuvwxyz\n" * 3, "notelf": b"not an ELF program\n"}
 # What Keel gives a program it starts (process_spawn in lab5-user/solution/process.c).
 ENVIRONMENT = {"PATH": "/", "HOME": "/"}
+KEEL_SECONDS = 60  # one program's run on Keel, at most (each takes a few seconds)
 MARK = re.compile(r"#dt (.*)$")
 EXIT = re.compile(r"@@keel:run:EXIT:(\d+)")
 
@@ -130,11 +131,21 @@ def run_keel(kernel_elf, platform, binary, name, workdir):
     else:
         command = [*qemu_command(), "-display", "none", "-nodefaults", "-serial", "stdio",
                    "-kernel", kernel_elf, "-initrd", archive, "-append", cmdline]
-    run = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, timeout=120)
-    text = run.stdout.decode(errors="replace").replace("\r", "")
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT) as run:
+        try:
+            out, _ = run.communicate(timeout=KEEL_SECONDS)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            out, _ = run.communicate()
+    text = out.decode(errors="replace").replace("\r", "")
     found = EXIT.findall(text)
-    assert found, f"the kernel did not finish {name} (exit code {run.returncode}):\n{text[-3000:]}"
+    if not found:
+        lines = parse(text)
+        last = f"after the report line\n  {lines[-1]}" if lines else "before its first report line"
+        pytest.fail(f"{name} on Keel ({platform}) did not finish (exit code {run.returncode}, "
+                    f"{KEEL_SECONDS} s at most): it stopped {last}\n(a call that should fail at "
+                    f"once and waits instead?)\n{text[-3000:]}", pytrace=False)
     return parse(text), int(found[-1]), text
 
 
