@@ -3,7 +3,8 @@
  * system call 500, for ps), on top of lab 5's system calls. Descriptors
  * behave as Linux's: each process has its own numbers, lowest free first;
  * fork copies them and the copies share the file position; execve keeps
- * them, except those opened with O_CLOEXEC. */
+ * them, except those opened with O_CLOEXEC. 0, 1 and 2 are the console
+ * (lab 5's read and write) until the process closes them. */
 #include <keel/keel.h>
 #include <lab5.h>
 
@@ -19,8 +20,8 @@
 #define O_CLOEXEC      02000000
 #define MAX_OPEN       32  /* open files, for all processes together */
 #define MAX_FDS        128 /* descriptors, for all processes together */
-#define FD_MAX         32  /* descriptors of one process: 3 … 34 */
-#define FIRST_FD       3
+#define FD_MAX         35  /* descriptors of one process: 0 … 34 */
+#define CONSOLE_FDS    3   /* 0, 1 and 2 */
 #define PATH_MAX       4096 /* Linux's limits: a path, the NUL included, and one name */
 #define NAME_MAX       255
 #define TASK_SIZE      (USER_SPACE_END - PAGE_SIZE) /* as lab 5's syscall.c */
@@ -32,9 +33,11 @@ struct open_file {
     size_t position;
 };
 
-/* One process's descriptor `fd`. */
+/* One process's descriptor `fd`. Descriptors 0 to 2 are the console when
+ * the process has no entry for them, and closed when its entry names no
+ * file (open NULL). */
 struct descriptor {
-    int pid; /* 0: free */
+    int pid; /* 0: a free entry */
     int fd;
     bool close_on_exec;
     struct open_file *open;
@@ -52,19 +55,37 @@ static struct descriptor *find(int pid, int fd)
     return NULL;
 }
 
-static struct open_file *lookup(int fd)
+static struct descriptor *free_entry(void)
+{
+    for (int i = 0; i < MAX_FDS; i++)
+        if (!descriptors[i].pid)
+            return &descriptors[i];
+    return NULL;
+}
+
+/* What descriptor `fd` of the calling process is. */
+enum kind { CLOSED, CONSOLE, FILE };
+
+static enum kind classify(int fd, struct open_file **open)
 {
     struct process *self = process_current();
     spin_lock(&files_lock);
     struct descriptor *d = self ? find(self->pid, fd) : NULL;
+    *open = d ? d->open : NULL;
     spin_unlock(&files_lock);
-    return d ? d->open : NULL;
+    if (fd >= 0 && fd < CONSOLE_FDS && !d)
+        return CONSOLE;
+    return *open ? FILE : CLOSED;
 }
 
+/* Close the descriptor in entry `d` (0 to 2 stay as closed markers). */
 static void drop(struct descriptor *d)
 {
-    d->open->refs--;
-    d->pid = 0;
+    if (d->open)
+        d->open->refs--;
+    d->open = NULL;
+    if (d->fd >= CONSOLE_FDS)
+        d->pid = 0;
 }
 
 /* Free the descriptors of processes that have ended (exit does not tell
@@ -77,29 +98,32 @@ static void sweep(void)
         bool alive = false;
         for (size_t p = 0; descriptors[i].pid && p < count && !alive; p++)
             alive = table[p].pid == descriptors[i].pid && table[p].state == PROCESS_RUNNING;
-        if (descriptors[i].pid && !alive)
+        if (descriptors[i].pid && !alive) {
             drop(&descriptors[i]);
+            descriptors[i].pid = 0;
+        }
     }
 }
 
-/* A new descriptor of the calling process for `open` (which gains a
- * reference): the lowest free number. -EMFILE / -ENFILE when full. The
- * caller holds files_lock. */
+/* A new descriptor of process `pid` for `open` (which gains a reference):
+ * the lowest free number. -EMFILE / -ENFILE when full. The caller holds
+ * files_lock. */
 static long install(int pid, struct open_file *open, bool close_on_exec)
 {
-    int fd = FIRST_FD;
-    while (fd < FIRST_FD + FD_MAX && find(pid, fd))
-        fd++;
-    if (fd == FIRST_FD + FD_MAX)
-        return -EMFILE;
-    for (int i = 0; i < MAX_FDS; i++) {
-        if (!descriptors[i].pid) {
-            descriptors[i] = (struct descriptor){pid, fd, close_on_exec, open};
-            open->refs++;
-            return fd;
-        }
+    int fd = 0;
+    struct descriptor *d = NULL;
+    for (; fd < FD_MAX; fd++) {
+        d = find(pid, fd);
+        if (fd < CONSOLE_FDS ? d && !d->open : !d)
+            break; /* a closed 0 to 2 (its marker is reused), or a number never used */
     }
-    return -ENFILE;
+    if (fd == FD_MAX)
+        return -EMFILE;
+    if (!d && !(d = free_entry()))
+        return -ENFILE;
+    *d = (struct descriptor){pid, fd, close_on_exec, open};
+    open->refs++;
+    return fd;
 }
 
 /* Find `path` in the root directory as Linux would walk it: "", a missing
@@ -165,12 +189,21 @@ static long sys_open(uintptr_t path_address, int flags)
 static long sys_close(int fd)
 {
     struct process *self = process_current();
+    long result = -EBADF;
     spin_lock(&files_lock);
     struct descriptor *d = find(self->pid, fd);
-    if (d)
+    if (d && d->open) {
         drop(d);
+        result = 0;
+    } else if (!d && fd >= 0 && fd < CONSOLE_FDS) {
+        /* The console: from now on a closed marker. */
+        d = free_entry();
+        if (d)
+            *d = (struct descriptor){self->pid, fd, false, NULL};
+        result = d ? 0 : -ENOMEM;
+    }
     spin_unlock(&files_lock);
-    return d ? 0 : -EBADF;
+    return result;
 }
 
 /* fork, with the descriptors copied to the child. Interrupts stay off from
@@ -185,9 +218,16 @@ static void sys_fork(struct trap_frame *frame)
     spin_lock(&files_lock);
     sweep();
     for (int i = 0; i < MAX_FDS; i++) {
-        struct descriptor d = descriptors[i];
-        if (d.pid == self->pid && install((int)child, d.open, d.close_on_exec) < 0)
-            kprintf("keel: fork: no room for descriptor %d of the child %ld\n", d.fd, child);
+        struct descriptor *copy = descriptors[i].pid == self->pid ? free_entry() : NULL;
+        if (copy) {
+            *copy = descriptors[i];
+            copy->pid = (int)child;
+            if (copy->open)
+                copy->open->refs++;
+        } else if (descriptors[i].pid == self->pid) {
+            kprintf("keel: fork: no room for descriptor %d of the child %ld\n",
+                    descriptors[i].fd, child);
+        }
     }
     spin_unlock(&files_lock);
 }
@@ -296,6 +336,7 @@ static bool on_syscall(struct trap_frame *frame)
     cpu_irq_enable();
     long result;
     struct open_file *open;
+    int fd = (int)frame->rdi;
     switch (frame->rax) {
     case SYS_execve:
         sys_execve(frame);
@@ -304,30 +345,54 @@ static bool on_syscall(struct trap_frame *frame)
     case SYS_open:
         result = sys_open(frame->rdi, (int)frame->rsi);
         break;
-    case SYS_ioctl:
-        if ((int)frame->rdi < FIRST_FD)
-            goto console;
-        result = lookup((int)frame->rdi) ? -ENOTTY : -EBADF;
-        break;
     case SYS_close:
-        result = sys_close((int)frame->rdi);
+        result = sys_close(fd);
+        break;
+    case SYS_read:
+        switch (classify(fd, &open)) {
+        case CONSOLE:
+            goto console;
+        case FILE:
+            result = sys_read_file(open, frame->rsi, frame->rdx);
+            break;
+        default:
+            result = -EBADF;
+        }
+        break;
+    case SYS_write:
+    case SYS_writev:
+        if (classify(fd, &open) == CONSOLE)
+            goto console;
+        result = -EBADF; /* closed, or opened read-only */
+        break;
+    case SYS_ioctl:
+        switch (classify(fd, &open)) {
+        case CONSOLE:
+            goto console;
+        case FILE:
+            result = -ENOTTY;
+            break;
+        default:
+            result = -EBADF;
+        }
         break;
     case SYS_getdents64:
-        open = lookup((int)frame->rdi);
-        result = open ? sys_getdents64(open, frame->rsi, frame->rdx) : -EBADF;
+        switch (classify(fd, &open)) {
+        case FILE:
+            result = sys_getdents64(open, frame->rsi, frame->rdx);
+            break;
+        case CONSOLE:
+            result = -ENOTDIR;
+            break;
+        default:
+            result = -EBADF;
+        }
         break;
     case SYS_keel_ps:
         result = sys_keel_ps(frame->rdi, frame->rsi);
         break;
-    case SYS_read:
-        if ((int)frame->rdi >= FIRST_FD) {
-            open = lookup((int)frame->rdi);
-            result = open ? sys_read_file(open, frame->rsi, frame->rdx) : -EBADF;
-            break;
-        }
-        __attribute__((fallthrough)); /* the console: lab 5's */
     default:
-    console:
+    console: /* lab 5's */
         syscall_handle(frame);
         cpu_irq_disable();
         return true;
