@@ -18,10 +18,10 @@
 #define O_ACCMODE      3
 #define O_DIRECTORY    0200000
 #define O_CLOEXEC      02000000
-#define MAX_OPEN       32  /* open files, for all processes together */
-#define MAX_FDS        128 /* descriptors, for all processes together */
-#define FD_MAX         35  /* descriptors of one process: 0 … 34 */
-#define CONSOLE_FDS    3   /* 0, 1 and 2 */
+#define MAX_OPEN       32   /* open files, for all processes together */
+#define MAX_FDS        128  /* descriptors, for all processes together */
+#define FD_MAX         35   /* descriptors of one process: 0 … 34 */
+#define CONSOLE_FDS    3    /* 0, 1 and 2 */
 #define PATH_MAX       4096 /* Linux's limits: a path, the NUL included, and one name */
 #define NAME_MAX       255
 #define TASK_SIZE      (USER_SPACE_END - PAGE_SIZE) /* as lab 5's syscall.c */
@@ -225,8 +225,8 @@ static void sys_fork(struct trap_frame *frame)
             if (copy->open)
                 copy->open->refs++;
         } else if (descriptors[i].pid == self->pid) {
-            kprintf("keel: fork: no room for descriptor %d of the child %ld\n",
-                    descriptors[i].fd, child);
+            kprintf("keel: fork: no room for descriptor %d of the child %ld\n", descriptors[i].fd,
+                    child);
         }
     }
     spin_unlock(&files_lock);
