@@ -1,10 +1,7 @@
 /* The complete kernel's files: the boot archive as a read-only root
  * directory (open, read, close, getdents64) and a process listing (Keel's
- * system call 500, for ps), on top of lab 5's system calls. Descriptors
- * behave as Linux's: each process has its own numbers, lowest free first;
- * fork copies them and the copies share the file position; execve keeps
- * them, except those opened with O_CLOEXEC. 0, 1 and 2 are the console
- * (lab 5's read and write) until the process closes them. */
+ * system call 500, for ps), on top of lab 5's system calls; descriptors
+ * are descriptors.c's. */
 #include <keel/keel.h>
 #include <lab5.h>
 
@@ -18,113 +15,9 @@
 #define O_ACCMODE      3
 #define O_DIRECTORY    0200000
 #define O_CLOEXEC      02000000
-#define MAX_OPEN       32   /* open files, for all processes together */
-#define MAX_FDS        128  /* descriptors, for all processes together */
-#define FD_MAX         35   /* descriptors of one process: 0 … 34 */
-#define CONSOLE_FDS    3    /* 0, 1 and 2 */
 #define PATH_MAX       4096 /* Linux's limits: a path, the NUL included, and one name */
 #define NAME_MAX       255
 #define TASK_SIZE      (USER_SPACE_END - PAGE_SIZE) /* as lab 5's syscall.c */
-
-/* An open file (Linux's "open file description"): what descriptors name. */
-struct open_file {
-    int refs;                        /* descriptors naming it; 0: free */
-    const struct program_file *file; /* NULL: the root directory */
-    size_t position;
-};
-
-/* One process's descriptor `fd`. Descriptors 0 to 2 are the console when
- * the process has no entry for them, and closed when its entry names no
- * file (open NULL). */
-struct descriptor {
-    int pid; /* 0: a free entry */
-    int fd;
-    bool close_on_exec;
-    struct open_file *open;
-};
-
-static struct open_file open_files[MAX_OPEN];
-static struct descriptor descriptors[MAX_FDS];
-static struct spinlock files_lock = SPINLOCK_INIT("files");
-
-static struct descriptor *find(int pid, int fd)
-{
-    for (int i = 0; i < MAX_FDS; i++)
-        if (descriptors[i].pid && descriptors[i].pid == pid && descriptors[i].fd == fd)
-            return &descriptors[i];
-    return NULL;
-}
-
-static struct descriptor *free_entry(void)
-{
-    for (int i = 0; i < MAX_FDS; i++)
-        if (!descriptors[i].pid)
-            return &descriptors[i];
-    return NULL;
-}
-
-/* What descriptor `fd` of the calling process is. */
-enum kind { CLOSED, CONSOLE, FILE };
-
-static enum kind classify(int fd, struct open_file **open)
-{
-    struct process *self = process_current();
-    spin_lock(&files_lock);
-    struct descriptor *d = self ? find(self->pid, fd) : NULL;
-    *open = d ? d->open : NULL;
-    spin_unlock(&files_lock);
-    if (fd >= 0 && fd < CONSOLE_FDS && !d)
-        return CONSOLE;
-    return *open ? FILE : CLOSED;
-}
-
-/* Close the descriptor in entry `d` (0 to 2 stay as closed markers). */
-static void drop(struct descriptor *d)
-{
-    if (d->open)
-        d->open->refs--;
-    d->open = NULL;
-    if (d->fd >= CONSOLE_FDS)
-        d->pid = 0;
-}
-
-/* Free the descriptors of processes that have ended (exit does not tell
- * this file). The caller holds files_lock. */
-static void sweep(void)
-{
-    size_t count;
-    struct process *table = process_table(&count);
-    for (int i = 0; i < MAX_FDS; i++) {
-        bool alive = false;
-        for (size_t p = 0; descriptors[i].pid && p < count && !alive; p++)
-            alive = table[p].pid == descriptors[i].pid && table[p].state == PROCESS_RUNNING;
-        if (descriptors[i].pid && !alive) {
-            drop(&descriptors[i]);
-            descriptors[i].pid = 0;
-        }
-    }
-}
-
-/* A new descriptor of process `pid` for `open` (which gains a reference):
- * the lowest free number. -EMFILE / -ENFILE when full. The caller holds
- * files_lock. */
-static long install(int pid, struct open_file *open, bool close_on_exec)
-{
-    int fd = 0;
-    struct descriptor *d = NULL;
-    for (; fd < FD_MAX; fd++) {
-        d = find(pid, fd);
-        if (fd < CONSOLE_FDS ? d && !d->open : !d)
-            break; /* a closed 0 to 2 (its marker is reused), or a number never used */
-    }
-    if (fd == FD_MAX)
-        return -EMFILE;
-    if (!d && !(d = free_entry()))
-        return -ENFILE;
-    *d = (struct descriptor){pid, fd, close_on_exec, open};
-    open->refs++;
-    return fd;
-}
 
 /* Find `path` in the root directory as Linux would walk it: "", a missing
  * name, a name under a file, a name longer than NAME_MAX each fail as
@@ -173,78 +66,7 @@ static long sys_open(uintptr_t path_address, int flags)
         return file ? -EROFS : -EISDIR; /* read-only (Linux: EROFS; a directory: EISDIR) */
     if ((flags & O_DIRECTORY) && file)
         return -ENOTDIR;
-    spin_lock(&files_lock);
-    sweep();
-    result = -ENFILE;
-    for (int i = 0; i < MAX_OPEN && result == -ENFILE; i++) {
-        if (open_files[i].refs == 0) {
-            open_files[i] = (struct open_file){0, file, 0};
-            result = install(process_current()->pid, &open_files[i], flags & O_CLOEXEC);
-        }
-    }
-    spin_unlock(&files_lock);
-    return result;
-}
-
-static long sys_close(int fd)
-{
-    struct process *self = process_current();
-    long result = -EBADF;
-    spin_lock(&files_lock);
-    struct descriptor *d = find(self->pid, fd);
-    if (d && d->open) {
-        drop(d);
-        result = 0;
-    } else if (!d && fd >= 0 && fd < CONSOLE_FDS) {
-        /* The console: from now on a closed marker. */
-        d = free_entry();
-        if (d)
-            *d = (struct descriptor){self->pid, fd, false, NULL};
-        result = d ? 0 : -ENOMEM;
-    }
-    spin_unlock(&files_lock);
-    return result;
-}
-
-/* fork, with the descriptors copied to the child. Interrupts stay off from
- * the fork to the copy, so the child cannot run before it has them. */
-static void sys_fork(struct trap_frame *frame)
-{
-    struct process *self = process_current();
-    syscall_handle(frame);
-    long child = (long)frame->rax;
-    if (child <= 0)
-        return;
-    spin_lock(&files_lock);
-    sweep();
-    for (int i = 0; i < MAX_FDS; i++) {
-        struct descriptor *copy = descriptors[i].pid == self->pid ? free_entry() : NULL;
-        if (copy) {
-            *copy = descriptors[i];
-            copy->pid = (int)child;
-            if (copy->open)
-                copy->open->refs++;
-        } else if (descriptors[i].pid == self->pid) {
-            kprintf("keel: fork: no room for descriptor %d of the child %ld\n", descriptors[i].fd,
-                    child);
-        }
-    }
-    spin_unlock(&files_lock);
-}
-
-/* execve; on success the descriptors opened with O_CLOEXEC are closed. */
-static void sys_execve(struct trap_frame *frame)
-{
-    struct process *self = process_current();
-    phys_addr_t old_root = self->root;
-    syscall_handle(frame);
-    if (self->root == old_root)
-        return; /* it failed: the old program goes on */
-    spin_lock(&files_lock);
-    for (int i = 0; i < MAX_FDS; i++)
-        if (descriptors[i].pid == self->pid && descriptors[i].close_on_exec)
-            drop(&descriptors[i]);
-    spin_unlock(&files_lock);
+    return fd_open(file, flags & O_CLOEXEC);
 }
 
 static long sys_read_file(struct open_file *open, uintptr_t buffer, size_t count)
@@ -330,7 +152,7 @@ static bool on_syscall(struct trap_frame *frame)
     if (!trap_from_user(frame))
         return false;
     if (frame->rax == SYS_fork) {
-        sys_fork(frame); /* with interrupts off: see there */
+        fd_fork(frame); /* with interrupts off: see there */
         return true;
     }
     cpu_irq_enable();
@@ -339,20 +161,20 @@ static bool on_syscall(struct trap_frame *frame)
     int fd = (int)frame->rdi;
     switch (frame->rax) {
     case SYS_execve:
-        sys_execve(frame);
+        fd_execve(frame);
         cpu_irq_disable();
         return true;
     case SYS_open:
         result = sys_open(frame->rdi, (int)frame->rsi);
         break;
     case SYS_close:
-        result = sys_close(fd);
+        result = fd_close(fd);
         break;
     case SYS_read:
-        switch (classify(fd, &open)) {
-        case CONSOLE:
+        switch (fd_classify(fd, &open)) {
+        case FD_CONSOLE:
             goto console;
-        case FILE:
+        case FD_FILE:
             result = sys_read_file(open, frame->rsi, frame->rdx);
             break;
         default:
@@ -361,15 +183,15 @@ static bool on_syscall(struct trap_frame *frame)
         break;
     case SYS_write:
     case SYS_writev:
-        if (classify(fd, &open) == CONSOLE)
+        if (fd_classify(fd, &open) == FD_CONSOLE)
             goto console;
         result = -EBADF; /* closed, or opened read-only */
         break;
     case SYS_ioctl:
-        switch (classify(fd, &open)) {
-        case CONSOLE:
+        switch (fd_classify(fd, &open)) {
+        case FD_CONSOLE:
             goto console;
-        case FILE:
+        case FD_FILE:
             result = -ENOTTY;
             break;
         default:
@@ -377,11 +199,11 @@ static bool on_syscall(struct trap_frame *frame)
         }
         break;
     case SYS_getdents64:
-        switch (classify(fd, &open)) {
-        case FILE:
+        switch (fd_classify(fd, &open)) {
+        case FD_FILE:
             result = sys_getdents64(open, frame->rsi, frame->rdx);
             break;
-        case CONSOLE:
+        case FD_CONSOLE:
             result = -ENOTDIR;
             break;
         default:
