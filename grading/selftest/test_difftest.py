@@ -49,6 +49,9 @@ ALLOWED = {
     ("limits", "mmap(NULL, 4096, RW, MAP_SHARED|MAP_ANONYMOUS, -1, 0)"):
         "Keel has no shared memory: it refuses MAP_SHARED (EINVAL) rather than give a private "
         "mapping that fork would silently unshare",
+    ("limits", "arch_prctl(ARCH_GET_GS, &gs)"):
+        "Keel keeps no GS base for user programs (its user mode switches FS only): ARCH_SET_GS "
+        "and ARCH_GET_GS are EINVAL, as for an unknown code",
     ("limits", 'execve("limits", 3 arguments of 100000 bytes, NULL) in a child'):
         "Keel copies arguments and environment through a 256 KiB kernel buffer (MAX_ARG_TOTAL in "
         "lab5-user/solution/syscall.c) and says E2BIG beyond; Linux allows a quarter of the stack "

@@ -34,6 +34,8 @@ int main(int argc, char **argv)
     report_text("fork() 40 times without waiting: children", what);
     TA("mmap(NULL, 256 MiB, RW, ANON, -1, 0)", SYS_mmap, 0, 256ul << 20, 3, 0x22, -1, 0);
     TA("mmap(NULL, 4096, RW, MAP_SHARED|MAP_ANONYMOUS, -1, 0)", SYS_mmap, 0, 4096, 3, 0x21, -1, 0);
+    unsigned long gs = 1;
+    T("arch_prctl(ARCH_GET_GS, &gs)", SYS_arch_prctl, 0x1004, &gs);
     memset(big, 'x', sizeof(big) - 1);
     char *const args[] = {"limits", big, big, big, NULL};
     long pid = SYS(SYS_fork);

@@ -105,6 +105,25 @@ int main(void)
     T("munmap(0x7ffffffff000, 8192)", SYS_munmap, 0x7ffffffff000ul, 8192);
     T("munmap(0x1000, -4096)", SYS_munmap, 0x1000, -4096ul);
     T("munmap(0x1000, 1 << 47)", SYS_munmap, 0x1000, 1ul << 47);
+    /* A hint where something is mapped is not taken. */
+    r = SYS(SYS_mmap, at, 4096, RW, ANON, -1, 0);
+    report_text("mmap(hint at a mapped page)", r == (long)at ? "at the hint" : "elsewhere");
+    /* A PROT_NONE reservation, then MAP_FIXED pages inside it. */
+    long reserve = SYS(SYS_mmap, 0, 3 * 4096, PROT_NONE, ANON, -1, 0);
+    r = SYS(SYS_mmap, reserve + 4096, 4096, RW, ANON | MAP_FIXED, -1, 0);
+    report_text("MAP_FIXED RW in the middle of a PROT_NONE range",
+                r == reserve + 4096 ? "there" : "elsewhere");
+    touch("writing the RW page", reserve + 4096, 1);
+    touch("reading the PROT_NONE page before it", reserve, 0);
+    touch("reading the PROT_NONE page after it", reserve + 8192, 0);
+    /* A hole punched in the middle of a mapping. */
+    long three = SYS(SYS_mmap, 0, 3 * 4096, RW, ANON, -1, 0);
+    T("munmap(three + 4096, 4096)", SYS_munmap, three + 4096, 4096);
+    touch("reading the first page", three, 0);
+    touch("reading the hole", three + 4096, 0);
+    touch("reading the last page", three + 8192, 0);
+    T("munmap(three, 3 * 4096) across the hole", SYS_munmap, three, 3 * 4096);
+    touch("reading the last page after that", three + 8192, 0);
     T("munmap(at, 8192)", SYS_munmap, at, 8192);
     touch("reading a MAP_FIXED page after munmap", (unsigned long)at, 0);
     return 0;
