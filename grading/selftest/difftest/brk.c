@@ -9,8 +9,8 @@ int main(void)
     const struct {
         const char *name;
         long delta;
-    } moves[] = {{"start + 1", 1},      {"start + 4096", 4096},   {"start + 100000", 100000},
-                 {"start + 1", 1},      {"start", 0},             {"start - 4096", -4096},
+    } moves[] = {{"start + 1", 1},      {"start + 4096", 4096}, {"start + 100000", 100000},
+                 {"start + 1", 1},      {"start", 0},           {"start - 4096", -4096},
                  {"start + 8192", 8192}};
     char what[128];
     for (int i = 0; i < 7; i++) {

@@ -33,19 +33,19 @@ static inline long raw_syscall(long n, long a, long b, long c, long d, long e, l
     return result;
 }
 
-#define SYS_PICK_(n, a, b, c, d, e, f, ...)                                                     \
+#define SYS_PICK_(n, a, b, c, d, e, f, ...)                                                        \
     raw_syscall((long)(n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 /* SYS(number, arguments...): the raw system call, up to six arguments. */
 #define SYS(...) SYS_PICK_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
 
 static const char *const errno_names[] = {
-    [1] = "EPERM",    [2] = "ENOENT",   [3] = "ESRCH",   [4] = "EINTR",   [5] = "EIO",
-    [6] = "ENXIO",    [7] = "E2BIG",    [8] = "ENOEXEC", [9] = "EBADF",   [10] = "ECHILD",
-    [11] = "EAGAIN",  [12] = "ENOMEM",  [13] = "EACCES", [14] = "EFAULT", [16] = "EBUSY",
-    [17] = "EEXIST",  [20] = "ENOTDIR", [21] = "EISDIR", [22] = "EINVAL", [24] = "EMFILE",
-    [25] = "ENOTTY",  [27] = "EFBIG",   [28] = "ENOSPC", [29] = "ESPIPE", [30] = "EROFS",
-    [34] = "ERANGE",  [36] = "ENAMETOOLONG", [38] = "ENOSYS", [39] = "ENOTEMPTY",
-    [40] = "ELOOP",   [75] = "EOVERFLOW", [95] = "EOPNOTSUPP",
+    [1] = "EPERM",      [2] = "ENOENT",        [3] = "ESRCH",   [4] = "EINTR",      [5] = "EIO",
+    [6] = "ENXIO",      [7] = "E2BIG",         [8] = "ENOEXEC", [9] = "EBADF",      [10] = "ECHILD",
+    [11] = "EAGAIN",    [12] = "ENOMEM",       [13] = "EACCES", [14] = "EFAULT",    [16] = "EBUSY",
+    [17] = "EEXIST",    [20] = "ENOTDIR",      [21] = "EISDIR", [22] = "EINVAL",    [24] = "EMFILE",
+    [25] = "ENOTTY",    [27] = "EFBIG",        [28] = "ENOSPC", [29] = "ESPIPE",    [30] = "EROFS",
+    [34] = "ERANGE",    [36] = "ENAMETOOLONG", [38] = "ENOSYS", [39] = "ENOTEMPTY", [40] = "ELOOP",
+    [75] = "EOVERFLOW", [95] = "EOPNOTSUPP",
 };
 
 /* Where report lines go (a program that closes 1 switches to 2). */
@@ -96,8 +96,8 @@ static __attribute__((unused)) void report_addr(const char *what, long result)
     if (result < 0 && result >= -4095)
         report(what, result);
     else
-        report_text(what, result == 0 ? "NULL"
-                          : (result & 4095) ? "unaligned user address"
+        report_text(what, result == 0                           ? "NULL"
+                          : (result & 4095)                     ? "unaligned user address"
                           : (unsigned long)result < (1ul << 47) ? "page-aligned user address"
                                                                 : "kernel address");
 }
@@ -118,11 +118,11 @@ static __attribute__((unused)) void report_status(const char *what, int status)
 }
 
 /* Addresses no program may pass as a buffer, with their names. */
-#define KERNEL_ADDR     0xffffffff80100000ul
-#define NONCANONICAL    0x0000800000000000ul
-#define TOP_OF_SPACE    0xfffffffffffff000ul
-#define UNMAPPED_USER   0x0000300000000000ul /* nothing is mapped there in these tests */
-#define LAST_USER_BYTE  0x00007ffffffffffful
+#define KERNEL_ADDR    0xffffffff80100000ul
+#define NONCANONICAL   0x0000800000000000ul
+#define TOP_OF_SPACE   0xfffffffffffff000ul
+#define UNMAPPED_USER  0x0000300000000000ul /* nothing is mapped there in these tests */
+#define LAST_USER_BYTE 0x00007ffffffffffful
 
 /* A page of ours followed by an unmapped one: `page` + PAGE - n straddles. */
 static __attribute__((unused)) char *straddle_page(void)

@@ -87,7 +87,8 @@ int main(int argc, char **argv, char **envp)
         memset(big, 'a' + i, lengths[i]);
         big[lengths[i]] = '\0';
         char *const args[] = {"execve", "show", big, NULL};
-        snprintf(what, sizeof(what), "execve(\"execve\", show + one of %lu bytes, env)", lengths[i]);
+        snprintf(what, sizeof(what), "execve(\"execve\", show + one of %lu bytes, env)",
+                 lengths[i]);
         try(what, "execve", args, env);
         char *const envs[] = {big, NULL};
         snprintf(what, sizeof(what), "execve(\"execve\", show, one of %lu bytes)", lengths[i]);

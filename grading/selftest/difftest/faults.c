@@ -13,18 +13,54 @@ static void run(const char *what, void (*fault)(void))
     report_status(what, status);
 }
 
-static void null_read(void) { (void)*(volatile int *)0; }
-static void null_write(void) { *(volatile int *)0 = 1; }
-static void kernel_read(void) { (void)*(volatile int *)KERNEL_ADDR; }
-static void noncanonical_read(void) { (void)*(volatile int *)NONCANONICAL; }
-static void top_read(void) { (void)*(volatile long *)(TOP_OF_SPACE + 8); }
-static void write_text(void) { *(volatile char *)(void *)run = 0; }
-static void write_rodata(void) { *(volatile char *)"constant" = 0; }
-static void ud2(void) { __asm__ volatile("ud2"); }
-static void int3(void) { __asm__ volatile("int3"); }
-static void hlt(void) { __asm__ volatile("hlt"); }
-static void cli(void) { __asm__ volatile("cli"); }
-static void port_in(void) { __asm__ volatile("inb $0x80, %%al" ::: "rax"); }
+static void null_read(void)
+{
+    (void)*(volatile int *)0;
+}
+static void null_write(void)
+{
+    *(volatile int *)0 = 1;
+}
+static void kernel_read(void)
+{
+    (void)*(volatile int *)KERNEL_ADDR;
+}
+static void noncanonical_read(void)
+{
+    (void)*(volatile int *)NONCANONICAL;
+}
+static void top_read(void)
+{
+    (void)*(volatile long *)(TOP_OF_SPACE + 8);
+}
+static void write_text(void)
+{
+    *(volatile char *)(void *)run = 0;
+}
+static void write_rodata(void)
+{
+    *(volatile char *)"constant" = 0;
+}
+static void ud2(void)
+{
+    __asm__ volatile("ud2");
+}
+static void int3(void)
+{
+    __asm__ volatile("int3");
+}
+static void hlt(void)
+{
+    __asm__ volatile("hlt");
+}
+static void cli(void)
+{
+    __asm__ volatile("cli");
+}
+static void port_in(void)
+{
+    __asm__ volatile("inb $0x80, %%al" ::: "rax");
+}
 static void divide(void)
 {
     volatile int zero = 0;
@@ -32,9 +68,18 @@ static void divide(void)
     volatile int x = 1 / zero;
     (void)x;
 }
-static void jump_null(void) { ((void (*)(void))0)(); }
-static void jump_kernel(void) { ((void (*)(void))KERNEL_ADDR)(); }
-static void jump_noncanonical(void) { ((void (*)(void))NONCANONICAL)(); }
+static void jump_null(void)
+{
+    ((void (*)(void))0)();
+}
+static void jump_kernel(void)
+{
+    ((void (*)(void))KERNEL_ADDR)();
+}
+static void jump_noncanonical(void)
+{
+    ((void (*)(void))NONCANONICAL)();
+}
 static void run_stack(void)
 {
     unsigned char code[] = {0xc3}; /* ret, on the non-executable stack */
@@ -53,9 +98,18 @@ static int depth(int n)
     frame[0] = (char)n;
     return forever ? depth(n + 1) + frame[0] : 0;
 }
-static void overflow(void) { depth(0); }
-static void exit_300(void) { SYS(SYS_exit, 300); }
-static void exit_minus_1(void) { SYS(SYS_exit_group, -1); }
+static void overflow(void)
+{
+    depth(0);
+}
+static void exit_300(void)
+{
+    SYS(SYS_exit, 300);
+}
+static void exit_minus_1(void)
+{
+    SYS(SYS_exit_group, -1);
+}
 
 int main(void)
 {

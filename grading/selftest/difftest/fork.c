@@ -40,8 +40,8 @@ int main(void)
     }
     report_text("fork() in the parent", pid > 0 && pid != parent ? "a new pid" : "wrong");
     report_status("the child, which checked its copy", wait_for(pid));
-    say("the parent's memory after the child changed its copy: %d %c %c %c %d %d", data,
-        bss[4096], heap[0], mapped[0], stack, tls);
+    say("the parent's memory after the child changed its copy: %d %c %c %c %d %d", data, bss[4096],
+        heap[0], mapped[0], stack, tls);
     pid = SYS(SYS_fork);
     if (pid == 0) {
         *(volatile char *)readonly = 1;

@@ -50,14 +50,15 @@ int main(void)
     TA("mmap(NULL, 4096, PROT_EXEC, ANON, -1, 0)", SYS_mmap, 0, 4096, PROT_EXEC, ANON, -1, 0);
     TA("mmap(NULL, 4096, 0x8, ANON, -1, 0)", SYS_mmap, 0, 4096, 0x8, ANON, -1, 0);
     TA("mmap(unaligned hint, 4096, RW, ANON, -1, 0)", SYS_mmap, 0x200000123, 4096, RW, ANON, -1, 0);
-    TA("mmap(KERNEL_ADDR hint, 4096, RW, ANON, -1, 0)", SYS_mmap, KERNEL_ADDR, 4096, RW, ANON, -1, 0);
+    TA("mmap(KERNEL_ADDR hint, 4096, RW, ANON, -1, 0)", SYS_mmap, KERNEL_ADDR, 4096, RW, ANON, -1,
+       0);
     /* MAP_FIXED: exactly there, or an error. */
     const struct {
         const char *name;
         unsigned long address;
     } fixed[] = {
-        {"0x200000000", 0x200000000ul},      {"0x200000123", 0x200000123ul},
-        {"KERNEL_ADDR", KERNEL_ADDR},        {"NONCANONICAL", NONCANONICAL},
+        {"0x200000000", 0x200000000ul},       {"0x200000123", 0x200000123ul},
+        {"KERNEL_ADDR", KERNEL_ADDR},         {"NONCANONICAL", NONCANONICAL},
         {"0x7ffffffff000", 0x7ffffffff000ul}, {"TOP_OF_SPACE", TOP_OF_SPACE},
         {"0x500000000000", 0x500000000000ul},
     };

@@ -37,7 +37,8 @@ int main(void)
     long pid = child(-1);
     SYS(SYS_wait4, pid, &status, 0, 0);
     report_status("a child that wrote to address 8", status);
-    const unsigned long options[] = {0x4, 0x10, 0x100, 0x1000000, 0x10000000, 0x80000000ul,
+    const unsigned long options[] = {0x4,        0x10,       0x100,
+                                     0x1000000,  0x10000000, 0x80000000ul,
                                      0x40000000, 0x20000000, WUNTRACED | WCONTINUED};
     for (int i = 0; i < 9; i++) {
         pid = child(3);
@@ -79,8 +80,10 @@ int main(void)
     const struct {
         const char *name;
         unsigned long address;
-    } bad[] = {{"KERNEL_ADDR", KERNEL_ADDR}, {"TOP_OF_SPACE", TOP_OF_SPACE},
-               {"UNMAPPED_USER", UNMAPPED_USER}, {"LAST_USER_BYTE", LAST_USER_BYTE},
+    } bad[] = {{"KERNEL_ADDR", KERNEL_ADDR},
+               {"TOP_OF_SPACE", TOP_OF_SPACE},
+               {"UNMAPPED_USER", UNMAPPED_USER},
+               {"LAST_USER_BYTE", LAST_USER_BYTE},
                {"text", (unsigned long)"constant"}};
     for (int i = 0; i < 5; i++) {
         pid = child(7);
