@@ -267,16 +267,48 @@ static long sys_wait4(int pid, uintptr_t status, uint64_t options, uintptr_t rus
 
 /* The argument and environment strings of an execve, copied in: the
  * strings and their pointers (argv's, NULL, envp's, NULL) count against
- * MAX_ARG_TOTAL together, as Linux counts them against its limit. */
+ * MAX_ARG_TOTAL together, as Linux counts them against its limit. The
+ * buffers start small and double as needed (no big block for a small
+ * execve); a string's place is kept as an offset until they stop moving. */
 struct exec_strings {
-    char *text;            /* MAX_ARG_TOTAL bytes */
-    const char **pointers; /* MAX_ARG_TOTAL / 8 entries */
-    size_t used;           /* against MAX_ARG_TOTAL: strings and pointers */
+    char *text;
+    size_t *offsets; /* into text; NO_STRING for a NULL */
+    size_t text_size, offsets_size;
+    size_t used; /* against MAX_ARG_TOTAL: strings and pointers */
     size_t text_used, count;
 };
 
+#define NO_STRING ((size_t)-1)
+
+/* Make *buffer (of *size bytes) hold at least `needed`; 0 or -ENOMEM. */
+static int grow(void **buffer, size_t *size, size_t needed)
+{
+    if (needed <= *size)
+        return 0;
+    size_t new_size = *size ? *size : 512;
+    while (new_size < needed)
+        new_size *= 2;
+    void *bigger = kmalloc(new_size);
+    if (!bigger)
+        return -ENOMEM;
+    if (*size)
+        memcpy(bigger, *buffer, *size);
+    kfree(*buffer);
+    *buffer = bigger;
+    *size = new_size;
+    return 0;
+}
+
+static int add_offset(struct exec_strings *to, size_t offset)
+{
+    if (grow((void **)&to->offsets, &to->offsets_size, (to->count + 1) * sizeof(size_t)) < 0)
+        return -ENOMEM;
+    to->offsets[to->count++] = offset;
+    return 0;
+}
+
 /* Append the NULL-terminated user array `array` (NULL: empty) and a NULL.
- * 0, -EFAULT or -E2BIG. */
+ * 0, -EFAULT, -E2BIG or -ENOMEM. */
 static long copy_strings(struct exec_strings *to, uintptr_t array)
 {
     for (uintptr_t i = 0; array; i++) {
@@ -289,31 +321,40 @@ static long copy_strings(struct exec_strings *to, uintptr_t array)
             return -E2BIG;
         to->used += 8;
         size_t room = MAX_ARG_TOTAL - to->used - 8;
-        char *string = to->text + to->text_used;
-        long length = strncpy_from_user(string, pointer, room < MAX_ARG_LEN ? room : MAX_ARG_LEN);
+        size_t limit = room < MAX_ARG_LEN ? room : MAX_ARG_LEN; /* the NUL included */
+        long length;
+        if (grow((void **)&to->text, &to->text_size, to->text_used + 1) < 0)
+            return -ENOMEM; /* room for the NUL at least */
+        for (;;) {          /* copy; if it did not fit, grow the buffer and copy again */
+            size_t space = to->text_size - to->text_used;
+            length =
+                strncpy_from_user(to->text + to->text_used, pointer, space < limit ? space : limit);
+            if (length != -E2BIG || space >= limit)
+                break;
+            if (grow((void **)&to->text, &to->text_size, to->text_size * 2 + 1) < 0)
+                return -ENOMEM;
+        }
         if (length < 0)
             return length;
+        if (add_offset(to, to->text_used) < 0)
+            return -ENOMEM;
         to->used += (size_t)length + 1;
         to->text_used += (size_t)length + 1;
-        to->pointers[to->count++] = string;
     }
     to->used += 8;
-    to->pointers[to->count++] = NULL;
-    return 0;
+    return add_offset(to, NO_STRING);
 }
 
 static long sys_execve(struct trap_frame *frame, uintptr_t path_address, uintptr_t argv_address,
                        uintptr_t envp_address)
 {
     char *path = kmalloc(MAX_PATH);
-    struct exec_strings strings = {kmalloc(MAX_ARG_TOTAL), kmalloc(MAX_ARG_TOTAL), 0, 0, 0};
-    long result = path && strings.text && strings.pointers ? 0 : -ENOMEM;
-    if (result == 0) {
-        result = strncpy_from_user(path, path_address, MAX_PATH);
-        if (result == -E2BIG)
-            result = -ENAMETOOLONG;
-    }
-    const char *name = path && path[0] == '/' ? path + 1 : path;
+    struct exec_strings strings = {0};
+    const char **pointers = NULL;
+    long result = path ? strncpy_from_user(path, path_address, MAX_PATH) : -ENOMEM;
+    if (result == -E2BIG)
+        result = -ENAMETOOLONG;
+    const char *name = result >= 0 && path[0] == '/' ? path + 1 : path;
     if (result >= 0 && (!path[0] || !programs_find(name)))
         result = -ENOENT; /* Linux looks for the file before it reads the arguments */
     if (result >= 0)
@@ -321,12 +362,18 @@ static long sys_execve(struct trap_frame *frame, uintptr_t path_address, uintptr
     size_t argc = strings.count - 1;
     if (result >= 0)
         result = copy_strings(&strings, envp_address);
+    if (result >= 0 && !(pointers = kmalloc(strings.count * sizeof(*pointers))))
+        result = -ENOMEM;
     if (result >= 0) {
+        for (size_t i = 0; i < strings.count; i++)
+            pointers[i] =
+                strings.offsets[i] == NO_STRING ? NULL : strings.text + strings.offsets[i];
         static const char *const empty[] = {"", NULL}; /* Linux's argv for argc 0 */
-        const char *const *argv = argc ? strings.pointers : empty;
-        result = process_exec(frame, name, argv, strings.pointers + argc + 1);
+        const char *const *argv = argc ? pointers : empty;
+        result = process_exec(frame, name, argv, pointers + argc + 1);
     }
-    kfree(strings.pointers);
+    kfree(pointers);
+    kfree(strings.offsets);
     kfree(strings.text);
     kfree(path);
     return result;
