@@ -1,7 +1,7 @@
 /* The complete kernel's files: the boot archive as a read-only root
- * directory (open, read, close, getdents64) and a process listing (Keel's
- * system call 500, for ps), on top of lab 5's system calls; descriptors
- * are descriptors.c's. */
+ * directory (open, read, close, getdents64), getppid and gettid, and a
+ * process listing (Keel's system call 500, for ps), on top of lab 5's system
+ * calls; descriptors are descriptors.c's. */
 #include <keel/keel.h>
 #include <lab5.h>
 
@@ -10,6 +10,8 @@
 #define SYS_open       2
 #define SYS_close      3
 #define SYS_ioctl      16
+#define SYS_getppid    110
+#define SYS_gettid     186
 #define SYS_getdents64 217
 #define SYS_keel_ps    500
 #define O_ACCMODE      3
@@ -212,6 +214,12 @@ static bool on_syscall(struct trap_frame *frame)
         break;
     case SYS_keel_ps:
         result = sys_keel_ps(frame->rdi, frame->rsi);
+        break;
+    case SYS_getppid: /* 0 for the kernel's own children, as Linux's for its first */
+        result = process_current()->parent ? process_current()->parent->pid : 0;
+        break;
+    case SYS_gettid: /* one thread per process: its pid */
+        result = process_current()->pid;
         break;
     default:
     console: /* lab 5's */
