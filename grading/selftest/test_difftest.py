@@ -40,8 +40,8 @@ ALLOWED = {
     ("files", 'open("data.txt", O_RDWR)'):
         "Keel's root directory is the read-only boot archive (EROFS); the host's is writable",
     ("limits", 'open("data.txt", O_RDONLY) 40 times: descriptors'):
-        "Keel has one table of 32 open files for all processes (labs/complete/files.c); "
-        "Linux allows RLIMIT_NOFILE (1024+) per process",
+        "Keel has fixed tables (labs/complete/descriptors.c): 32 open files for all processes, "
+        "35 descriptors a process; Linux allows RLIMIT_NOFILE (1024 or more) per process",
     ("limits", "fork() 40 times without waiting: children"):
         "Keel's process table has 32 entries (PROCESS_MAX in lab5-user/lab5.h)",
     ("limits", "mmap(NULL, 256 MiB, RW, ANON, -1, 0)"):
