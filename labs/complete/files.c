@@ -1,5 +1,5 @@
 /* The complete kernel's files: the boot archive as a read-only root
- * directory (open, read, close, getdents64), getppid and gettid, and a
+ * directory (open, read, lseek, close, getdents64), getppid and gettid, and a
  * process listing (Keel's system call 500, for ps), on top of lab 5's system
  * calls; descriptors are descriptors.c's. */
 #include <keel/keel.h>
@@ -9,6 +9,7 @@
 
 #define SYS_open       2
 #define SYS_close      3
+#define SYS_lseek      8
 #define SYS_ioctl      16
 #define SYS_getppid    110
 #define SYS_gettid     186
@@ -128,6 +129,42 @@ static long sys_getdents64(struct open_file *open, uintptr_t buffer, size_t coun
     return (long)written;
 }
 
+/* lseek as on a regular file (or, for the root directory, rewinding it):
+ * SEEK_SET, SEEK_CUR, SEEK_END, and SEEK_DATA / SEEK_HOLE (a file without
+ * holes: its data runs to its end). */
+static long sys_lseek(struct open_file *open, int64_t offset, int whence)
+{
+    int64_t size = open->file ? (int64_t)open->file->size : 0, base;
+    switch (whence) {
+    case 0: /* SEEK_SET */
+        base = 0;
+        break;
+    case 1: /* SEEK_CUR */
+        base = (int64_t)open->position;
+        break;
+    case 2: /* SEEK_END */
+        base = size;
+        break;
+    case 3: /* SEEK_DATA */
+    case 4: /* SEEK_HOLE */
+        if (!open->file)
+            return -EINVAL;
+        if ((uint64_t)offset >= (uint64_t)size)
+            return -ENXIO; /* a negative offset too, as Linux */
+        open->position = (size_t)(whence == 3 ? offset : size);
+        return (long)open->position;
+    default:
+        return -EINVAL;
+    }
+    int64_t position;
+    if (__builtin_add_overflow(base, offset, &position) || position < 0)
+        return -EINVAL;
+    if (!open->file && position != 0)
+        return -EINVAL; /* a directory: only back to its start */
+    open->position = (size_t)position;
+    return (long)position;
+}
+
 static long sys_keel_ps(uintptr_t buffer, size_t size)
 {
     static char text[2048];
@@ -214,6 +251,18 @@ static bool on_syscall(struct trap_frame *frame)
         break;
     case SYS_keel_ps:
         result = sys_keel_ps(frame->rdi, frame->rsi);
+        break;
+    case SYS_lseek:
+        switch (fd_classify(fd, &open)) {
+        case FD_FILE:
+            result = sys_lseek(open, (int64_t)frame->rsi, (int)frame->rdx);
+            break;
+        case FD_CONSOLE:
+            result = -ESPIPE;
+            break;
+        default:
+            result = -EBADF;
+        }
         break;
     case SYS_getppid: /* 0 for the kernel's own children, as Linux's for its first */
         result = process_current()->parent ? process_current()->parent->pid : 0;

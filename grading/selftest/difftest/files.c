@@ -59,6 +59,40 @@ int main(void)
     T("getdents64(fd, buffer, 256) on a file", SYS_getdents64, fd, buffer, 256);
     T("write(fd, buffer, 1) on a read-only file", SYS_write, fd, buffer, 1);
     T("ioctl(fd, 0x5401, buffer) on a file", SYS_ioctl, fd, 0x5401, buffer);
+    const struct {
+        const char *name;
+        long offset;
+        int whence;
+    } seeks[] = {
+        {"0, SEEK_SET", 0, 0},
+        {"5, SEEK_SET", 5, 0},
+        {"3, SEEK_CUR", 3, 1},
+        {"-4, SEEK_CUR", -4, 1},
+        {"-100, SEEK_CUR", -100, 1},
+        {"0, SEEK_END", 0, 2},
+        {"-1, SEEK_END", -1, 2},
+        {"10, SEEK_END", 10, 2},
+        {"-1000, SEEK_END", -1000, 2},
+        {"-1, SEEK_SET", -1, 0},
+
+        {"LONG_MAX, SEEK_CUR", 0x7fffffffffffffffl, 1},
+        {"7, SEEK_DATA", 7, 3},
+        {"7, SEEK_HOLE", 7, 4},
+        {"111, SEEK_DATA", 111, 3},
+        {"500, SEEK_HOLE", 500, 4},
+        {"-1, SEEK_DATA", -1, 3},
+        {"0, 5", 0, 5},
+        {"0, -1", 0, -1},
+        {"2, SEEK_SET", 2, 0},
+    };
+    for (size_t i = 0; i < sizeof(seeks) / sizeof(seeks[0]); i++) {
+        snprintf(what, sizeof(what), "lseek(fd, %s)", seeks[i].name);
+        T(what, SYS_lseek, fd, seeks[i].offset, seeks[i].whence);
+    }
+    T("read(fd, buffer, 4) after lseek(fd, 2, SEEK_SET)", SYS_read, fd, buffer, 4);
+    say("the bytes read: %.4s", buffer);
+    T("lseek(1, 0, SEEK_CUR) on stdout", SYS_lseek, 1, 0, 1);
+    T("lseek(99, 0, SEEK_SET)", SYS_lseek, 99, 0, 0);
     T("close(fd)", SYS_close, fd);
     T("close(fd) again", SYS_close, fd);
     T("read(fd, buffer, 1) after close", SYS_read, fd, buffer, 1);
@@ -116,6 +150,8 @@ int main(void)
     T("getdents64(dir, NULL, 4096)", SYS_getdents64, fd, 0, 4096);
     T("getdents64(dir, KERNEL_ADDR, 4096)", SYS_getdents64, fd, KERNEL_ADDR, 4096);
     names(fd, "getdents64(dir, buffer, 4096) until 0");
+    T("lseek(dir, 0, SEEK_SET)", SYS_lseek, fd, 0, 0);
+    names(fd, "getdents64(dir, buffer, 4096) after rewinding");
     T("close(dir)", SYS_close, fd);
     /* Descriptors are the lowest free ones. */
     long a = SYS(SYS_open, "data.txt", O_RDONLY), b = SYS(SYS_open, "notelf", O_RDONLY);
