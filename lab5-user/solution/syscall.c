@@ -128,9 +128,36 @@ static int map_anonymous(struct process *self, uintptr_t start, uintptr_t end, u
     return 0;
 }
 
+/* The first mapped page of [start, end) (start page aligned), or `end` if
+ * none is. Stretches without page tables are skipped whole, so even a range
+ * of terabytes takes no time. */
+static uintptr_t next_mapped(struct process *self, uintptr_t start, uintptr_t end)
+{
+    for (uintptr_t page = start; page < end;) {
+        uintptr_t skip = PAGE_SIZE;
+        phys_addr_t table = self->root, pa;
+        for (int level = 4; level > 1; level--) {
+            pte_t entry = pt_table(table)[pt_index(page, level)];
+            if (!pte_present(entry)) { /* nothing in the rest of this entry's span */
+                uintptr_t span = 1ul << (PAGE_SHIFT + 9 * (level - 1));
+                skip = span - (page & (span - 1));
+                break;
+            }
+            table = pte_address(entry);
+        }
+        if (skip == PAGE_SIZE && pt_translate(self->root, page, &pa))
+            return page;
+        if (skip >= end - page)
+            break;
+        page += skip;
+    }
+    return end;
+}
+
 static void unmap_range(struct process *self, uintptr_t start, uintptr_t end)
 {
-    for (uintptr_t page = start; page < end; page += PAGE_SIZE) {
+    for (uintptr_t page = next_mapped(self, start, end); page < end;
+         page = next_mapped(self, page + PAGE_SIZE, end)) {
         phys_addr_t pa;
         if (pt_translate(self->root, page, &pa) && vm_unmap(self->root, page) == 0)
             frame_free(pa & ~(PAGE_SIZE - 1), 0);
@@ -151,17 +178,6 @@ static long sys_brk(uintptr_t wanted)
         unmap_range(self, new_top, old_top);
     self->heap_end = wanted;
     return (long)wanted;
-}
-
-/* The first mapped page of [start, end), or 0 if none is. */
-static uintptr_t first_mapped(struct process *self, uintptr_t start, uintptr_t end)
-{
-    for (uintptr_t page = start; page < end; page += PAGE_SIZE) {
-        phys_addr_t pa;
-        if (pt_translate(self->root, page, &pa))
-            return page;
-    }
-    return 0;
 }
 
 /* Anonymous private mappings, checked in Linux's order. PROT_NONE reserves
@@ -193,12 +209,12 @@ static long sys_mmap(uintptr_t address, size_t length, int prot, int flags, int 
         start = address;
         unmap_range(self, start, start + size);
     } else if (address && address % PAGE_SIZE == 0 && address <= TASK_SIZE - size &&
-               !first_mapped(self, address, address + size)) {
+               next_mapped(self, address, address + size) == address + size) {
         start = address;
     } else {
         start = self->mmap_next;
-        for (uintptr_t hit;
-             start <= TASK_SIZE - size && (hit = first_mapped(self, start, start + size));)
+        for (uintptr_t hit; start <= TASK_SIZE - size &&
+                            (hit = next_mapped(self, start, start + size)) != start + size;)
             start = hit + PAGE_SIZE;
         if (start > TASK_SIZE - size)
             return -ENOMEM;

@@ -127,5 +127,9 @@ int main(void)
     touch("reading the last page after that", three + 8192, 0);
     T("munmap(at, 8192)", SYS_munmap, at, 8192);
     touch("reading a MAP_FIXED page after munmap", (unsigned long)at, 0);
+    /* Huge ranges, with (almost) nothing in them: answered at once. */
+    T("munmap(0x200000000000, 32 TiB)", SYS_munmap, 0x200000000000ul, 1ul << 45);
+    TA("mmap(NULL, 32 TiB, PROT_NONE, ANON, -1, 0)", SYS_mmap, 0, 1ul << 45, PROT_NONE, ANON, -1,
+       0);
     return 0;
 }
