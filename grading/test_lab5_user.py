@@ -58,9 +58,10 @@ RELAY_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 
 def relay_arguments(seed):
     """exec_passes_seeded_arguments runs programs/relay.c with seeded words;
     relay prints them and execs programs/argecho.c with the words reversed
-    and "count=N" added. The model is the start-up stack of the handout
-    (part 1): argc, then argv[0..argc-1] exactly as given to process_spawn or
-    execve, then NULL, with argc at a 16-byte aligned stack pointer, and the
+    and "count=N" added, and the environment "RELAY_WORDS=N" alone. The model
+    is the start-up stack of the handout (part 1): argc, then argv[0..argc-1]
+    exactly as given to process_spawn or execve, then NULL, the environment
+    execve passed, with argc at a 16-byte aligned stack pointer, and the
     auxiliary vector's AT_PAGESZ (4096) and AT_ENTRY (the program's entry
     point, the C library's _start). argecho exits with the total length of
     its arguments, mod 256."""
@@ -76,6 +77,7 @@ def relay_arguments(seed):
             [f"argecho: argc={len(second)}"] +
             [f"argecho: argv[{i}]=[{word}]" for i, word in enumerate(second)] +
             ["argecho: argv[argc] is NULL: yes",
+             f"argecho: envp[0]=[RELAY_WORDS={len(words)}]",
              "argecho: argc at a 16-byte aligned stack pointer: yes",
              "argecho: AT_PAGESZ=4096",
              "argecho: AT_ENTRY is _start: yes",

@@ -40,12 +40,13 @@ int elf_load(phys_addr_t root, const void *image, size_t size, struct elf_info *
 #define USER_STACK_PAGES 16
 
 /* Map the stack (USER_STACK_PAGES below USER_STACK_TOP, writable, not
- * executable) and lay out what a Linux program finds at start, from the top
- * down: the argument and environment strings, 16 random bytes, then (16-byte
- * aligned) argc, argv[0..argc-1], NULL, envp[..], NULL, and the auxiliary
- * vector AT_PHDR, AT_PHENT (56), AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM,
- * AT_NULL. `argv` and `envp` end with NULL. Returns the initial stack
- * pointer (pointing at argc), or 0 if it does not fit / no memory. */
+ * executable; the reference maps as many more as big arguments need) and lay
+ * out what a Linux program finds at start, from the top down: the argument
+ * and environment strings, 16 random bytes, then (16-byte aligned) argc,
+ * argv[0..argc-1], NULL, envp[..], NULL, and the auxiliary vector AT_PHDR,
+ * AT_PHENT (56), AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM, AT_NULL. `argv`
+ * and `envp` end with NULL. Returns the initial stack pointer (pointing at
+ * argc), or 0 if it does not fit / no memory. */
 uintptr_t stack_setup(phys_addr_t root, const char *const argv[], const char *const envp[],
                       const struct elf_info *info);
 
@@ -102,12 +103,15 @@ KEEL_NORETURN void process_exit(int wait_status);
 long process_fork(const struct trap_frame *frame);
 
 /* Replace the calling process's program (execve): `path` from the boot
- * archive, new arguments; on success `frame` is rewritten to start it
- * (returns 0). -ENOENT, -ENOEXEC, -ENOMEM; the old program keeps running on
- * failure. An executable that elf_load refuses with -EFAULT (entry point or
- * segment outside user memory) kills the caller with SIGSEGV instead, as
- * Linux does (it finds out only after discarding the old program). */
-long process_exec(struct trap_frame *frame, const char *path, const char *const argv[]);
+ * archive, new arguments and environment (`argv` and `envp`, each ending
+ * with NULL, as stack_setup takes them; the caller keeps them); on success
+ * `frame` is rewritten to start it (returns 0). -ENOENT, -ENOEXEC, -ENOMEM;
+ * the old program keeps running on failure. An executable that elf_load
+ * refuses with -EFAULT (entry point or segment outside user memory) kills
+ * the caller with SIGSEGV instead, as Linux does (it finds out only after
+ * discarding the old program). */
+long process_exec(struct trap_frame *frame, const char *path, const char *const argv[],
+                  const char *const envp[]);
 
 /* wait4: wait for child `pid` (or any child if pid is -1), store its status
  * at user address `status_address` (if not 0), reap it, return its pid;

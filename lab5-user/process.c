@@ -45,9 +45,10 @@ long process_fork(const struct trap_frame *frame)
     return -ENOSYS;
 }
 
-long process_exec(struct trap_frame *frame, const char *path, const char *const argv[])
+long process_exec(struct trap_frame *frame, const char *path, const char *const argv[],
+                  const char *const envp[])
 {
-    (void)frame, (void)path, (void)argv;
+    (void)frame, (void)path, (void)argv, (void)envp;
     /* TODO(lab5): a new address space for the program; rewrite the frame. */
     return -ENOSYS;
 }

@@ -1,5 +1,5 @@
-/* argecho ARG...: prints its arguments and checks the start-up stack the
- * kernel built (lab5-user/README.md, part 1); the exit code is the total
+/* argecho ARG...: prints its arguments and environment and checks the
+ * start-up stack the kernel built (lab5-user/README.md, part 1); the exit code is the total
  * length of the arguments, modulo 256. Run through relay. */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@ static const char *yes(int condition)
     return condition ? "yes" : "no";
 }
 
-int main(int argc, char **argv)
+int main(int argc, char **argv, char **envp)
 {
     printf("argecho: argc=%d\n", argc);
     size_t length = 0;
@@ -22,6 +22,8 @@ int main(int argc, char **argv)
         length += strlen(argv[i]);
     }
     printf("argecho: argv[argc] is NULL: %s\n", yes(argv[argc] == NULL));
+    for (int i = 0; envp[i]; i++)
+        printf("argecho: envp[%d]=[%s]\n", i, envp[i]);
     /* argc sits right below argv[0], at the stack pointer the program started with. */
     printf("argecho: argc at a 16-byte aligned stack pointer: %s\n",
            yes((uintptr_t)(argv - 1) % 16 == 0));

@@ -1,6 +1,7 @@
 /* relay WORD...: prints the arguments it was started with, then executes
- * argecho with them in reverse order and a count added, so what argecho
- * prints shows both the first stack a process gets and the one execve builds.
+ * argecho with them in reverse order and a count added, and an environment
+ * of one variable, so what argecho prints shows both the first stack a
+ * process gets and the one execve builds.
  * The kernel test exec_passes_seeded_arguments runs it with seeded words. */
 #include <errno.h>
 #include <stdio.h>
@@ -27,7 +28,9 @@ int main(int argc, char **argv)
         next[n++] = argv[i];
     next[n++] = count;
     next[n] = NULL;
-    char *environment[] = {NULL};
+    char variable[32];
+    snprintf(variable, sizeof(variable), "RELAY_WORDS=%d", words);
+    char *environment[] = {variable, NULL};
     fflush(stdout); /* what is buffered would be lost with this program */
     execve("/argecho", next, environment);
     printf("relay: execve failed (errno %d)\n", errno);

@@ -26,6 +26,10 @@ static int map_zeroed(phys_addr_t root, uintptr_t start, uintptr_t end, uint64_t
     return 0;
 }
 
+/* The most a process's start-up data (argument and environment strings and
+ * their vectors) may take on its stack. */
+#define STACK_ARGS_MAX (512 * 1024ul)
+
 /* Copy kernel bytes into user memory of `root` (not necessarily the active
  * address space) through the direct map. */
 static void copy_into(phys_addr_t root, uintptr_t va, const void *data, size_t size)
@@ -79,9 +83,19 @@ int elf_load(phys_addr_t root, const void *image, size_t size, struct elf_info *
             info->phdr = seg->vaddr + (elf->phoff - seg->offset);
         uint64_t flags =
             ((seg->flags & PF_W) ? PTE_WRITABLE : 0) | ((seg->flags & PF_X) ? 0 : PTE_NO_EXECUTE);
+        /* Linux maps whole pages of the file: a segment whose offset lies as
+         * far into its page as vaddr does also shows the file's bytes before
+         * vaddr in its first page (the ELF header, say), unless an earlier
+         * segment has that page. */
+        uintptr_t lead = seg->vaddr % PAGE_SIZE;
+        phys_addr_t existing;
+        bool lead_too = seg->filesz && seg->offset % PAGE_SIZE == lead &&
+                        !pt_translate(root, seg->vaddr - lead, &existing);
         int result = map_zeroed(root, seg->vaddr, seg->vaddr + seg->memsz, flags);
         if (result < 0)
             return result;
+        if (lead_too)
+            copy_into(root, seg->vaddr - lead, (const uint8_t *)image + seg->offset - lead, lead);
         copy_into(root, seg->vaddr, (const uint8_t *)image + seg->offset, seg->filesz);
         uintptr_t end = KEEL_ALIGN_UP(seg->vaddr + seg->memsz, PAGE_SIZE);
         if (end > info->image_end)
@@ -95,29 +109,31 @@ int elf_load(phys_addr_t root, const void *image, size_t size, struct elf_info *
 uintptr_t stack_setup(phys_addr_t root, const char *const argv[], const char *const envp[],
                       const struct elf_info *info)
 {
-    const uintptr_t bottom = USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE;
+    static const char *const none[] = {NULL};
+    if (!envp)
+        envp = none;
+    size_t argc = 0, envc = 0, strings = 0;
+    for (; argv[argc]; argc++)
+        strings += strlen(argv[argc]) + 1;
+    for (; envp[envc]; envc++)
+        strings += strlen(envp[envc]) + 1;
+    /* The strings, 16 random bytes, then (16-byte aligned) argc, argv, NULL,
+     * envp, NULL and the auxiliary vector: USER_STACK_PAGES for the program
+     * below what that needs (big arguments get a bigger stack, as Linux). */
+    const size_t n = 1 + argc + 1 + envc + 1 + 14;
+    size_t start_up = KEEL_ALIGN_UP(strings + 16 + n * sizeof(uint64_t) + 16, PAGE_SIZE);
+    if (start_up > STACK_ARGS_MAX)
+        return 0;
+    const uintptr_t bottom = USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE - start_up;
     if (map_zeroed(root, bottom, USER_STACK_TOP, PTE_WRITABLE | PTE_NO_EXECUTE) < 0)
         return 0;
-    enum { MAX_STRINGS = 64 };
-    uintptr_t argv_at[MAX_STRINGS], envp_at[MAX_STRINGS];
-    size_t argc = 0, envc = 0;
+    /* Strings first, at the top; then the words that point at them. */
     uintptr_t sp = USER_STACK_TOP;
-    /* Strings first, at the top. */
-    for (; argv[argc]; argc++) {
-        size_t length = strlen(argv[argc]) + 1;
-        if (argc == MAX_STRINGS || sp - bottom < length + 1024)
-            return 0;
+    for (size_t i = 0; i < argc + envc; i++) {
+        const char *string = i < argc ? argv[i] : envp[i - argc];
+        size_t length = strlen(string) + 1;
         sp -= length;
-        copy_into(root, sp, argv[argc], length);
-        argv_at[argc] = sp;
-    }
-    for (; envp && envp[envc]; envc++) {
-        size_t length = strlen(envp[envc]) + 1;
-        if (envc == MAX_STRINGS || sp - bottom < length + 1024)
-            return 0;
-        sp -= length;
-        copy_into(root, sp, envp[envc], length);
-        envp_at[envc] = sp;
+        copy_into(root, sp, string, length);
     }
     uint8_t random[16];
     for (int i = 0; i < 16; i++)
@@ -125,23 +141,17 @@ uintptr_t stack_setup(phys_addr_t root, const char *const argv[], const char *co
     sp -= sizeof(random);
     copy_into(root, sp, random, sizeof(random));
     uintptr_t random_at = sp;
-    /* Then the vectors, argc on a 16-byte boundary. */
-    uint64_t words[1 + MAX_STRINGS + 1 + MAX_STRINGS + 1 + 14];
-    size_t n = 0;
-    words[n++] = argc;
-    for (size_t i = 0; i < argc; i++)
-        words[n++] = argv_at[i];
-    words[n++] = 0;
-    for (size_t i = 0; i < envc; i++)
-        words[n++] = envp_at[i];
-    words[n++] = 0;
+    sp = (sp - n * sizeof(uint64_t)) & ~15ul;
+    const uint64_t count = argc;
+    copy_into(root, sp, &count, sizeof(count));
+    uintptr_t string = USER_STACK_TOP;
+    for (size_t i = 0; i < argc + envc; i++) {
+        string -= strlen(i < argc ? argv[i] : envp[i - argc]) + 1;
+        size_t slot = 1 + i + (i >= argc); /* envp's come after argv's NULL */
+        copy_into(root, sp + slot * sizeof(uint64_t), &string, sizeof(string));
+    }
     const uint64_t auxv[] = {3,         info->phdr, 4,           56, 5,         info->phnum, 6,
                              PAGE_SIZE, 9,          info->entry, 25, random_at, 0,           0};
-    for (size_t i = 0; i < KEEL_ARRAY_SIZE(auxv); i++)
-        words[n++] = auxv[i];
-    sp = (sp - n * sizeof(uint64_t)) & ~15ul;
-    if (sp < bottom)
-        return 0;
-    copy_into(root, sp, words, n * sizeof(uint64_t));
+    copy_into(root, sp + (n - KEEL_ARRAY_SIZE(auxv)) * sizeof(uint64_t), auxv, sizeof(auxv));
     return sp;
 }

@@ -111,8 +111,8 @@ static void enter_program(void *arg)
 }
 
 /* Build a fresh address space for `path`; 0 and the entry/stack on success. */
-static int build(const char *path, const char *const argv[], phys_addr_t *root_out,
-                 uintptr_t *entry, uintptr_t *stack, uintptr_t *heap)
+static int build(const char *path, const char *const argv[], const char *const envp[],
+                 phys_addr_t *root_out, uintptr_t *entry, uintptr_t *stack, uintptr_t *heap)
 {
     const struct program_file *file = programs_find(path);
     if (!file)
@@ -121,9 +121,8 @@ static int build(const char *path, const char *const argv[], phys_addr_t *root_o
     if (!root)
         return -ENOMEM;
     struct elf_info info;
-    static const char *const no_environment[] = {"PATH=/", "HOME=/", NULL};
     int result = elf_load(root, file->data, file->size, &info);
-    uintptr_t sp = result == 0 ? stack_setup(root, argv, no_environment, &info) : 0;
+    uintptr_t sp = result == 0 ? stack_setup(root, argv, envp, &info) : 0;
     if (result == 0 && sp == 0)
         result = -ENOMEM;
     if (result < 0) {
@@ -139,12 +138,13 @@ static int build(const char *path, const char *const argv[], phys_addr_t *root_o
 
 struct process *process_spawn(const char *path, const char *const argv[])
 {
+    static const char *const environment[] = {"PATH=/", "HOME=/", NULL};
     struct process *process = allocate(path, process_current());
     if (!process)
         return NULL;
     struct start *start = kzalloc(sizeof(*start));
-    int result = start ? build(path, argv, &process->root, &start->entry, &start->stack,
-                               &process->heap_start)
+    int result = start ? build(path, argv, environment, &process->root, &start->entry,
+                               &start->stack, &process->heap_start)
                        : -ENOMEM;
     if (result == -EFAULT) { /* started only to be killed, as on Linux */
         start->outside = true;
@@ -322,12 +322,13 @@ long process_fork(const struct trap_frame *frame)
     return child->pid;
 }
 
-long process_exec(struct trap_frame *frame, const char *path, const char *const argv[])
+long process_exec(struct trap_frame *frame, const char *path, const char *const argv[],
+                  const char *const envp[])
 {
     struct process *self = process_current();
     phys_addr_t root;
     uintptr_t entry, stack, heap;
-    int result = build(path, argv, &root, &entry, &stack, &heap);
+    int result = build(path, argv, envp, &root, &entry, &stack, &heap);
     if (result == -EFAULT)
         kill_unloadable(self, path); /* Linux finds out past the point of no return */
     if (result < 0)

@@ -1,4 +1,5 @@
-/* Lists the files of the boot archive (the root directory). */
+/* Lists the files of the boot archive (the root directory), without "." and
+ * ".." (like ls without -a). */
 #include <dirent.h>
 #include <stdio.h>
 
@@ -10,7 +11,8 @@ int main(void)
         return 1;
     }
     for (struct dirent *entry; (entry = readdir(root)) != NULL;)
-        printf("%s\n", entry->d_name);
+        if (entry->d_name[0] != '.')
+            printf("%s\n", entry->d_name);
     closedir(root);
     return 0;
 }
