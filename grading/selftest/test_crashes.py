@@ -62,7 +62,7 @@ def kernel_dir(request):
 
 
 def run(kernel_dir, tmp_path, program, *args, extra=()):
-    """Run `program` as the complete kernel's first process (tools/run-program.sh),
+    """Run `program` as the complete kernel's first process (tools/run-program),
     with the files `extra` added to its boot archive."""
     kernel = tmp_path / os.path.basename(kernel_dir)  # its name says the platform
     (kernel / "programs").mkdir(parents=True)
@@ -72,9 +72,10 @@ def run(kernel_dir, tmp_path, program, *args, extra=()):
     for path in extra:
         (kernel / "programs" / os.path.basename(path)).symlink_to(path)
     # Its own process group: on a timeout the emulator goes with the script.
-    process = subprocess.Popen([os.path.join(ROOT, "tools/run-program.sh"), str(kernel),
-                                str(program), " ".join(args)], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen([os.path.join(ROOT, "tools/run-program"), str(kernel),
+                                str(program), *args], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
     try:
         output, _ = process.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:

@@ -25,7 +25,10 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "difftest")
 PROGRAMS = sorted(os.path.basename(p)[:-2] for p in glob.glob(os.path.join(HERE, "*.c")))
 # The files every program finds in its directory (the host: a fresh one as
 # the working directory; Keel: the boot archive, its root directory).
-FILES = {"data.txt": b"0123456789abcdefghijklmnopqrstuvwxyz\n" * 3, "notelf": b"not an ELF program\n"}
+# run.stdin: Keel's standard input in a keel.run run (labs/complete/files.c),
+# empty as the host run's /dev/null; it is in both directories.
+FILES = {"data.txt": b"0123456789abcdefghijklmnopqrstuvwxyz\n" * 3, "notelf": b"not an ELF program\n",
+         "run.stdin": b""}
 # What Keel gives a program it starts (process_spawn in lab5-user/solution/process.c).
 ENVIRONMENT = {"PATH": "/", "HOME": "/"}
 KEEL_SECONDS = 60  # one program's run on Keel, at most (each takes a few seconds)

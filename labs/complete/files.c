@@ -150,6 +150,8 @@ static long read_served(int fd, uintptr_t buffer, size_t count, bool *served)
     case FD_CONSOLE:
         break;
     }
+    if (fd == 0 && run_mode && (count > TASK_SIZE || buffer > TASK_SIZE - count))
+        return -EFAULT; /* Linux checks the whole buffer first, as lab 5's read */
     if (fd == 0 && run_mode && count == 0)
         return 0;
     if (fd == 0 && run_mode && run_stdin.file)
