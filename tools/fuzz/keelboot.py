@@ -88,11 +88,16 @@ def boot(platform, program, files, timeout, arguments=(), with_programs=True):
     """Boot with `files` (name -> path) plus the kernel's programs; run
     `program` from the archive with `arguments`."""
     with tempfile.TemporaryDirectory(prefix="keel-fuzz-") as work:
-        args_file = os.path.join(work, "run.args")
-        with open(args_file, "w") as f:
-            f.write("".join(f"{a}\n" for a in arguments))
+        # As tools/run-program: each argument followed by a NUL byte, and an
+        # empty standard input (end-of-file at once, as /dev/null).
+        args_file, stdin_file = os.path.join(work, "run.args"), os.path.join(work, "run.stdin")
+        with open(args_file, "wb") as f:
+            f.write(b"".join(a.encode() + b"\0" for a in arguments))
+        with open(stdin_file, "wb"):
+            pass
         archive = os.path.join(work, "programs.cpio")
-        make_archive(archive, {**files, "run.args": args_file}, platform, with_programs)
+        make_archive(archive, {**files, "run.args": args_file, "run.stdin": stdin_file}, platform,
+                     with_programs)
         directory = kernel_dir(platform)
         cmdline = f"keel.run={program} keel.nonce=fuzz"
         if platform == "linux":

@@ -261,6 +261,10 @@ static long one_call(long *nr, uint64_t a[6])
         a[5] = rnd(4) ? 0 : pick_length();
         if (a[1] > (1ul << 24) && rnd(32))
             a[1] &= (1ul << 24) - 1; /* filling memory (slow): now and then only */
+        /* MAP_FIXED replaces what is there, as on Linux: in the fuzzer itself
+         * only in an area of its own, never over its code, data or stack. */
+        if (!is_child && (a[3] & 0x10) && a[0] < 0x0000800000000000ul)
+            a[0] = 0x100000000000ul + rnd(1ul << 20) * PAGE + (rnd(8) ? 0 : rnd(PAGE));
         break;
     }
     case 6: { /* munmap: anything in a child; in the fuzzer only what it mapped */
@@ -345,6 +349,8 @@ static long one_call(long *nr, uint64_t a[6])
     case 17:
         *nr = NR_close;
         a[0] = pick_fd();
+        if (!is_child && (uint32_t)a[0] <= 2)
+            a[0] = 3; /* the fuzzer's own output stays open (the kernel takes an int) */
         break;
     case 18: /* getdents64 */
         *nr = NR_getdents64;
