@@ -76,9 +76,10 @@ bool platform_stack_create(uintptr_t *bottom, uintptr_t *top)
     irq_push_off();
     unsigned slot = slot_take();
     irq_pop_off();
-    phys_addr_t frames = slot < SLOTS ? frame_alloc_as(STACK_ORDER, FRAME_KIND_STACK,
-                                                        (uintptr_t)__builtin_return_address(0), false)
-                                     : 0;
+    phys_addr_t frames = slot < SLOTS
+                             ? frame_alloc_as(STACK_ORDER, FRAME_KIND_STACK,
+                                              (uintptr_t)__builtin_return_address(0), false)
+                             : 0;
     uintptr_t base = slot_base(slot);
     unsigned mapped = 0;
     while (frames && mapped < (1u << STACK_ORDER) &&
