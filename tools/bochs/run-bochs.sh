@@ -14,9 +14,18 @@ here=$(dirname "$(realpath "$0")")
 # Nothing outlives this script: script(1) gets SIGTERM when this shell ends
 # (by a timeout, SIGTERM, SIGHUP, a closed pipe or SIGKILL), and Bochs, which
 # script starts in a session of its own where no terminal signal reaches it,
-# gets SIGTERM when script ends (PR_SET_PDEATHSIG, via setpriv).
-die_with_parent=
-if command -v setpriv >/dev/null; then die_with_parent="setpriv --pdeathsig TERM"; fi
+# gets SIGKILL when script ends (PR_SET_PDEATHSIG, via setpriv). Not SIGTERM:
+# Bochs's signal handlers log (its term display's for SIGHUP panics with
+# "Received SIGHUP: quit simulation") and its log takes a lock; a signal that
+# comes while the lock is held (a log line being written, or the handler of
+# another signal: a dying script hangs up Bochs's terminal as the SIGTERM
+# comes) deadlocks Bochs with both signals blocked, and only SIGKILL ends it.
+# tools/guard, which make runs this under, ends whatever is left (script
+# waiting for a deadlocked Bochs) after a grace period.
+die_with_parent= kill_with_parent=
+if command -v setpriv >/dev/null; then
+    die_with_parent="setpriv --pdeathsig TERM" kill_with_parent="setpriv --pdeathsig KILL"
+fi
 mkdir -p "$work"
 work=$(realpath "$work")
 serial="mode=file, dev=$work/serial.log"
@@ -36,11 +45,11 @@ interactive)
     echo "Booting $iso in Bochs; the serial console is this terminal. Bochs exits when the kernel powers off (or press Ctrl-C)."
     # Bochs's term display needs a terminal of its own: script gives it one
     # (its screen goes to a file); stdin stays free for the serial port.
-    $die_with_parent script -qfec "$die_with_parent bochs -q -f $work/bochsrc -rc $work/continue.rc" \
+    $die_with_parent script -qfec "$kill_with_parent bochs -q -f $work/bochsrc -rc $work/continue.rc" \
         "$work/screen.log" \
         </dev/null >/dev/null || true ;;
 batch)
-    $die_with_parent script -qfec "$die_with_parent bochs -q -f $work/bochsrc -rc $work/continue.rc" \
+    $die_with_parent script -qfec "$kill_with_parent bochs -q -f $work/bochsrc -rc $work/continue.rc" \
         /dev/null \
         </dev/null >"$work/screen.log" 2>&1 || true
     cat "$work/serial.log" ;;
@@ -50,5 +59,5 @@ debug)
     # No screen at all (a VNC display nobody waits for), so the debugger
     # prompt has the terminal to itself.
     sed -i 's|^display_library:.*|display_library: rfb, options="timeout=0"|' "$work/bochsrc"
-    $die_with_parent bochs -q -f "$work/bochsrc" || true ;;
+    $kill_with_parent bochs -q -f "$work/bochsrc" || true ;;
 esac
