@@ -83,12 +83,11 @@ def compile_program(directory, name, source):
 
 
 @pytest.fixture(scope="module")
-def programs(tmp_path_factory):
+def programs(tmp_path_factory, tree_make):
     directory = tmp_path_factory.mktemp("keel-run-programs")
-    for platform in PLATFORMS:  # built once here, not by parallel runs
-        subprocess.run(["make", "--no-print-directory", "-s", "kernel", "LAB=complete",
-                        "SOLUTION=1", f"PLATFORM={platform}"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    for platform in PLATFORMS:  # built once here (under the build lock), not by parallel runs
+        tree_make("-s", "kernel", "LAB=complete", "SOLUTION=1", f"PLATFORM={platform}", check=True,
+                  stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     return {name: compile_program(directory, name, source) for name, source in
             [("show_args", SHOW_ARGS), ("count_stdin", COUNT_STDIN), ("exit_with", EXIT_WITH),
              ("spin", SPIN), ("yes", YES)]}

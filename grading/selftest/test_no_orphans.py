@@ -134,16 +134,21 @@ def make(*goals):
 
 
 @pytest.fixture(scope="module")
-def built():
+def built(tree_make):
+    # Under the tree's build lock (conftest.py): other workers build in the
+    # same build/ directory at the same time.
     for goal in (["iso"], ["kernel", "PLATFORM=linux"], ["kernel"]):
-        subprocess.run(make("-s", *goal, "LAB=complete"), cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        tree_make("-s", *goal, "LAB=complete", check=True, stdout=subprocess.DEVNULL,
+                  stdin=subprocess.DEVNULL)
     os.makedirs(os.path.dirname(IDLE), exist_ok=True)
-    source = IDLE + ".c"
+    source = f"{IDLE}-{os.getpid()}.c"
     with open(source, "w") as f:  # waits on its terminal: Ctrl-D never comes
         f.write("#include <unistd.h>\nint main(void) { char c; while (read(0, &c, 1) > 0) {}"
                 " return 0; }\n")
-    subprocess.run(["musl-gcc", "-static", "-o", IDLE, source], check=True)
+    # Each worker compiles its own copy and renames it into place whole.
+    subprocess.run(["musl-gcc", "-static", "-o", f"{IDLE}-{os.getpid()}", source], check=True)
+    os.replace(f"{IDLE}-{os.getpid()}", IDLE)
+    os.unlink(source)
 
 
 def keel_run(platform):

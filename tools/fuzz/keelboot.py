@@ -2,6 +2,7 @@
 as its first process (keel.run), on either platform, and read what it
 printed. Shared by the system-call fuzzer and the ELF corpus (tools/fuzz/).
 Python standard library only."""
+import fcntl
 import os
 import re
 import shlex
@@ -22,8 +23,13 @@ def kernel_dir(platform):
 
 
 def make(*goals, platform="linux"):
-    subprocess.run(["make", "--no-print-directory", "-s", "-C", ROOT, *goals, "LAB=complete", "SOLUTION=1",
-                    f"PLATFORM={platform}"], check=True, stdout=subprocess.DEVNULL)
+    # Under the lock the graders and the test suite build with (build.py):
+    # other makes may be building in the same build/ directory.
+    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
+    with open(os.path.join(ROOT, "build", ".grading.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["make", "--no-print-directory", "-s", "-C", ROOT, *goals, "LAB=complete",
+                        "SOLUTION=1", f"PLATFORM={platform}"], check=True, stdout=subprocess.DEVNULL)
 
 
 def build_kernels(platforms):
