@@ -1,11 +1,70 @@
 /* Lab 4 tests, part 4: the multi-level feedback queue. */
+#include <keel/testing.h>
 #include <ktest.h>
 
 #include "support.h"
 
+/* The first two tests wait for timer ticks the scheduler saw (see
+ * ticks_now and one_tick_per_turn), not for a stretch of wall-clock time: a busy host (QEMU
+ * without a core to itself, the Linux platform's process descheduled) runs
+ * the kernel only now and then, and every tick due meanwhile merges into
+ * one, so a fixed 30 ms could bring a handful of ticks or none. TICK_WAIT_NS
+ * bounds each wait: far longer than the ticks take at 1000 Hz (a third of a
+ * second at most), so only a timer that stopped reaches it. Each test
+ * reports how many ticks it saw. */
+#define TICK_WAIT_NS 3000000000ull
+
+/* Ticks the demotion test runs its threads for: fewer than a boost period,
+ * so a correct scheduler boosts nobody meanwhile (what 30 ms brings on an
+ * idle host). */
+#define DEMOTE_TICKS 30
+
+/* Ticks the starvation test waits at most for the demoted thread to run
+ * again: six boost periods (what 300 ms brings on an idle host). */
+#define STARVE_TICKS (6 * MLFQ_BOOST_TICKS)
+
 static volatile bool stop;
 static volatile int hog_level, chatty_level;
 static volatile uint64_t hog_progress;
+/* The chatty thread of the demotion test, and its turns: how often its
+ * thread_yield returned. */
+static struct thread *volatile chatty_thread;
+static volatile uint64_t chatty_turns;
+
+/* Timer interrupts the framework has dispatched since boot
+ * (keel/testing.h): each one is a tick the scheduler's tick() saw. */
+static uint64_t ticks_now(void)
+{
+    return trap_dispatch_count(TIMER_VECTOR);
+}
+
+/* The framework's preemption handler, while one_tick_per_turn stands in
+ * front of it, and what one_tick_per_turn counted. */
+static trap_handler_t preempt_handler;
+static volatile uint64_t ticks_passed, ticks_hidden, chatty_ticked_turn;
+
+/* A host that stops running the kernel for a while (a busy Linux host, QEMU
+ * without a core to itself) delivers the ticks due meanwhile late, at once
+ * when the kernel runs again: to the thread that happened to be running,
+ * although in the kernel's own time it ran no longer than usual. The chatty
+ * thread gives the CPU up within microseconds of getting it, far less than a
+ * tick; a second tick in one of its turns comes only from such a pause, and
+ * would make it seem to have used its whole quantum. So that tick is
+ * acknowledged here and hidden from the scheduler. Every other tick,
+ * including the first of each of its turns, reaches the scheduler. */
+static bool one_tick_per_turn(struct trap_frame *frame)
+{
+    if (thread_current() == chatty_thread) {
+        if (chatty_turns == chatty_ticked_turn) {
+            ticks_hidden++;
+            interrupt_eoi();
+            return true;
+        }
+        chatty_ticked_turn = chatty_turns;
+    }
+    ticks_passed++;
+    return preempt_handler(frame);
+}
 
 static void hog(void *unused)
 {
@@ -20,8 +79,11 @@ static void hog(void *unused)
 static void chatty(void *unused)
 {
     (void)unused;
-    while (!stop)
+    chatty_thread = thread_current();
+    while (!stop) {
         thread_yield(); /* gives the CPU up long before its quantum ends */
+        chatty_turns++;
+    }
     chatty_level = thread_current()->priority;
 }
 
@@ -29,17 +91,32 @@ KTEST(mlfq_demotes_cpu_hogs)
 {
     start_scheduler_unperturbed(&mlfq_scheduler);
     stop = false;
+    irq_push_off();
+    ticks_passed = ticks_hidden = chatty_turns = 0;
+    chatty_ticked_turn = UINT64_MAX;
+    chatty_thread = NULL;
+    preempt_handler = trap_set_handler(TIMER_VECTOR, one_tick_per_turn);
+    irq_pop_off();
+    uint64_t start = time_ns();
     struct thread *h = spawn("hog", hog, NULL), *c = spawn("chatty", chatty, NULL);
-    uint64_t end = now_ms() + 30; /* shorter than a boost period */
-    while (now_ms() < end)
+    while (ticks_passed < DEMOTE_TICKS && time_ns() - start < TICK_WAIT_NS)
         thread_yield();
+    uint64_t ticks = ticks_passed, waited_ms = (time_ns() - start) / 1000000;
     stop = true;
     join(h);
     join(c);
-    KT_ASSERT(hog_level > 0, "a thread that always used its whole quantum is still at level %d",
-              hog_level);
-    KT_ASSERT(chatty_level == 0, "a thread that always yielded early sank to level %d",
-              chatty_level);
+    trap_set_handler(TIMER_VECTOR, preempt_handler);
+    KT_ASSERT(hog_level > 0,
+              "a thread that always used its whole quantum is still at level %d after %lu timer "
+              "ticks",
+              hog_level, ticks);
+    KT_ASSERT(chatty_level == 0,
+              "a thread that always yielded early sank to level %d in %lu timer ticks",
+              chatty_level, ticks);
+    KT_ASSERT(ticks >= DEMOTE_TICKS,
+              "only %lu timer ticks arrived in %lu ms at 1000 Hz (the test waits for %d): the "
+              "timer stopped, or the host ran the kernel far too rarely to tell",
+              ticks, waited_ms, DEMOTE_TICKS);
 }
 
 KTEST(mlfq_boost_prevents_starvation)
@@ -47,23 +124,35 @@ KTEST(mlfq_boost_prevents_starvation)
     start_scheduler_unperturbed(&mlfq_scheduler);
     stop = false;
     hog_progress = 0;
+    uint64_t start = time_ns();
     struct thread *h = spawn("hog", hog, NULL);
-    uint64_t sink = now_ms() + 20;
-    while (now_ms() < sink)
+    /* Until the hog has used its first quantum (the framework counts the
+     * ticks each thread ran): a correct scheduler then moves it down. */
+    while (h->framework.ticks_run < MLFQ_BASE_QUANTUM && time_ns() - start < TICK_WAIT_NS)
         thread_yield();
-    /* Now two threads that are always ready at the top level. */
+    /* Now two threads that are always ready at the top level. Until the
+     * hog runs again, or for six boost periods. */
     struct thread *c1 = spawn("chatty1", chatty, NULL), *c2 = spawn("chatty2", chatty, NULL);
-    uint64_t before = hog_progress;
-    uint64_t end = now_ms() + 300;
-    while (now_ms() < end)
+    uint64_t before = hog_progress, first = ticks_now();
+    start = time_ns();
+    while (hog_progress == before && ticks_now() - first < STARVE_TICKS &&
+           time_ns() - start < TICK_WAIT_NS)
         thread_yield();
-    uint64_t during = hog_progress - before;
+    uint64_t during = hog_progress - before, ticks = ticks_now() - first,
+             waited_ms = (time_ns() - start) / 1000000;
     stop = true;
     join(c1);
     join(c2);
     join(h);
-    KT_ASSERT(during > 0, "a demoted CPU-bound thread never ran in 300 ms while other threads "
-                          "kept the top level busy: boost every MLFQ_BOOST_TICKS ticks");
+    KT_ASSERT(during > 0 || ticks >= STARVE_TICKS,
+              "only %lu timer ticks arrived in %lu ms at 1000 Hz (the test waits for %d, or until "
+              "the demoted thread runs): the timer stopped, or the host ran the kernel far too "
+              "rarely to tell",
+              ticks, waited_ms, STARVE_TICKS);
+    KT_ASSERT(during > 0,
+              "a demoted CPU-bound thread never ran in %lu timer ticks while other threads kept "
+              "the top level busy: boost every MLFQ_BOOST_TICKS ticks",
+              ticks);
 }
 
 /* ---- Host-checked: a seeded schedule, step by step ----------------------------
