@@ -1,11 +1,93 @@
 /* Lab 4 tests, part 4: the multi-level feedback queue. */
+#include <keel/testing.h>
 #include <ktest.h>
 
 #include "support.h"
 
+/* The first two tests wait for timer ticks the scheduler saw (see
+ * ticks_now and one_tick_per_turn), not for a stretch of wall-clock time:
+ * a busy host (QEMU without a core to itself, the Linux platform's process
+ * descheduled) runs the kernel only now and then, and every tick due
+ * meanwhile merges into one, so a fixed 30 ms could bring a handful of
+ * ticks or none. TICK_WAIT_NS bounds each wait: far longer than the ticks
+ * take at 1000 Hz (a third of a second at most), so only a timer that
+ * stopped reaches it. */
+#define TICK_WAIT_NS 3000000000ull
+
+/* Ticks after which the demotion test reads its threads' levels: fewer
+ * than a boost period, so a correct scheduler has boosted nobody yet (what
+ * 30 ms brought on an idle host when the test waited that long). */
+#define DEMOTE_TICKS 30
+
+/* Ticks the starvation test waits at most for the demoted thread to run
+ * again: six boost periods (what 300 ms brings on an idle host). */
+#define STARVE_TICKS (6 * MLFQ_BOOST_TICKS)
+
 static volatile bool stop;
-static volatile int hog_level, chatty_level;
 static volatile uint64_t hog_progress;
+
+/* A thread of the demotion test that gives the CPU up within microseconds
+ * of getting it (main and the chatty thread), its turns (how often its
+ * thread_yield returned) and the turn in which it last got a tick. */
+struct yielder {
+    struct thread *volatile thread;
+    volatile uint64_t turns, ticked_turn;
+};
+static struct yielder main_yielder, chatty_yielder;
+
+/* Timer interrupts the framework has dispatched since boot
+ * (keel/testing.h): each one is a tick the scheduler's tick() saw. */
+static uint64_t ticks_now(void)
+{
+    return trap_dispatch_count(TIMER_VECTOR);
+}
+
+/* The framework's preemption handler, while one_tick_per_turn stands in
+ * front of it, and the ticks one_tick_per_turn let through. */
+static trap_handler_t preempt_handler;
+static volatile uint64_t ticks_passed;
+
+/* The levels of the demotion test's threads once DEMOTE_TICKS ticks have
+ * reached the scheduler, taken by one_tick_per_turn at the next tick: a
+ * busy host may deliver ticks in bursts, and by the time main sees the
+ * count, a boost may have lifted the hog back to level 0. */
+static struct {
+    struct thread *volatile hog, *volatile chatty; /* set by the test */
+    volatile bool taken;
+    volatile int hog_level, chatty_level;
+} levels;
+
+/* A host that stops running the kernel for a while (a busy Linux host, QEMU
+ * without a core to itself) delivers the ticks due meanwhile late, at once
+ * when the kernel runs again: to the thread that happened to be running,
+ * although in the kernel's own time it ran no longer than usual. A yielder
+ * runs for far less than a tick in each turn; a second tick in one of its
+ * turns comes only from such a pause, and would make it seem to have used
+ * its whole quantum (the chatty thread would sink; main would sink and
+ * starve until a boost, and see the 30 ticks too late). So that tick is
+ * acknowledged here and hidden from the scheduler. Every other tick,
+ * including the first of each turn, reaches the scheduler. */
+static bool one_tick_per_turn(struct trap_frame *frame)
+{
+    if (ticks_passed >= DEMOTE_TICKS && !levels.taken && levels.hog && levels.chatty) {
+        levels.hog_level = levels.hog->priority;
+        levels.chatty_level = levels.chatty->priority;
+        levels.taken = true;
+    }
+    struct thread *current = thread_current();
+    struct yielder *yielder = current == main_yielder.thread     ? &main_yielder
+                              : current == chatty_yielder.thread ? &chatty_yielder
+                                                                 : NULL;
+    if (yielder) {
+        if (yielder->turns == yielder->ticked_turn) {
+            interrupt_eoi();
+            return true;
+        }
+        yielder->ticked_turn = yielder->turns;
+    }
+    ticks_passed++;
+    return preempt_handler(frame);
+}
 
 static void hog(void *unused)
 {
@@ -14,32 +96,54 @@ static void hog(void *unused)
         hog_progress++;
         __asm__ volatile("" ::: "memory"); /* re-read `stop` (see test_threads.c) */
     }
-    hog_level = thread_current()->priority;
 }
 
 static void chatty(void *unused)
 {
     (void)unused;
-    while (!stop)
+    chatty_yielder.thread = thread_current();
+    while (!stop) {
         thread_yield(); /* gives the CPU up long before its quantum ends */
-    chatty_level = thread_current()->priority;
+        chatty_yielder.turns++;
+    }
 }
 
 KTEST(mlfq_demotes_cpu_hogs)
 {
     start_scheduler_unperturbed(&mlfq_scheduler);
     stop = false;
+    irq_push_off();
+    ticks_passed = 0;
+    levels.hog = levels.chatty = NULL;
+    levels.taken = false;
+    main_yielder = (struct yielder){thread_current(), 0, UINT64_MAX};
+    chatty_yielder = (struct yielder){NULL, 0, UINT64_MAX};
+    preempt_handler = trap_set_handler(TIMER_VECTOR, one_tick_per_turn);
+    irq_pop_off();
+    uint64_t start = time_ns();
     struct thread *h = spawn("hog", hog, NULL), *c = spawn("chatty", chatty, NULL);
-    uint64_t end = now_ms() + 30; /* shorter than a boost period */
-    while (now_ms() < end)
+    levels.hog = h;
+    levels.chatty = c;
+    while (!levels.taken && time_ns() - start < TICK_WAIT_NS) {
         thread_yield();
+        main_yielder.turns++;
+    }
+    uint64_t ticks = ticks_passed, waited_ms = (time_ns() - start) / 1000000;
     stop = true;
     join(h);
     join(c);
-    KT_ASSERT(hog_level > 0, "a thread that always used its whole quantum is still at level %d",
-              hog_level);
-    KT_ASSERT(chatty_level == 0, "a thread that always yielded early sank to level %d",
-              chatty_level);
+    trap_set_handler(TIMER_VECTOR, preempt_handler);
+    KT_ASSERT(levels.taken,
+              "only %lu timer ticks arrived in %lu ms at 1000 Hz (the test waits for %d): the "
+              "timer stopped, or the host ran the kernel far too rarely to tell",
+              ticks, waited_ms, DEMOTE_TICKS);
+    KT_ASSERT(levels.hog_level > 0,
+              "a thread that always used its whole quantum was still at level %d after %d timer "
+              "ticks",
+              levels.hog_level, DEMOTE_TICKS);
+    KT_ASSERT(levels.chatty_level == 0,
+              "a thread that always yielded early sank to level %d in %d timer ticks",
+              levels.chatty_level, DEMOTE_TICKS);
 }
 
 KTEST(mlfq_boost_prevents_starvation)
@@ -47,23 +151,35 @@ KTEST(mlfq_boost_prevents_starvation)
     start_scheduler_unperturbed(&mlfq_scheduler);
     stop = false;
     hog_progress = 0;
+    uint64_t start = time_ns();
     struct thread *h = spawn("hog", hog, NULL);
-    uint64_t sink = now_ms() + 20;
-    while (now_ms() < sink)
+    /* Until the hog has used its first quantum (the framework counts the
+     * ticks each thread ran): a correct scheduler then moves it down. */
+    while (h->framework.ticks_run < MLFQ_BASE_QUANTUM && time_ns() - start < TICK_WAIT_NS)
         thread_yield();
-    /* Now two threads that are always ready at the top level. */
+    /* Now two threads that are always ready at the top level. Until the
+     * hog runs again, or for six boost periods. */
     struct thread *c1 = spawn("chatty1", chatty, NULL), *c2 = spawn("chatty2", chatty, NULL);
-    uint64_t before = hog_progress;
-    uint64_t end = now_ms() + 300;
-    while (now_ms() < end)
+    uint64_t before = hog_progress, first = ticks_now();
+    start = time_ns();
+    while (hog_progress == before && ticks_now() - first < STARVE_TICKS &&
+           time_ns() - start < TICK_WAIT_NS)
         thread_yield();
-    uint64_t during = hog_progress - before;
+    uint64_t during = hog_progress - before, ticks = ticks_now() - first,
+             waited_ms = (time_ns() - start) / 1000000;
     stop = true;
     join(c1);
     join(c2);
     join(h);
-    KT_ASSERT(during > 0, "a demoted CPU-bound thread never ran in 300 ms while other threads "
-                          "kept the top level busy: boost every MLFQ_BOOST_TICKS ticks");
+    KT_ASSERT(during > 0 || ticks >= STARVE_TICKS,
+              "only %lu timer ticks arrived in %lu ms at 1000 Hz (the test waits for %d, or until "
+              "the demoted thread runs): the timer stopped, or the host ran the kernel far too "
+              "rarely to tell",
+              ticks, waited_ms, STARVE_TICKS);
+    KT_ASSERT(during > 0,
+              "a demoted CPU-bound thread never ran in %lu timer ticks while other threads kept "
+              "the top level busy: boost every MLFQ_BOOST_TICKS ticks",
+              ticks);
 }
 
 /* ---- Host-checked: a seeded schedule, step by step ----------------------------
