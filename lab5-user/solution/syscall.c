@@ -20,9 +20,10 @@
 #define MAX_ARG_LEN   (32 * 4096)  /* Linux's MAX_ARG_STRLEN: one argument, the NUL included */
 #define MAX_ARG_TOTAL (256 * 1024) /* argv and envp: strings and pointers (Linux allows more) */
 #define MAX_RW_COUNT  0x7ffff000ul /* the most one read or write moves, as Linux */
-/* The end of what Linux lets a program use (TASK_SIZE_MAX): the last user
- * page is never mapped, and any range reaching into it is refused. */
-#define TASK_SIZE (USER_SPACE_END - PAGE_SIZE)
+/* The end of what Linux lets a program use (TASK_SIZE_MAX), where lab5.h's
+ * user memory ends: the last user page is never mapped, and any range
+ * reaching into it is refused. */
+#define TASK_SIZE USER_STACK_TOP
 
 /* Linux's access_ok: [address, address + size) lies below TASK_SIZE. A
  * system call checks the whole buffer first, so a range that wraps or

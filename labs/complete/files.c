@@ -23,7 +23,6 @@
 #define O_CLOEXEC      02000000
 #define PATH_MAX       4096 /* Linux's limits: a path, the NUL included, and one name */
 #define NAME_MAX       255
-#define TASK_SIZE      (USER_SPACE_END - PAGE_SIZE) /* as lab 5's syscall.c */
 #define MAX_IOVECS     1024
 #define CTRL_D         0x04
 
@@ -36,6 +35,14 @@ void files_run_mode(const struct program_file *input)
 {
     run_mode = true;
     run_stdin = (struct open_file){.refs = 1, .file = input};
+}
+
+/* Linux's access_ok, as lab 5's syscall.c checks it: [address, address +
+ * size) lies below the end of user memory (USER_STACK_TOP, Linux's
+ * TASK_SIZE). A call checks the whole buffer before anything else. */
+static bool range_ok(uintptr_t address, size_t size)
+{
+    return size <= USER_STACK_TOP && address <= USER_STACK_TOP - size;
 }
 
 /* Find `path` in the root directory as Linux would walk it: "", a missing
@@ -90,7 +97,7 @@ static long sys_open(uintptr_t path_address, int flags)
 
 static long sys_read_file(struct open_file *open, uintptr_t buffer, size_t count)
 {
-    if (count > TASK_SIZE || buffer > TASK_SIZE - count)
+    if (!range_ok(buffer, count))
         return -EFAULT; /* Linux's access_ok, before anything else */
     if (!open->file)
         return -EISDIR;
@@ -150,7 +157,7 @@ static long read_served(int fd, uintptr_t buffer, size_t count, bool *served)
     case FD_CONSOLE:
         break;
     }
-    if (fd == 0 && run_mode && (count > TASK_SIZE || buffer > TASK_SIZE - count))
+    if (fd == 0 && run_mode && !range_ok(buffer, count))
         return -EFAULT; /* Linux checks the whole buffer first, as lab 5's read */
     if (fd == 0 && run_mode && count == 0)
         return 0;
@@ -203,7 +210,7 @@ static long sys_getdents64(struct open_file *open, uintptr_t buffer, size_t coun
 {
     if (open->file)
         return -ENOTDIR;
-    if (count > TASK_SIZE || buffer > TASK_SIZE - count)
+    if (!range_ok(buffer, count))
         return -EFAULT;
     size_t written = 0;
     for (; open->position < programs_count() + 2; open->position++) {
