@@ -39,7 +39,7 @@ _Static_assert(sizeof(struct header) == 32, "header keeps payloads 16-byte align
 static const uint32_t class_sizes[CLASS_COUNT] = {16, 32, 64, 128, 256, 512, 1024, 2048};
 static struct header *free_lists[CLASS_COUNT];
 
-uint64_t heap_live_blocks[HEAP_KIND_COUNT], heap_live_bytes[HEAP_KIND_COUNT];
+uint64_t heap_live_blocks[HEAP_KIND_COUNT];
 
 #define MAX_SLABS 512
 static struct {
@@ -95,7 +95,6 @@ static void finish(struct header *h, size_t size, size_t room, uintptr_t caller,
     bool irq = cpu_irq_save();
     h->serial = ++alloc_serial;
     heap_live_blocks[kind]++;
-    heap_live_bytes[kind] += size;
     cpu_irq_restore(irq);
     platform_memory_unpoison(payload(h), size + GUARD_SIZE);
     memset(payload(h) + size, HEAP_GUARD_BYTE, GUARD_SIZE);
@@ -219,7 +218,6 @@ void kfree(void *ptr)
         keel_report_bug(caller, "kfree(%p): the block's header was overwritten", ptr);
     bool irq = cpu_irq_save();
     heap_live_blocks[h->kind]--;
-    heap_live_bytes[h->kind] -= h->size;
     cpu_irq_restore(irq);
     if (h->class_index == LARGE) {
         h->magic = MAGIC_FREE;

@@ -143,8 +143,8 @@ enum heap_kind {
     HEAP_KIND_COUNT,
 };
 
-/* Live heap blocks and the bytes asked for them, per kind. */
-extern uint64_t heap_live_blocks[HEAP_KIND_COUNT], heap_live_bytes[HEAP_KIND_COUNT];
+/* Live heap blocks, per kind. */
+extern uint64_t heap_live_blocks[HEAP_KIND_COUNT];
 
 /* kzalloc of a block of `kind`, recorded as allocated at `site`. */
 void *heap_alloc_as(size_t size, enum heap_kind kind, uintptr_t site);

@@ -206,7 +206,6 @@ static int reap(struct process *process)
     free_address_space(process->root);
     thread_free(process->thread);
     process->state = PROCESS_FREE;
-    process->orphan = false;
     return status;
 }
 

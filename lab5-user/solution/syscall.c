@@ -3,7 +3,6 @@
 
 #define ARCH_SET_FS   0x1002
 #define ARCH_GET_FS   0x1003
-#define MAP_SHARED    0x01
 #define MAP_PRIVATE   0x02
 #define MAP_TYPE      0x0f
 #define MAP_FIXED     0x10

@@ -66,7 +66,8 @@ static void drop(struct descriptor *d)
 }
 
 /* Free the descriptors of processes that have ended (exit does not tell
- * this file). The caller holds files_lock. */
+ * this file): only when a table is full, since pids are never reused and a
+ * dead process's entries only take up room. The caller holds files_lock. */
 static void sweep(void)
 {
     size_t count;
@@ -96,8 +97,11 @@ static long install(int pid, struct open_file *open, bool close_on_exec)
     }
     if (fd == FD_MAX)
         return -EMFILE;
-    if (!d && !(d = free_entry()))
-        return -ENFILE;
+    if (!d && !(d = free_entry())) {
+        sweep(); /* the table is full: some entries may be the dead's */
+        if (!(d = free_entry()))
+            return -ENFILE;
+    }
     *d = (struct descriptor){pid, fd, close_on_exec, open};
     open->refs++;
     return fd;
@@ -107,11 +111,14 @@ long fd_open(const struct program_file *file, bool close_on_exec)
 {
     long result = -ENFILE;
     spin_lock(&files_lock);
-    sweep();
-    for (int i = 0; i < MAX_OPEN && result == -ENFILE; i++) {
-        if (open_files[i].refs == 0) {
-            open_files[i] = (struct open_file){0, file, 0};
-            result = install(process_current()->pid, &open_files[i], close_on_exec);
+    for (int pass = 0; pass < 2 && result == -ENFILE; pass++) {
+        if (pass)
+            sweep(); /* every open file taken: some may be the dead's */
+        for (int i = 0; i < MAX_OPEN && result == -ENFILE; i++) {
+            if (open_files[i].refs == 0) {
+                open_files[i] = (struct open_file){0, file, 0};
+                result = install(process_current()->pid, &open_files[i], close_on_exec);
+            }
         }
     }
     spin_unlock(&files_lock);
@@ -148,9 +155,12 @@ void fd_fork(struct trap_frame *frame)
     if (child <= 0)
         return;
     spin_lock(&files_lock);
-    sweep();
     for (int i = 0; i < MAX_FDS; i++) {
-        struct descriptor *copy = descriptors[i].pid == self->pid ? free_entry() : NULL;
+        struct descriptor *copy = NULL;
+        if (descriptors[i].pid == self->pid && !(copy = free_entry())) {
+            sweep(); /* the table is full: some entries may be the dead's */
+            copy = free_entry();
+        }
         if (copy) {
             *copy = descriptors[i];
             copy->pid = (int)child;

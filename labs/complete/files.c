@@ -157,16 +157,13 @@ static long read_served(int fd, uintptr_t buffer, size_t count, bool *served)
     case FD_CONSOLE:
         break;
     }
-    if (fd == 0 && run_mode && !range_ok(buffer, count))
+    if (fd != 0 || !run_mode) {
+        *served = false; /* the console outside a keel.run run: lab 5's */
+        return -EBADF;
+    }
+    if (!range_ok(buffer, count))
         return -EFAULT; /* Linux checks the whole buffer first, as lab 5's read */
-    if (fd == 0 && run_mode && count == 0)
-        return 0;
-    if (fd == 0 && run_mode && run_stdin.file)
-        return sys_read_file(&run_stdin, buffer, count);
-    if (fd == 0 && run_mode)
-        return read_terminal(buffer, count);
-    *served = false;
-    return -EBADF;
+    return run_stdin.file ? sys_read_file(&run_stdin, buffer, count) : read_terminal(buffer, count);
 }
 
 /* readv(2): one read per buffer, up to the first short one. */

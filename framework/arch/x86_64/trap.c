@@ -103,11 +103,6 @@ static void print_page_fault(uint64_t error_code, uint64_t address)
     }
 }
 
-static bool is_canonical(uint64_t value)
-{
-    return (uint64_t)((int64_t)(value << 16) >> 16) == value;
-}
-
 /* `value`'s bytes as text (at least four printable ASCII characters, then
  * only NULs), as memory holding a string would load into a register. */
 static bool reads_as_text(uint64_t value, char text[9])
@@ -193,8 +188,9 @@ static void print_protection_fault(const struct trap_frame *f)
      * poison): registers may hold other non-canonical numbers, e.g. the
      * constants of word-at-a-time string code. */
     char text[9];
-    while (i < KEEL_ARRAY_SIZE(values) &&
-           (is_canonical(values[i]) || (i != 0 && i != target && !reads_as_text(values[i], text) &&
+    while (
+        i < KEEL_ARRAY_SIZE(values) &&
+        (va_is_canonical(values[i]) || (i != 0 && i != target && !reads_as_text(values[i], text) &&
                                         values[i] != 0x6b6b6b6b6b6b6b6bul)))
         i++;
     if (i == KEEL_ARRAY_SIZE(values))

@@ -87,7 +87,7 @@ bool platform_stack_create(uintptr_t *bottom, uintptr_t *top)
                          PTE_WRITABLE | PTE_NO_EXECUTE | PTE_GLOBAL) == 0)
         mapped++;
     if (!frames || mapped < (1u << STACK_ORDER)) {
-        unmap_stack(base, frames ? mapped : 0);
+        unmap_stack(base, mapped);
         if (frames)
             frame_free(frames, STACK_ORDER);
         irq_push_off();
