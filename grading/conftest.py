@@ -36,6 +36,8 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): what the test is worth")
     config.addinivalue_line("markers", "title(text): the name shown in the score")
+    config.addinivalue_line("markers", "part(name): the lab part the test counts for ('challenge'); "
+                            "none: the lab's core")
 
 
 @pytest.fixture(scope="session")
@@ -111,10 +113,13 @@ def pytest_runtest_makereport(item, call):
     if report.when == "setup" and report.passed:
         return
     title = item.get_closest_marker("title")
+    part = item.get_closest_marker("part")
     points = marker.args[0]
     properties = [("max_points", points), ("points", points if report.passed else 0),
                   ("title", title.args[0] if title else item.name),
                   ("order", item.session.items.index(item))]
+    if part:
+        properties.append(("part", part.args[0]))
     # On the item too: the teardown report, which JUnit XML reads, copies them.
     item.user_properties[:] = [p for p in item.user_properties
                                if p[0] not in dict(properties)] + properties

@@ -43,9 +43,11 @@ def grade_all(pristine, lab, submissions, out, platform="pc", parallel=None):
     bar.finish()
     with open(os.path.join(out, "grades.csv"), "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["submission", "score", "max_score", "refused", "verdicts", "notes"])
+        writer.writerow(["submission", "score", "max_score", "challenge_score", "challenge_max_score",
+                         "refused", "verdicts", "notes"])
         for r in rows:  # one line each, nothing a terminal would act on
-            writer.writerow([r["submission"], r["score"], r["max_score"], r["refused"],
+            writer.writerow([r["submission"], r["score"], r["max_score"], r.get("challenge_score", 0),
+                             r.get("challenge_max_score", 0), r["refused"],
                              "; ".join(f"{k} x{v}" for k, v in sorted(r["verdicts"].items())),
                              one_line(clip(" | ".join(r["notes"]), 2000))])
     summary = summarise(rows)

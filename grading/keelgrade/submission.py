@@ -139,8 +139,11 @@ def _summary(submission, results_path, notes, seconds):
         if found:
             verdicts[found.group(1)] = verdicts.get(found.group(1), 0) + 1
     refused = next((k for k in ("REFERENCE CODE SUBMITTED", "CODE REFUSED") if k in verdicts), "")
+    challenge = [t for t in data.get("tests", []) if "challenge" in t.get("tags", [])]
     return {"submission": name_of(submission), "score": data.get("score", 0),
             "max_score": data.get("max_score", 0), "refused": refused,
+            "challenge_score": sum(t.get("score", 0) for t in challenge),
+            "challenge_max_score": sum(t.get("max_score", 0) for t in challenge),
             "verdicts": verdicts, "notes": notes, "seconds": round(seconds, 1)}
 
 

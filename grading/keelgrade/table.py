@@ -10,17 +10,23 @@ import pytest
 # also has `expect`: a function from the run's seed to the answer lines the
 # kernel must report. A concurrency test has `perturb`: it runs once per
 # schedule-perturbation seed (keelgrade/perturb.py) and must pass every run.
-KTest = namedtuple("KTest", "name points title multiplier expect perturb",
-                   defaults=(1.0, None, False))
+# `part` names the part of the lab a test belongs to: None for the lab's core,
+# "challenge" for its challenge part, which has its own heading and score line
+# (keelgrade/results.py).
+KTest = namedtuple("KTest", "name points title multiplier expect perturb part",
+                   defaults=(1.0, None, False, None))
+
+
+def _marks(test):
+    marks = [pytest.mark.points(test.points), pytest.mark.title(test.title)]
+    return marks + ([pytest.mark.part(test.part)] if test.part else [])
 
 
 def in_kernel_tests(table):
     """A pytest test function running each KTest of `table` in its own boot."""
 
     @pytest.mark.parametrize("test", [
-        pytest.param(t, marks=[pytest.mark.points(t.points), pytest.mark.title(t.title)],
-                     id=t.name)
-        for t in table])
+        pytest.param(t, marks=_marks(t), id=t.name) for t in table])
     def test_in_kernel(lab, test, request):
         lab.start_ahead([test] + _in_kernel_tests_after(request.node))
         lab.check_ktest(test.name, None, test.multiplier, test.expect, test.perturb)

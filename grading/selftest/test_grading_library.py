@@ -157,6 +157,21 @@ def test_summary_lines_line_up():
     assert lines[-1] == "Score: 5/8"
 
 
+def test_a_challenge_part_has_its_own_heading_score_line_and_tag(tmp_path):
+    rows = [("core one", 5, 5, True, ""), ("extra", 0, 4, False, "why", "challenge"),
+            ("core two", 0, 3, False, "", "")]
+    lines = results.summary_lines("lab: grading x", rows)
+    assert lines.index("Score: 5/8") < lines.index("Challenge score: 0/4"), lines
+    heading = next(i for i, line in enumerate(lines) if line.startswith("Challenge part"))
+    assert lines.index("Score: 5/8") < heading and lines[heading + 1].startswith("  FAIL  extra")
+    assert not any(line.startswith("Score") for line in results.summary_lines("h", rows[1:2]))
+    path = tmp_path / "r.json"
+    results.write_json(str(path), rows)
+    data = json.loads(path.read_text())
+    assert data["score"] == 5 and data["max_score"] == 12
+    assert data["tests"][1]["tags"] == ["challenge"] and "tags" not in data["tests"][0]
+
+
 def test_xdist_header_is_dropped():
     assert results.clean_output("[gw1] linux -- Python 3.11.2 /usr/bin/python3\n[HANG] x") == \
         "[HANG] x"
