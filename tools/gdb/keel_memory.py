@@ -82,6 +82,29 @@ def read_words(pointer, count):
     return [int.from_bytes(data[i * 8:i * 8 + 8], "little") for i in range(count)]
 
 
+def current_root():
+    """The physical address of the running address space's PML4 (CR3)."""
+    root = keel.control_register("cr3")
+    if root is None:
+        root = value_of("linux_cpu.cr3")  # the Linux platform's CR3
+    return root & ADDRESS_BITS
+
+
+def translate(va, root=None):
+    """The physical address `va` maps to through `root` (default CR3), or None."""
+    table = current_root() if root is None else root
+    for level in (4, 3, 2, 1):
+        index = (va >> (12 + 9 * (level - 1))) & 511
+        entry = read_words(direct_pointer(table + index * 8, 8), 1)[0]
+        if not entry & 1:
+            return None
+        if level > 1 and entry & (1 << 7):
+            size = 1 << (12 + 9 * (level - 1))
+            return (entry & ADDRESS_BITS & ~(size - 1)) + (va & (size - 1))
+        table = entry & ADDRESS_BITS
+    return table + (va & 0xFFF)
+
+
 @keel.command
 class KeelPhys(gdb.Command):
     """keel-phys PADDR [COUNT]: COUNT (default 16) 8-byte words at a physical address, via the direct map."""
@@ -154,10 +177,7 @@ class KeelTable(gdb.Command):
             if words:
                 paddr = value_of(words[0])
             else:
-                paddr = keel.control_register("cr3")
-                if paddr is None:
-                    paddr = value_of("linux_cpu.cr3")  # the Linux platform's CR3
-                paddr &= ADDRESS_BITS
+                paddr = current_root()
             level = value_of(words[1]) if len(words) > 1 else 4
             if level not in LEVEL_NAMES:
                 raise BadAddress(f"LEVEL {level}: give 4 (PML4), 3 (PDPT), 2 (PD) or 1 (PT)")
@@ -201,3 +221,4 @@ class Phys(gdb.Function):
 
 
 Phys()
+keel.COMMANDS.append(Phys)  # keel-help lists it

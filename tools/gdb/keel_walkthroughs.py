@@ -25,6 +25,7 @@ before, as `make gdb PLATFORM=linux CMDLINE=keel.run=NAME` does."""
 import gdb
 
 import keel
+import keel_memory
 from keel import say
 
 U64 = 0xFFFFFFFFFFFFFFFF
@@ -60,25 +61,49 @@ def u64(address):
 
 
 def where(pc):
-    """'function+offset (file:line)' for a code address."""
+    """'function+offset (file:line)' for a code address (a function's start:
+    where it is defined)."""
     try:
         symbol = gdb.execute(f"info symbol {pc:#x}", to_string=True).split(" in section")[0].strip()
     except gdb.error:
         symbol = "?"
     if symbol.startswith("No symbol"):
-        symbol = f"{pc:#x}, outside the kernel's symbols (a user program: keel-user loads its)"
+        return f"{pc:#x}, outside the kernel's symbols (a user program: keel-user loads its)"
+    if " + " not in symbol:
+        function = gdb.lookup_global_symbol(symbol) or gdb.lookup_static_symbol(symbol)
+        if function is not None and function.symtab is not None:
+            return f"{symbol} ({function.symtab.filename}:{function.line})"
     line = gdb.find_pc_line(pc)
     if line.symtab is not None and line.line:
         return f"{symbol.replace(' + ', '+')} ({line.symtab.filename}:{line.line})"
     return symbol.replace(" + ", "+")
 
 
+def here():
+    """Where the kernel stopped, as gdb's own stop line says it."""
+    frame = gdb.selected_frame()
+    sal = frame.find_sal()
+    if frame.name() and sal.symtab is not None:
+        return f"{frame.name()} ({sal.symtab.filename}:{sal.line})"
+    return where(frame.pc())
+
+
 def instruction(pc):
+    """The instruction at `pc`, read where the kernel is (or, for a user
+    program's code the kernel cannot read, such as on the Linux platform,
+    through the page tables and the direct map)."""
+    arch = gdb.selected_frame().architecture()
     try:
-        arch = gdb.selected_frame().architecture()
         return arch.disassemble(pc, count=1)[0]["asm"]
     except (gdb.error, gdb.MemoryError, IndexError):
-        return "(cannot read the instruction there)"
+        pass
+    try:
+        physical = keel_memory.translate(pc)
+        if physical is not None:
+            return arch.disassemble(keel_memory.direct_pointer(physical), count=1)[0]["asm"]
+    except (gdb.error, gdb.MemoryError, IndexError, keel_memory.BadAddress):
+        pass
+    return "(cannot read the instruction there)"
 
 
 def frame_at(address):
@@ -198,7 +223,7 @@ class Tour:
         self.stage += 1
         say("")
         say(f"=== Stage {self.stage} of {self.stage_count}: {title} ===")
-        say(f"We are at {where(keel.register('pc') or 0)}.")
+        say(f"We are at {here()}.")
 
     def wait(self, points, waiting_for):
         """Run until one of `points` ((address, condition or None), ...) is
@@ -358,10 +383,10 @@ class PageFault(Tour):
                 say("a backtrace) and powers off.")
         elif decision == 1:
             status = (keel.register("rdi") or 0) & 0xFFFFFFFF
-            say("The handler decided the program is at fault: process_exit ends the process as")
-            say(f"if killed by signal {status & 0x7f}"
-                + (" (SIGSEGV, a segmentation fault)" if status & 0x7F == 11 else "")
-                + f" (wait status {status:#x}). Its parent's wait returns; the")
+            say("The handler decided the program is at fault: it calls process_exit(" + f"{status}),")
+            say(f"the wait status of a process killed by signal {status & 0x7F}"
+                + (" (SIGSEGV: a segmentation fault)." if status & 0x7F == 11 else ".")
+                + " Its parent's wait returns, and the")
             say("faulting instruction never runs again.")
         else:
             say("Nobody handled the fault: trap_print_report prints the report you would see on")
@@ -378,13 +403,17 @@ class Timer(Tour):
                   "from run_user's deliver_interrupts), so stage 1 stops in trap_dispatch")
 
     def run(self):
-        def busy():  # a tick that interrupts real work (not the idle thread)
+        def busy(cs):
+            """A tick that interrupts real work: a user program if this kernel
+            has processes (lab 5), else any thread but the idle one."""
+            if keel.process_table() is not None:
+                return cs & 3 == 3
             thread = current_thread()
             return thread is None or int(thread) != idle_thread()
 
         entry = stub(TIMER_VECTOR)
         if entry is not None:
-            self.wait([(entry, busy)], "a timer interrupt")
+            self.wait([(entry, lambda: busy(u64(keel.register("rsp") + 8)))], "a timer interrupt")
             self.header("the timer interrupt arrives (vector 48)")
             _, rip, cs, rflags, rsp, _ = hardware_frame(keel.register("rsp"), False)
             say("The local APIC's timer counted down and raised its interrupt. The CPU finished")
@@ -397,7 +426,7 @@ class Timer(Tour):
             yield
             condition = dispatch_condition(TIMER_VECTOR)
         else:
-            condition = dispatch_condition(TIMER_VECTOR, lambda f: busy())
+            condition = dispatch_condition(TIMER_VECTOR, lambda f: busy(int(f["cs"])))
         self.wait([(address_of("trap_dispatch"), condition)], "a timer interrupt")
         frame = frame_at(keel.register("rdi"))
         if entry is None:
