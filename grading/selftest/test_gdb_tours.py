@@ -103,9 +103,13 @@ def test_timer_tour_finds_a_preemption(complete, platform, tmp_path):
 
 
 @PLATFORMS
-def test_context_switch_tour(complete, platform, tmp_path):
-    out = session(complete, platform, "timeshare", ["keel-guide switch --batch"], tmp_path)
+def test_context_switch_tour_step_by_step(complete, platform, tmp_path):
+    """Without --batch: one stage per command, `keel-guide next` for the rest."""
+    out = session(complete, platform, "timeshare",
+                  ["keel-guide switch"] + ["keel-guide next"] * 4, tmp_path)
     stages(out, 4)
+    assert out.count("Type `keel-guide next` to go on.") == 3, out
+    assert "The tour is over; `keel-guide switch` starts it again from here." in out, out
     assert "from thread 0 'main'" in out and "to   thread 2 'timeshare' (process 1)" in out, out
     assert re.search(r"saved rbp = 0x[0-9a-f]{16}", out), out
     assert re.search(r"return address = switch_away\+\d+ \(framework/core/thread.c:\d+\)", out), out

@@ -162,18 +162,33 @@ def expected_fault(rip):
     return any(u64(a) == rip for a in range(start, end, 16))
 
 
-class Stop(gdb.Breakpoint):
-    """An internal breakpoint that stops only when `condition()` says so."""
+def make_stop(address, condition):
+    """An internal breakpoint at `address` that stops when `condition` holds:
+    None (always), a gdb expression (evaluated by gdb itself: cheap enough for
+    code that runs at every tick, such as trap_dispatch) or a Python callable
+    (for rarer places)."""
+    kind = gdb.BP_BREAKPOINT if on_linux() else gdb.BP_HARDWARE_BREAKPOINT
+    if callable(condition):
+        stop = Stop(f"*{address:#x}", type=kind, internal=True)
+        stop.condition_function = condition
+    else:
+        stop = Plain(f"*{address:#x}", type=kind, internal=True)
+        if condition:
+            stop.condition = condition
+    stop.keel_address = address
+    return stop
 
-    def __init__(self, address, condition):
-        kind = gdb.BP_BREAKPOINT if on_linux() else gdb.BP_HARDWARE_BREAKPOINT
-        super().__init__(f"*{address:#x}", type=kind, internal=True)
-        self.address = address
-        self.condition_function = condition
+
+class Plain(gdb.Breakpoint):
+    """A breakpoint gdb's own condition decides for (a subclass can keep our attributes)."""
+
+
+class Stop(gdb.Breakpoint):
+    """A breakpoint that stops only when its condition_function says so."""
 
     def stop(self):
         try:
-            return self.condition_function is None or bool(self.condition_function())
+            return bool(self.condition_function())
         except (gdb.error, gdb.MemoryError):
             return False
 
@@ -195,28 +210,30 @@ class Tour:
         if on_linux() and gdb.selected_inferior().pid == 0:
             say("The kernel is not running yet: starting it (starti).")
             gdb.execute("starti", to_string=True)
-        again = self.next()
-        while batch and again is not None:
-            again = again.next()
+        self.next()
+        while batch and self.steps is not None:
+            self.next()
 
     linux_note = "the stages are the same from trap_dispatch on."
 
     def next(self):
+        """Run to the next stage and show it; this tour (for keel-guide next)."""
         if self.steps is None:
             say(f"The tour is over; `keel-guide {self.name}` starts it again from here.")
-            return None
+            return self
         try:
             next(self.steps)
         except StopIteration:
-            say("That was the whole tour. `continue` lets the kernel run on.")
-            self.steps = None
-            return None
+            pass
         except TourEnded as why:
             say(f"The tour stops here: {why}")
             self.steps = None
-            return None
+            return self
         if self.stage < self.stage_count:
             say("" if self.batch else "Type `keel-guide next` to go on.")
+        else:
+            say("That was the whole tour. `continue` lets the kernel run on.")
+            self.steps = None
         return self
 
     def header(self, title):
@@ -228,7 +245,7 @@ class Tour:
     def wait(self, points, waiting_for):
         """Run until one of `points` ((address, condition or None), ...) is
         reached; its index. Addresses that are None are left out."""
-        stops = [(i, Stop(a, c)) for i, (a, c) in enumerate(points) if a is not None]
+        stops = [(i, make_stop(a, c)) for i, (a, c) in enumerate(points) if a is not None]
         try:
             if not stops:
                 raise TourEnded(f"this kernel has no code for {waiting_for}")
@@ -240,7 +257,7 @@ class Tour:
                 raise TourEnded(f"the kernel ended while waiting for {waiting_for}")
             pc = keel.register("pc")
             for i, stop in stops:
-                if stop.address == pc:
+                if stop.keel_address == pc:
                     return i
             raise TourEnded(f"the kernel stopped at {where(pc or 0)} (your breakpoint, or a "
                             f"signal?) while waiting for {waiting_for}; `keel-guide {self.name}` "
@@ -283,12 +300,18 @@ def cr2():
     return value_
 
 
-def dispatch_condition(vector, extra=None):
-    """At trap_dispatch(frame): is this a trap with `vector` (and extra(frame))?"""
-    def condition():
-        frame = frame_at(keel.register("rdi"))
-        return int(frame["vector"]) == vector and (extra is None or extra(frame))
+def dispatch_condition(vector, extra=""):
+    """At trap_dispatch(frame), as a gdb expression: is this a trap with
+    `vector` (and `extra`, about the frame f)?"""
+    condition = f"((struct trap_frame *)$rdi)->vector == {vector}"
+    if extra:
+        condition += " && (" + extra.replace("f->", "((struct trap_frame *)$rdi)->") + ")"
     return condition
+
+
+def is_current(thread):
+    """A gdb expression: is `thread` (an address) the running thread?"""
+    return f"(long)'thread.c'::current == {int(thread)}"
 
 
 class PageFault(Tour):
@@ -301,8 +324,6 @@ class PageFault(Tour):
                   "stage 1 stops in trap_dispatch, not in the CPU's entry stub")
 
     def run(self):
-        unexpected = dispatch_condition(TRAP_PAGE_FAULT,
-                                        lambda f: not expected_fault(int(f["rip"]) & U64))
         entry = stub(TRAP_PAGE_FAULT)
         if entry is not None:
             self.wait([(entry, lambda: not expected_fault(u64(keel.register("rsp") + 8)))],
@@ -322,7 +343,11 @@ class PageFault(Tour):
             say("Next: the stub pushes the vector number, trap_common saves every register as a")
             say("struct trap_frame and calls trap_dispatch(frame).")
             yield
-        self.wait([(address_of("trap_dispatch"), unexpected)], "a page fault")
+        while True:  # the first page fault that safe.S does not expect
+            self.wait([(address_of("trap_dispatch"), dispatch_condition(TRAP_PAGE_FAULT))],
+                      "a page fault")
+            if not expected_fault(int(frame_at(keel.register("rdi"))["rip"]) & U64):
+                break
         frame_address = keel.register("rdi")
         frame = frame_at(frame_address)
         if entry is None:
@@ -426,7 +451,9 @@ class Timer(Tour):
             yield
             condition = dispatch_condition(TIMER_VECTOR)
         else:
-            condition = dispatch_condition(TIMER_VECTOR, lambda f: busy(int(f["cs"])))
+            condition = dispatch_condition(
+                TIMER_VECTOR, "(f->cs & 3) == 3" if keel.process_table() is not None
+                else "'thread.c'::current != 'thread.c'::idle")
         self.wait([(address_of("trap_dispatch"), condition)], "a timer interrupt")
         frame = frame_at(keel.register("rdi"))
         if entry is None:
@@ -497,7 +524,7 @@ class Timer(Tour):
         say("switch shows that step by step).")
         resume = u64(int(new["framework"]["saved_rsp"]) + 6 * 8)
         yield
-        self.wait([(resume, lambda: int(current_thread()) == int(new))], "the next thread")
+        self.wait([(resume, is_current(new))], "the next thread")
         self.header("the other thread runs")
         say(f"{thread_name(new)} runs again where it stopped: it returns from its own earlier")
         say("switch (or starts in thread_trampoline if it is new). When the preempted thread is")
@@ -600,7 +627,7 @@ class Fork(Tour):
 
     def run(self):
         self.wait([(address_of("trap_dispatch"), dispatch_condition(
-            SYSCALL_VECTOR, lambda f: int(f["rax"]) in (SYS_FORK, SYS_CLONE)))], "a fork")
+            SYSCALL_VECTOR, f"f->rax == {SYS_FORK} || f->rax == {SYS_CLONE}"))], "a fork")
         frame_address = keel.register("rdi")
         dispatch_return = u64(keel.register("rsp"))
         frame = frame_at(frame_address)
@@ -621,7 +648,7 @@ class Fork(Tour):
         say("user page, and a new thread whose first act is to return to user mode with a copy")
         say("of the parent's trap frame, in which RAX (the result) is set to 0.")
         yield
-        self.wait([(fork_return, lambda: int(current_thread()) == parent_thread)],
+        self.wait([(fork_return, is_current(parent_thread))],
                   "process_fork's return")
         child_pid = (keel.register("rax") or 0) & 0xFFFFFFFF
         self.header("process_fork returns the child's pid")
@@ -635,7 +662,7 @@ class Fork(Tour):
         def is_child():
             process = process_of(current_thread())
             return process is not None and int(process["pid"]) == child_pid
-        points = [(dispatch_return, lambda: int(current_thread()) == parent_thread),
+        points = [(dispatch_return, is_current(parent_thread)),
                   (address_of("user_return"), is_child)]
         for _ in range(2):
             hit = self.wait([p if p is not None else (None, None) for p in points],
