@@ -40,20 +40,22 @@ def run_gdb(args):
         return gdb.communicate()[0] + f"\n(gdb killed after {TIMEOUT} s)"
 
 
-def session(kernels, platform, program, commands, tmp_path):
-    """Boot the complete kernel with keel.run=PROGRAM under gdb; run `commands`."""
-    kernel = os.path.join(kernels[platform], "kernel.elf")
+def session(kernels, platform, program, commands, tmp_path, kernel_dir=None, cmdline=None):
+    """Boot the complete kernel (or the one in kernel_dir) with keel.run=PROGRAM
+    (or `cmdline`) under gdb; run `commands`."""
+    kernel = os.path.join(kernel_dir or kernels[platform], "kernel.elf")
     archive = os.path.join(kernels[platform], "programs.cpio")
+    cmdline = cmdline or f"keel.run={program}"
     script = [arg for command in commands for arg in ("-ex", command)]
     if platform == "linux":
         return run_gdb(["gdb", "-q", "-batch", "-nx", "-ex",
                         "handle SIGSEGV SIGALRM SIGUSR1 SIGSYS nostop noprint pass",
                         "-ex", "set startup-with-shell off", "-ex", "source tools/gdb/keel.py",
-                        *script, "--args", kernel, f"--initrd={archive}", f"keel.run={program}"])
+                        *script, "--args", kernel, f"--initrd={archive}", cmdline])
     sock = str(tmp_path / "gdb.sock")
     qemu = subprocess.Popen(dies_with_parent(
         [*qemu_command(), "-display", "none", "-nodefaults", "-serial", "null", "-kernel", kernel,
-         "-initrd", archive, "-append", f"keel.run={program}", "-S", "-chardev",
+         "-initrd", archive, "-append", cmdline, "-S", "-chardev",
          f"socket,path={sock},server=on,wait=off,id=g", "-gdb", "chardev:g"]),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -89,6 +91,20 @@ def test_page_fault_tour(complete, platform, tmp_path):
     assert "error code 0x6: page not present, a write, from user mode" in out, out
     assert "handlers[14] = process_user_fault (lab5-user/solution/process.c:" in out, out
     assert "it calls process_exit(11)" in out and "SIGSEGV" in out, out
+
+
+def test_page_fault_tour_in_lab_3(complete, tmp_path):
+    """A lab kernel, and a handler that deals with the fault (a lab 3 test's,
+    which skips the faulting instruction)."""
+    subprocess.run(["make", "--no-print-directory", "-s", "kernel", "LAB=lab3-trap", "SOLUTION=1"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    out = session(complete, "pc", None, ["keel-guide pagefault --batch"], tmp_path,
+                  os.path.join(ROOT, "build/lab3-trap/solution"),
+                  "keel.test=exceptions_from_real_faults")
+    stages(out, 4)
+    assert "handlers[14] = capture_and_skip (lab3-trap/tests/test_exceptions.c:" in out, out
+    assert "error code 0x2: page not present, a write, from kernel mode" in out, out
+    assert "The handler returned true" in out and "the handler moved RIP on" in out, out
 
 
 @PLATFORMS

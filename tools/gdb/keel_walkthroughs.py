@@ -350,6 +350,7 @@ class PageFault(Tour):
                 break
         frame_address = keel.register("rdi")
         frame = frame_at(frame_address)
+        fault_rip = int(frame["rip"]) & U64
         if entry is None:
             self.header("a page fault reaches the kernel")
             rip = int(frame["rip"]) & U64
@@ -396,12 +397,16 @@ class PageFault(Tour):
         if decision == 0:
             handled = (keel.register("rax") or 0) & 0xFF
             if handled:
+                resume = int(frame_at(frame_address)["rip"]) & U64
                 say("The handler returned true: the fault is dealt with. trap_dispatch returns, the")
-                say(f"registers come back from the frame and iretq resumes at RIP "
-                    f"{int(frame['rip']) & U64:#x}:")
-                say("the same instruction runs again, and this time the access succeeds.")
-                if not on_linux():
-                    say(gdb.execute(f"keel-pt {cr2():#x}", to_string=True).rstrip())
+                say(f"registers come back from the frame and iretq resumes at RIP {resume:#x}:")
+                if resume != fault_rip:
+                    say(f"not the faulting instruction ({fault_rip:#x}): the handler moved RIP on,")
+                    say("so the access is skipped, never retried.")
+                else:
+                    say("the same instruction runs again; it succeeds if the page is mapped now:")
+                    if not on_linux():
+                        say(gdb.execute(f"keel-pt {cr2():#x}", to_string=True).rstrip())
             else:
                 say("The handler returned false: it could not explain the fault. trap_dispatch")
                 say("prints the framework's report (the faulting address, the cause, registers,")
