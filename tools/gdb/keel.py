@@ -246,6 +246,8 @@ class KeelGuide(gdb.Command):
                 Guide.run_stage()
         else:
             say(f"usage: keel-guide {'|'.join(['boot', 'syscall', *TOURS])} [--batch] | keel-guide next")
+            for tour in TOURS.values():
+                say(tour.summary)
 
 
 @command

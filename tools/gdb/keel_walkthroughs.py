@@ -21,7 +21,8 @@ collects from the traced child running the program, a timer interrupt is a
 signal, and the tour says so where a PC stage (the CPU's entry stub) has no
 counterpart. There, the tour starts the kernel itself (`starti`) if it is not
 running yet; give the program with `set args --initrd=... keel.run=NAME`
-before, as `make gdb PLATFORM=linux CMDLINE=keel.run=NAME` does."""
+before, as `make gdb PLATFORM=linux CMDLINE=keel.run=NAME` does (and if that
+has not loaded Keel's helpers, `source tools/gdb/keel.py`)."""
 import gdb
 
 import keel
@@ -316,6 +317,9 @@ def is_current(thread):
 
 class PageFault(Tour):
     name = "pagefault"
+    summary = ("  pagefault: the faulting instruction, CR2 and the error code, trap_dispatch, the\n"
+               "    handler and its decision (try keel.run=nullptr). Linux platform: from\n"
+               "    trap_dispatch on (a page fault there is a SIGSEGV).")
     stage_count = 4
     intro = "from the instruction that faults to what the kernel decides."
     linux_note = ("user programs run in traced child processes; their page faults arrive as "
@@ -426,6 +430,8 @@ class PageFault(Tour):
 
 class Timer(Tour):
     name = "timer"
+    summary = ("  timer: a timer interrupt, the scheduler's tick, a preemption and the next thread\n"
+               "    (keel.run=timeshare). Linux platform: from trap_dispatch on (a timer signal).")
     stage_count = 6
     intro = "a timer interrupt, the scheduler's decision, and a preemption."
     linux_note = ("the timer is a Linux timer signal; the framework turns it into vector 48 and "
@@ -566,6 +572,8 @@ def switch_instructions():
 
 class Switch(Tour):
     name = "switch"
+    summary = ("  switch: one context switch, the registers saved on each stack (keel.run=\n"
+               "    timeshare). The same on the Linux platform.")
     stage_count = 4
     intro = "one context switch, from one thread's stack to another's."
     linux_note = "the switch is the same code (arch/x86_64/switch.S) on both platforms."
@@ -625,6 +633,8 @@ def len_of(address):
 
 class Fork(Tour):
     name = "fork"
+    summary = ("  fork: fork's copy and its two returns, the child's pid and 0 (keel.run=forker).\n"
+               "    The same on the Linux platform.")
     stage_count = 5
     intro = "fork makes a copy of a process, and returns twice: once in each."
     linux_note = ("the system call arrives from the traced child through run_user "
