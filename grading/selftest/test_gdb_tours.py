@@ -130,6 +130,7 @@ def test_context_switch_tour_step_by_step(complete, platform, tmp_path):
     assert re.search(r"saved rbp = 0x[0-9a-f]{16}", out), out
     assert re.search(r"return address = switch_away\+\d+ \(framework/core/thread.c:\d+\)", out), out
     assert "ret goes to thread_trampoline" in out and "A new thread" in out, out
+    assert "(from R12: enter_program (lab5-user/solution/process.c:" in out, out
 
 
 @PLATFORMS

@@ -616,7 +616,9 @@ class Switch(Tour):
         say(f"    [{rsp + 48:#x}] ret goes to {where(target)}")
         if target == address_of("thread_trampoline"):
             say("A new thread: thread_new built this stack to look as if it had switched away,")
-            say("so its first `ret` enters thread_trampoline, which calls its entry function.")
+            say("so its first `ret` enters thread_trampoline, which calls its entry function")
+            say(f"(from R12: {where(u64(rsp + 24))}) with its argument (from R13: "
+                f"{u64(rsp + 16):#x}).")
         yield
         self.wait([(target, None)], "the new thread")
         self.header("the new thread runs")
