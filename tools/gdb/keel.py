@@ -12,9 +12,15 @@ Commands:
   keel-ps                   the processes (lab 5) and their states
   keel-user                 load the symbols of the running user program
   keel-guide syscall        a guided tour of one system call, user to kernel and back
+  keel-guide pagefault|timer|switch|fork   more tours (keel_walkthroughs.py)
+  keel-phys, keel-table, $phys(PADDR)      physical memory and tables (keel_memory.py)
 
 Each command is a class below registered with the table COMMANDS, so later
 labs add theirs (keel-pt, keel-frames, ...) the same way."""
+import importlib
+import os
+import sys
+
 import gdb
 
 COMMANDS = []
@@ -186,6 +192,7 @@ class Guide:
     stage = 0
     batch = False
     stages = STAGES
+    walkthrough = None  # a tour of keel_walkthroughs.py in progress
 
     @classmethod
     def run_stage(cls):
@@ -210,7 +217,7 @@ class Guide:
 
 @command
 class KeelGuide(gdb.Command):
-    """keel-guide boot|syscall [--batch] | keel-guide next: guided tours of the boot and of a system call."""
+    """keel-guide TOUR [--batch] | keel-guide next: guided tours (boot, syscall, pagefault, timer, switch, fork)."""
 
     def __init__(self):
         super().__init__("keel-guide", gdb.COMMAND_USER)
@@ -219,6 +226,7 @@ class KeelGuide(gdb.Command):
         words = argument.split()
         if words[:1] in (["boot"], ["syscall"]):
             Guide.stage = 0
+            Guide.walkthrough = None
             Guide.batch = "--batch" in words
             Guide.stages = STAGES if words[0] == "boot" else SYSCALL_STAGES
             say(f"The {words[0]} tour: the machine stops at each stage and this explains what just happened.")
@@ -227,13 +235,19 @@ class KeelGuide(gdb.Command):
                     Guide.run_stage()
             else:
                 Guide.run_stage()
+        elif words[:1] and words[0] in TOURS:
+            Guide.walkthrough = TOURS[words[0]](batch="--batch" in words)
         elif words[:1] == ["next"]:
-            if Guide.stage >= len(Guide.stages):
+            if Guide.walkthrough is not None:
+                Guide.walkthrough = Guide.walkthrough.next()
+            elif Guide.stage >= len(Guide.stages):
                 say("The tour is over; `keel-guide boot` starts again (after restarting QEMU).")
             else:
                 Guide.run_stage()
         else:
-            say("usage: keel-guide boot|syscall [--batch] | keel-guide next")
+            say(f"usage: keel-guide {'|'.join(['boot', 'syscall', *TOURS])} [--batch] | keel-guide next")
+            for tour in TOURS.values():
+                say(tour.summary)
 
 
 @command
@@ -524,5 +538,12 @@ class KeelUser(gdb.Command):
         say(f"Loaded the symbols of '{name}' ({path}). Its functions and lines are known now:")
         say("try `bt` in user code, `break main`, or `info symbol $pc`.")
 
+
+# More commands, in files of their own that `import keel` for the helpers above.
+TOURS = {}  # name -> tour class, filled by keel_walkthroughs.py
+sys.modules["keel"] = sys.modules[__name__]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+for module in ("keel_memory", "keel_walkthroughs"):
+    importlib.reload(sys.modules[module]) if module in sys.modules else importlib.import_module(module)
 
 say("Keel GDB helpers loaded: type keel-help for the list, keel-guide boot for a tour of the boot.")
