@@ -8,9 +8,12 @@
 #include "faults.h"
 
 static const char message[8192] = "read-only data of cowro";
+static volatile char scratch[64 * PAGE]; /* what a copying fork would copy */
 
 int main(void)
 {
+    for (int i = 0; i < 64; i++)
+        scratch[i * PAGE] = (char)i;
     long before = free_pages();
     pid_t child = fork();
     if (child < 0)
