@@ -4,13 +4,13 @@
  * report the counts. You do not need to change this file. */
 #include "lab5.h"
 
-#define SIGKILL        9
-#define RUSAGE_SELF    0
+#define SIGKILL         9
+#define RUSAGE_SELF     0
 #define RUSAGE_CHILDREN (-1)
-#define RUSAGE_SIZE    144
-#define RUSAGE_MINFLT  8 /* ru_minflt's index in struct rusage, in 8-byte words */
-#define SYSINFO_SIZE   112
-#define PF_WRITE       0x2 /* page-fault error code: the access was a write */
+#define RUSAGE_SIZE     144
+#define RUSAGE_MINFLT   8 /* ru_minflt's index in struct rusage, in 8-byte words */
+#define SYSINFO_SIZE    112
+#define PF_WRITE        0x2 /* page-fault error code: the access was a write */
 
 static uint64_t cow_total, lazy_total;
 

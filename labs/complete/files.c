@@ -285,11 +285,10 @@ static long sys_keel_ps(uintptr_t buffer, size_t size)
         struct process *p = &table[i];
         if (p->state == PROCESS_FREE)
             continue;
-        used += (size_t)ksnprintf(text + used, sizeof(text) - used, "%5d %5d  %-8s %6lu %6lu  %s\n",
-                                  p->pid, p->parent ? p->parent->pid : 0,
-                                  p->state == PROCESS_ZOMBIE ? "zombie" : "running",
-                                  (unsigned long)p->cow_faults, (unsigned long)p->lazy_faults,
-                                  p->name);
+        used += (size_t)ksnprintf(
+            text + used, sizeof(text) - used, "%5d %5d  %-8s %6lu %6lu  %s\n", p->pid,
+            p->parent ? p->parent->pid : 0, p->state == PROCESS_ZOMBIE ? "zombie" : "running",
+            (unsigned long)p->cow_faults, (unsigned long)p->lazy_faults, p->name);
     }
     uint64_t cow, lazy;
     vm_fault_totals(&cow, &lazy);
