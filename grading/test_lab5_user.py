@@ -110,4 +110,30 @@ IN_KERNEL = [
 
 assert sum(test.points for test in IN_KERNEL) == 100
 
+# The challenge part: copy-on-write fork and demand-zero brk/mmap (vm.c),
+# in the same table (its own points and score line).
+CHALLENGE = [
+    KTest("fork_shares_pages_until_written", 7,
+          "fork shares pages until written: one fault per page the child writes", 3.0,
+          part="challenge"),
+    KTest("fork_copies_no_pages_up_front", 6, "fork of 1024 pages copies none of them", 3.0,
+          part="challenge"),
+    KTest("brk_and_mmap_allocate_on_first_touch", 7,
+          "brk and mmap allocate on first touch, one fault and frame per page", 3.0,
+          part="challenge"),
+    KTest("bad_accesses_beyond_lazy_memory_get_sigsegv", 5,
+          "past the break, in a munmap hole, a read-only mapping: SIGSEGV", 3.0,
+          part="challenge"),
+    KTest("read_only_pages_stay_read_only_after_fork", 5,
+          "read-only pages are shared, never made writable", 3.0, part="challenge"),
+    KTest("shared_frames_return_to_their_last_owner", 6,
+          "after exit and execve the last owner writes without copying", 3.0, part="challenge"),
+    KTest("out_of_memory_in_a_cow_fault_kills_only_the_child", 4,
+          "out of memory in a copy-on-write fault: only the child is killed", 3.0,
+          part="challenge"),
+]
+
+assert sum(test.points for test in CHALLENGE) == 40
+IN_KERNEL += CHALLENGE
+
 test_in_kernel = in_kernel_tests(IN_KERNEL)

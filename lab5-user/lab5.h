@@ -2,6 +2,7 @@
  *   elf.c      loading a static x86_64 ELF program and its first stack
  *   process.c  the process table: spawn, fork, exec, exit, wait, faults
  *   syscall.c  system calls with Linux's numbers and meanings
+ *   vm.c       the challenge part: copy-on-write fork and demand-zero memory
  * Read lab5-user/README.md first. Processes run as lab 4 threads (reference
  * solution) in address spaces built with lab 2's page tables (reference),
  * through the framework's vm_map, copy_from_user and user_enter. */
@@ -61,6 +62,18 @@ uintptr_t stack_setup(phys_addr_t root, const char *const argv[], const char *co
  * waits for its parent's wait4. */
 enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ZOMBIE };
 
+/* How many lazily mapped regions (anonymous mmap) a process may have. */
+#define PROCESS_REGIONS 64
+
+/* A region of demand-zero memory (challenge part): [start, end), page
+ * aligned, mapped page by page at the first touch with `flags` (PTE_WRITABLE
+ * and PTE_NO_EXECUTE as its mmap asked; PTE_USER implied). start == end: a
+ * free slot. */
+struct vm_region {
+    uintptr_t start, end;
+    uint64_t flags;
+};
+
 /* A user process: one thread in its own address space. process.c owns every
  * struct process (a table of PROCESS_MAX); an entry is reused once reaped. */
 struct process {
@@ -75,6 +88,11 @@ struct process {
     uintptr_t heap_start, heap_end; /* brk */
     uintptr_t mmap_next;            /* where the next anonymous mapping goes */
     struct wait_queue child_exits;  /* the process waits here for its children */
+    /* Challenge part: anonymous mappings not yet touched, and the faults
+     * setup.c counted for this process (vm_fault's COW and LAZY answers;
+     * getrusage's ru_minflt is their sum). */
+    struct vm_region regions[PROCESS_REGIONS];
+    uint64_t cow_faults, lazy_faults;
 };
 
 /* Start the program `path` from the boot archive (programs_find) as a new
@@ -125,6 +143,47 @@ long process_wait_child(int pid, uintptr_t status_address);
  * exceptions in kernel mode (the framework reports those). */
 bool process_user_fault(struct trap_frame *frame);
 
+/* ---- vm.c (challenge part) ------------------------------------------------ */
+
+/* What vm_fault did about a page fault. */
+enum vm_fault_result {
+    VM_FAULT_BAD,  /* a genuine bad access: the process gets SIGSEGV as before */
+    VM_FAULT_COW,  /* a write to a copy-on-write page: it is now the writer's own */
+    VM_FAULT_LAZY, /* a first touch of demand-zero memory: a zeroed page is mapped */
+    VM_FAULT_OOM,  /* it needed a frame and there was none: the process is killed */
+};
+
+/* Resolve a page fault of `process` (the caller's, in its own address
+ * space) at user address `address`, a write if `write`. A write to a page
+ * mapped with PTE_COW: give the writer a copy of the frame (frame_alloc,
+ * copy, map it writable without PTE_COW, frame_unref the shared one), or,
+ * if the writer is its last owner (frame_refcount 1), make that page
+ * writable again; VM_FAULT_COW. An unmapped page inside the heap
+ * [heap_start, heap_end) or a region: map a zeroed frame with the region's
+ * flags; VM_FAULT_LAZY. Anything else (unmapped, a read-only page that is not
+ * PTE_COW, kernel addresses): VM_FAULT_BAD, changing nothing. VM_FAULT_OOM
+ * when a frame was needed and none was left (nothing changed). setup.c calls
+ * it for user page faults and for the user copies (user_set_fault_resolver),
+ * with interrupts off, and counts the faults. */
+enum vm_fault_result vm_fault(struct process *process, uintptr_t address, bool write);
+
+/* Record the demand-zero region [start, end) (page aligned, start < end)
+ * with `flags` in `process`, replacing whatever regions overlapped it (as
+ * vm_region_remove). 0, or -ENOMEM if there is no free slot. */
+int vm_region_add(struct process *process, uintptr_t start, uintptr_t end, uint64_t flags);
+
+/* Forget [start, end) (page aligned) of every region of `process`, cutting
+ * or splitting the regions it overlaps (pages already mapped stay: the
+ * caller unmaps them). 0, or -ENOMEM if a split needed a free slot. */
+int vm_region_remove(struct process *process, uintptr_t start, uintptr_t end);
+
+/* The region of `process` holding `address`, or NULL. */
+struct vm_region *vm_region_find(struct process *process, uintptr_t address);
+
+/* Every copy-on-write and demand-zero fault setup.c counted since boot
+ * (setup.c defines it). */
+void vm_fault_totals(uint64_t *cow, uint64_t *lazy);
+
 /* ---- syscall.c ------------------------------------------------------------ */
 
 /* Linux x86_64 system call numbers this kernel serves. */
@@ -150,9 +209,19 @@ bool process_user_fault(struct trap_frame *frame);
  * copy_from_user / copy_to_user / strncpy_from_user. */
 void syscall_handle(struct trap_frame *frame);
 
+/* Linux system calls setup.c serves itself, before syscall_handle: they
+ * report what the challenge part's tests measure. getrusage(RUSAGE_SELF)
+ * gives ru_minflt = the caller's cow_faults + lazy_faults (the rest zero);
+ * sysinfo gives freeram (frame_free_count() pages) and totalram in bytes. */
+#define SYS_getrusage 98
+#define SYS_sysinfo   99
+
 /* Install syscall_handle for USER_SYSCALL_VECTOR and process_user_fault for
- * the exception vectors; install the reference page tables, frame allocator
- * and round-robin scheduler and start it. Called once. */
+ * the exception vectors (page faults go to vm_fault first, then to
+ * process_user_fault if it says VM_FAULT_BAD; VM_FAULT_OOM kills the process
+ * with SIGKILL); make vm_fault the user copies' resolver; install the
+ * reference page tables, frame allocator and round-robin scheduler and start
+ * it. Called once. */
 void lab5_start(void);
 
 #endif

@@ -201,6 +201,7 @@ static phys_addr_t checked_alloc(unsigned order, uintptr_t caller, enum frame_ki
     struct frame_record *record = frame_record_of(pfn);
     record->kind = (uint8_t)kind;
     record->serial = ++alloc_serial;
+    record->shares = 0;
     frames_live[kind] += count;
     cpu_irq_restore(irq);
     return pa;
@@ -227,9 +228,8 @@ phys_addr_t frame_alloc_as(unsigned order, enum frame_kind kind, uintptr_t site,
     return pa;
 }
 
-void frame_free(phys_addr_t block, unsigned order)
+static void checked_free(phys_addr_t block, unsigned order, uintptr_t caller)
 {
-    uintptr_t caller = CALLER;
     char where[160];
     if (order > FRAME_MAX_ORDER)
         keel_report_bug(caller, "frame_free(%#lx, order %u): the largest block is order %d", block,
@@ -261,6 +261,14 @@ void frame_free(phys_addr_t block, unsigned order)
     if (head->block_order != order + 1)
         keel_report_bug(caller, "frame %#lx was allocated as order %u but freed as order %u", block,
                         head->block_order - 1u, order);
+    /* A shared frame is still mapped by another owner: freeing it would
+     * hand that owner's page to the next frame_alloc. */
+    if (frame_record_of(block >> PAGE_SHIFT)->shares)
+        keel_report_bug(caller,
+                        "frame_free of frame %#lx, which %u other owners still share (frame_ref): "
+                        "let go of a shared frame with frame_unref, which frees it when the last "
+                        "owner does",
+                        block, frame_record_of(block >> PAGE_SHIFT)->shares);
     /* Poisoned, so a use after free reads garbage that stands out (and a
      * write after free is caught by the next allocation's check). */
     memset(phys_to_virt(block), FRAME_POISON_BYTE, PAGE_SIZE << order);
@@ -279,4 +287,57 @@ void frame_free(phys_addr_t block, unsigned order)
      * platform's child process behind a page table): it lets go now. */
     platform_frames_freed(block, order);
     cpu_irq_restore(irq);
+}
+
+void frame_free(phys_addr_t block, unsigned order)
+{
+    checked_free(block, order, CALLER);
+}
+
+/* The record of order-0 frame `frame` for frame_ref/unref, after checking
+ * that it is allocated: sharing a free frame is a use after free. */
+static struct frame_record *shared_record(phys_addr_t frame, const char *what, uintptr_t caller)
+{
+    struct page *page = phys_to_page(frame);
+    char where[160];
+    if (!page || frame % PAGE_SIZE)
+        keel_report_bug(caller, "%s(%#lx): not the address of a RAM frame", what, frame);
+    if (page->state == PAGE_FREE)
+        keel_report_bug(caller,
+                        "%s(%#lx): the frame is free (a use after free, or one unref too many): "
+                        "it was freed in %s",
+                        what, frame, symbol_describe(page->site, where, sizeof(where)));
+    if (page->state != PAGE_ALLOCATED || page->block_order != 1)
+        keel_report_bug(caller, "%s(%#lx): not an order-0 frame from frame_alloc (it is %s)", what,
+                        frame, page_state_name((enum page_state)page->state));
+    return frame_record_of(frame >> PAGE_SHIFT);
+}
+
+void frame_ref(phys_addr_t frame)
+{
+    bool irq = cpu_irq_save();
+    struct frame_record *record = shared_record(frame, "frame_ref", CALLER);
+    if (record->shares == 0xffff)
+        keel_report_bug(CALLER, "frame_ref(%#lx): more than 65536 owners", frame);
+    record->shares++;
+    cpu_irq_restore(irq);
+}
+
+void frame_unref(phys_addr_t frame)
+{
+    bool irq = cpu_irq_save();
+    struct frame_record *record = shared_record(frame, "frame_unref", CALLER);
+    if (record->shares)
+        record->shares--;
+    else
+        checked_free(frame, 0, CALLER);
+    cpu_irq_restore(irq);
+}
+
+unsigned frame_refcount(phys_addr_t frame)
+{
+    struct page *page = phys_to_page(frame);
+    if (!page || page->state != PAGE_ALLOCATED)
+        return 0;
+    return 1u + frame_record_of(frame >> PAGE_SHIFT)->shares;
 }

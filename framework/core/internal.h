@@ -70,6 +70,7 @@ void mm_init(const struct boot_info *info);
 struct frame_record {
     uint32_t serial; /* alloc_serial when the block was allocated */
     uint8_t kind;    /* enum frame_kind */
+    uint16_t shares; /* frame_ref calls not yet undone by frame_unref (extra owners) */
 };
 
 /* The record of frame number `pfn`, or NULL beyond the last frame. */

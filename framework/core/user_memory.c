@@ -17,7 +17,18 @@
 
 #define RFLAGS_IF 0x200ul
 
-/* Whether [address, address + size) is user memory with `needed` flags. */
+static user_fault_resolver_t resolver;
+
+user_fault_resolver_t user_set_fault_resolver(user_fault_resolver_t handler)
+{
+    user_fault_resolver_t previous = resolver;
+    resolver = handler;
+    return previous;
+}
+
+/* Whether [address, address + size) is user memory with `needed` flags. A
+ * page without them is given to the kernel's resolver first (copy-on-write,
+ * demand-zero), as the CPU's fault would be if user code touched it. */
 static bool user_range_ok(uintptr_t address, size_t size, uint64_t needed)
 {
     if (size == 0)
@@ -27,8 +38,11 @@ static bool user_range_ok(uintptr_t address, size_t size, uint64_t needed)
         return false;
     phys_addr_t root = paging_current_root();
     for (uintptr_t page = address & ~(PAGE_SIZE - 1); page <= last; page += PAGE_SIZE) {
+        uint64_t wanted = PTE_PRESENT | PTE_USER | needed;
         pte_t entry = paging_lookup(root, page, NULL);
-        if ((entry & (PTE_PRESENT | PTE_USER | needed)) != (PTE_PRESENT | PTE_USER | needed))
+        if ((entry & wanted) != wanted &&
+            (!resolver || !resolver(page, (needed & PTE_WRITABLE) != 0) ||
+             (paging_lookup(root, page, NULL) & wanted) != wanted))
             return false;
         if (page + PAGE_SIZE < page)
             break;

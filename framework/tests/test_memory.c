@@ -54,6 +54,37 @@ KTEST(crash_frame_double_free)
     frame_free(block, 0);
 }
 
+KTEST(frame_refs_free_with_the_last_owner)
+{
+    phys_addr_t frame = frame_alloc(0);
+    KT_ASSERT(frame, "frame_alloc");
+    KT_ASSERT_EQ(frame_refcount(frame), 1, "a new frame has one owner");
+    frame_ref(frame);
+    frame_ref(frame);
+    KT_ASSERT_EQ(frame_refcount(frame), 3, "after two frame_ref");
+    frame_unref(frame);
+    frame_unref(frame);
+    KT_ASSERT_EQ(frame_refcount(frame), 1, "after two frame_unref");
+    KT_ASSERT_EQ(phys_to_page(frame)->state, PAGE_ALLOCATED, "still allocated");
+    frame_unref(frame);
+    KT_ASSERT_EQ(frame_refcount(frame), 0, "the last unref frees it");
+    KT_ASSERT_EQ(peek(phys_to_virt(frame)), FRAME_POISON_BYTE, "and poisons it");
+}
+
+KTEST(crash_frame_free_while_shared)
+{
+    phys_addr_t frame = frame_alloc(0);
+    frame_ref(frame);
+    frame_free(frame, 0);
+}
+
+KTEST(crash_frame_unref_too_many)
+{
+    phys_addr_t frame = frame_alloc(0);
+    frame_unref(frame);
+    frame_unref(frame);
+}
+
 KTEST(crash_frame_wrong_order)
 {
     phys_addr_t block = frame_alloc(1);

@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from keelgrade import perturb  # noqa: E402
 from keelgrade.boot import boot  # noqa: E402
 from keelgrade.verdict import WRONG_ANSWER, judge_answers, judge_test, ran_to_the_end  # noqa: E402
+from broken_lab5_user_challenge import BROKEN as LAB5_CHALLENGE  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -124,13 +125,13 @@ BROKEN = {
         "    if (++ticks_since_boost >= MLFQ_BOOST_TICKS && false) {",
         "mlfq_boost_prevents_starvation", ["boost every MLFQ_BOOST_TICKS"]),
     "fork_shares_memory": (
-        "lab5-user", "process.c", "ok = vm_map(child->root, va, copy,",
-        "frame_free(copy, 0);\n                    ok = vm_map(child->root, va, pte_address(e1),",
-        "fork_and_wait",
-        # The child frees the frames it shares with its parent. On Linux,
+        # fork shares the frames without counting the child as an owner: the
+        # child's exit frees the frames its parent still maps. On Linux,
         # AddressSanitizer catches the kernel writing to one (wait4's status)
-        # before the PC's frame checks see it freed twice.
-        {"pc": ["double free of frame"],
+        # before the PC's frame checks see it unref'd once too often.
+        "lab5-user", "process.c", "    frame_ref(frame);\n    return 0;", "    return 0;",
+        "fork_and_wait",
+        {"pc": ["frame_unref", "the frame is free"],
          "linux": ["AddressSanitizer: use-after-poison", "copy_to_user", "process_wait_child"]}),
     "write_without_copy_from_user": (
         # A PC with SMAP refuses the access; the Linux platform's kernel has
@@ -171,6 +172,7 @@ BROKEN = {
         "hostile_elf_files_are_refused", ["elf_load accepted a PT_LOAD segment whose p_offset is past the end",
                                           "Check every bound in elf_load"]),
 }
+BROKEN.update(LAB5_CHALLENGE)
 
 
 CASES = [(name, platform) for name in sorted(BROKEN) for platform in ("pc", "linux")]

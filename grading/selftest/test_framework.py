@@ -144,6 +144,13 @@ def test_frame_double_free_is_caught(framework_tests, tmp_path):
            "double free of frame", "ktest_fn_crash_frame_double_free")
 
 
+def test_frame_shared_misuse_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_frame_free_while_shared", tmp_path, v.PANIC,
+           "BUG CAUGHT BY KEEL", "other owners still share", "ktest_fn_crash_frame_free_while_shared")
+    expect(framework_tests, "crash_frame_unref_too_many", tmp_path, v.PANIC,
+           "frame_unref", "the frame is free", "ktest_fn_crash_frame_unref_too_many")
+
+
 def test_frame_free_with_wrong_order_is_caught(framework_tests, tmp_path):
     expect(framework_tests, "crash_frame_wrong_order", tmp_path, v.PANIC,
            "allocated as order 1 but freed as order 0")

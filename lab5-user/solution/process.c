@@ -60,7 +60,8 @@ static struct process *allocate(const char *name, struct process *parent)
     return process;
 }
 
-/* Free every user page and page table of `root`, then root itself. */
+/* Free every user page and page table of `root`, then root itself. A page
+ * shared copy-on-write is freed by its last owner (frame_unref). */
 static void free_tables(phys_addr_t table, int level)
 {
     pte_t *entries = pt_table(table);
@@ -71,7 +72,7 @@ static void free_tables(phys_addr_t table, int level)
         if (level > 1)
             free_tables(pte_address(entries[i]), level - 1);
         else
-            frame_free(pte_address(entries[i]), 0);
+            frame_unref(pte_address(entries[i]));
     }
     frame_free(table, 0);
 }
@@ -260,6 +261,26 @@ static void start_forked_child(void *frame)
     user_return(&copy);
 }
 
+/* Map the parent's page at `va` (entry *e1) into the child too: one more
+ * owner of its frame; a writable page becomes read-only and PTE_COW in both,
+ * so the first write of either copies it (vm_fault). */
+static int share_page(phys_addr_t parent, phys_addr_t child, uintptr_t va, const pte_t *e1)
+{
+    if (!pte_present(*e1))
+        return 0;
+    uint64_t flags = *e1 & (PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE | PTE_COW);
+    if (flags & PTE_WRITABLE) {
+        flags = (flags & ~PTE_WRITABLE) | PTE_COW;
+        if (vm_protect(parent, va, flags) < 0)
+            return -ENOMEM;
+    }
+    phys_addr_t frame = pte_address(*e1);
+    if (vm_map(child, va, frame, flags) < 0)
+        return -ENOMEM;
+    frame_ref(frame);
+    return 0;
+}
+
 long process_fork(const struct trap_frame *frame)
 {
     struct process *parent = process_current();
@@ -269,7 +290,7 @@ long process_fork(const struct trap_frame *frame)
     child->root = paging_new_root();
     struct trap_frame *child_frame = kmalloc(sizeof(*child_frame));
     bool ok = child->root && child_frame;
-    /* Copy every user page. */
+    /* Share every user page: writable ones become copy-on-write in both. */
     for (uintptr_t i4 = 0; ok && i4 < PT_ENTRIES / 2; i4++) {
         pte_t e4 = pt_table(parent->root)[i4];
         if (!pte_present(e4))
@@ -282,21 +303,10 @@ long process_fork(const struct trap_frame *frame)
                 pte_t e2 = pt_table(pte_address(e3))[i2];
                 if (!pte_present(e2))
                     continue;
-                for (uintptr_t i1 = 0; ok && i1 < PT_ENTRIES; i1++) {
-                    pte_t e1 = pt_table(pte_address(e2))[i1];
-                    if (!pte_present(e1))
-                        continue;
-                    uintptr_t va = (i4 << 39) | (i3 << 30) | (i2 << 21) | (i1 << 12);
-                    phys_addr_t copy = frame_alloc(0);
-                    ok = copy != 0;
-                    if (!ok)
-                        break;
-                    memcpy(phys_to_virt(copy), phys_to_virt(pte_address(e1)), PAGE_SIZE);
-                    ok = vm_map(child->root, va, copy,
-                                e1 & (PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE)) == 0;
-                    if (!ok)
-                        frame_free(copy, 0); /* not in the tables: nobody else frees it */
-                }
+                for (uintptr_t i1 = 0; ok && i1 < PT_ENTRIES; i1++)
+                    ok = share_page(parent->root, child->root,
+                                    (i4 << 39) | (i3 << 30) | (i2 << 21) | (i1 << 12),
+                                    &pt_table(pte_address(e2))[i1]) == 0;
             }
         }
     }
@@ -312,6 +322,7 @@ long process_fork(const struct trap_frame *frame)
     child->heap_start = parent->heap_start;
     child->heap_end = parent->heap_end;
     child->mmap_next = parent->mmap_next;
+    memcpy(child->regions, parent->regions, sizeof(child->regions));
     child->thread = thread;
     thread->address_space = child->root;
     thread->fs_base = thread_current()->fs_base;
@@ -340,6 +351,7 @@ long process_exec(struct trap_frame *frame, const char *path, const char *const 
     strlcpy(self->name, path, sizeof(self->name));
     self->heap_start = self->heap_end = heap;
     self->mmap_next = MMAP_BASE;
+    memset(self->regions, 0, sizeof(self->regions));
     memset(frame, 0, __builtin_offsetof(struct trap_frame, vector));
     frame->rip = entry;
     frame->rsp = stack;

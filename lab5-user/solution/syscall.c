@@ -114,20 +114,6 @@ static long sys_read(int fd, uintptr_t buffer, size_t count)
     return copy_to_user(buffer, &byte, 1) < 0 ? -EFAULT : 1;
 }
 
-/* Map zeroed pages over [start, end) for the calling process. */
-static int map_anonymous(struct process *self, uintptr_t start, uintptr_t end, uint64_t flags)
-{
-    for (uintptr_t page = start; page < end; page += PAGE_SIZE) {
-        phys_addr_t frame = frame_alloc_zeroed(0);
-        if (!frame || vm_map(self->root, page, frame, flags | PTE_USER) < 0) {
-            if (frame)
-                frame_free(frame, 0);
-            return -ENOMEM;
-        }
-    }
-    return 0;
-}
-
 /* The first mapped page of [start, end) (start page aligned), or `end` if
  * none is. Stretches without page tables are skipped whole, so even a range
  * of terabytes takes no time. */
@@ -160,8 +146,21 @@ static void unmap_range(struct process *self, uintptr_t start, uintptr_t end)
          page = next_mapped(self, page + PAGE_SIZE, end)) {
         phys_addr_t pa;
         if (pt_translate(self->root, page, &pa) && vm_unmap(self->root, page) == 0)
-            frame_free(pa & ~(PAGE_SIZE - 1), 0);
+            frame_unref(pa & ~(PAGE_SIZE - 1)); /* freed if no other process shares it */
     }
+}
+
+/* The first page of [start, end) that is mapped or in a demand-zero region,
+ * or `end`. */
+static uintptr_t next_used(struct process *self, uintptr_t start, uintptr_t end)
+{
+    uintptr_t first = next_mapped(self, start, end);
+    for (int i = 0; i < PROCESS_REGIONS; i++) {
+        const struct vm_region *region = &self->regions[i];
+        if (region->start < region->end && region->start < first && region->end > start)
+            first = region->start > start ? region->start : start;
+    }
+    return first;
 }
 
 static long sys_brk(uintptr_t wanted)
@@ -171,11 +170,12 @@ static long sys_brk(uintptr_t wanted)
     if (wanted < self->heap_start || wanted >= USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE)
         return (long)self->heap_end;
     uintptr_t new_top = KEEL_ALIGN_UP(wanted, PAGE_SIZE);
-    if (new_top > old_top &&
-        map_anonymous(self, old_top, new_top, PTE_WRITABLE | PTE_NO_EXECUTE) < 0) {
-        unmap_range(self, old_top, new_top); /* what it mapped before running out */
+    /* Demand-zero: the pages are mapped at their first touch (vm_fault), so
+     * growing allocates nothing; it only must not run into a mapping. */
+    uint64_t free_frames = frame_free_count(); /* 0: the allocator cannot tell */
+    if (new_top > old_top && (next_used(self, old_top, new_top) != new_top ||
+                              (free_frames && (new_top - old_top) / PAGE_SIZE > free_frames)))
         return (long)self->heap_end;
-    }
     if (new_top < old_top)
         unmap_range(self, new_top, old_top);
     self->heap_end = wanted;
@@ -204,19 +204,21 @@ static long sys_mmap(uintptr_t address, size_t length, int prot, int flags, int 
     uint64_t free_frames = frame_free_count(); /* 0: the allocator cannot tell */
     bool mapped = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
     if (mapped && free_frames && size / PAGE_SIZE > free_frames)
-        return -ENOMEM; /* every page is allocated now, so there must be that many */
+        return -ENOMEM; /* as Linux's overcommit heuristic: not more than there is */
     struct process *self = process_current();
     uintptr_t start;
     if (flags & MAP_FIXED) {
         start = address;
         unmap_range(self, start, start + size);
+        if (vm_region_remove(self, start, start + size) < 0)
+            return -ENOMEM;
     } else if (address && address % PAGE_SIZE == 0 && address <= TASK_SIZE - size &&
-               next_mapped(self, address, address + size) == address + size) {
+               next_used(self, address, address + size) == address + size) {
         start = address;
     } else {
         start = self->mmap_next;
         for (uintptr_t hit; start <= TASK_SIZE - size &&
-                            (hit = next_mapped(self, start, start + size)) != start + size;)
+                            (hit = next_used(self, start, start + size)) != start + size;)
             start = hit + PAGE_SIZE;
         if (start > TASK_SIZE - size)
             return -ENOMEM;
@@ -224,10 +226,9 @@ static long sys_mmap(uintptr_t address, size_t length, int prot, int flags, int 
     uintptr_t end = start + size;
     uint64_t pte_flags =
         ((prot & PROT_WRITE) ? PTE_WRITABLE : 0) | ((prot & PROT_EXEC) ? 0 : PTE_NO_EXECUTE);
-    if (mapped && map_anonymous(self, start, end, pte_flags) < 0) {
-        unmap_range(self, start, end);
+    /* Demand-zero: recorded now, each page mapped at its first touch. */
+    if (mapped && vm_region_add(self, start, end, pte_flags) < 0)
         return -ENOMEM;
-    }
     if (start >= self->mmap_next)
         self->mmap_next = end + PAGE_SIZE; /* leave a hole between mappings */
     return (long)start;
@@ -237,7 +238,11 @@ static long sys_munmap(uintptr_t address, size_t length)
 {
     if (address % PAGE_SIZE || address > TASK_SIZE || length > TASK_SIZE - address || length == 0)
         return -EINVAL;
-    unmap_range(process_current(), address, address + KEEL_ALIGN_UP(length, PAGE_SIZE));
+    struct process *self = process_current();
+    uintptr_t end = address + KEEL_ALIGN_UP(length, PAGE_SIZE);
+    if (vm_region_remove(self, address, end) < 0)
+        return -ENOMEM; /* as Linux when a split would pass its limit of mappings */
+    unmap_range(self, address, end);
     return 0;
 }
 

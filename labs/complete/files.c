@@ -278,15 +278,24 @@ static long sys_keel_ps(uintptr_t buffer, size_t size)
     static char text[2048];
     size_t count, used = 0;
     struct process *table = process_table(&count);
-    used += (size_t)ksnprintf(text, sizeof(text), "  PID  PPID  STATE    NAME\n");
+    /* COW and ZERO: the page faults copy-on-write and demand-zero memory
+     * cost each process (lab 5's challenge part). */
+    used += (size_t)ksnprintf(text, sizeof(text), "  PID  PPID  STATE       COW   ZERO  NAME\n");
     for (size_t i = 0; table && i < count && used < sizeof(text); i++) {
         struct process *p = &table[i];
         if (p->state == PROCESS_FREE)
             continue;
-        used += (size_t)ksnprintf(text + used, sizeof(text) - used, "%5d %5d  %-8s %s\n", p->pid,
-                                  p->parent ? p->parent->pid : 0,
-                                  p->state == PROCESS_ZOMBIE ? "zombie" : "running", p->name);
+        used += (size_t)ksnprintf(
+            text + used, sizeof(text) - used, "%5d %5d  %-8s %6lu %6lu  %s\n", p->pid,
+            p->parent ? p->parent->pid : 0, p->state == PROCESS_ZOMBIE ? "zombie" : "running",
+            (unsigned long)p->cow_faults, (unsigned long)p->lazy_faults, p->name);
     }
+    uint64_t cow, lazy;
+    vm_fault_totals(&cow, &lazy);
+    if (used < sizeof(text))
+        used += (size_t)ksnprintf(text + used, sizeof(text) - used,
+                                  "page faults since boot: %lu copy-on-write, %lu demand-zero\n",
+                                  (unsigned long)cow, (unsigned long)lazy);
     if (used < sizeof(text))
         used += (size_t)ksnprintf(text + used, sizeof(text) - used, "free memory: %lu KiB\n",
                                   (unsigned long)(frame_free_count() * (PAGE_SIZE / 1024)));

@@ -276,7 +276,7 @@ def describe_entry(entry):
     flags = []
     for bit, name in [(0, "present"), (1, "writable"), (2, "user"), (3, "write-through"),
                       (4, "no-cache"), (5, "accessed"), (6, "dirty"), (7, "huge"), (8, "global"),
-                      (63, "no-execute")]:
+                      (9, "copy-on-write"), (63, "no-execute")]:
         if entry & (1 << bit):
             flags.append(name)
     return f"{entry:#018x}  -> {entry & 0x000FFFFFFFFFF000:#x}  [{', '.join(flags) or 'not present'}]"

@@ -121,6 +121,17 @@ static void check_upper_levels(uintptr_t caller, phys_addr_t root, uintptr_t va,
     }
 }
 
+/* A copy-on-write page is read-only until its fault copies it: writable,
+ * its writes would reach every sharer. */
+static void check_cow(uintptr_t caller, const char *what, uintptr_t va, uint64_t flags)
+{
+    if ((flags & PTE_COW) && (flags & PTE_WRITABLE))
+        keel_report_bug(caller,
+                        "%s(%#lx): flags %#lx say both PTE_COW and PTE_WRITABLE: a copy-on-write "
+                        "page must be read-only, or writes reach every process that shares it",
+                        what, va, flags);
+}
+
 int vm_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags)
 {
     uintptr_t caller = CALLER;
@@ -132,8 +143,10 @@ int vm_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags)
     if (flags & ~PTE_MAP_FLAGS)
         keel_report_bug(caller,
                         "vm_map(%#lx): flags %#lx include bits vm_map does not take (use "
-                        "PTE_WRITABLE, PTE_USER, PTE_NO_EXECUTE, PTE_CACHE_DISABLE, PTE_GLOBAL)",
+                        "PTE_WRITABLE, PTE_USER, PTE_NO_EXECUTE, PTE_CACHE_DISABLE, PTE_GLOBAL, "
+                        "PTE_COW)",
                         va, flags);
+    check_cow(caller, "vm_map", va, flags);
     if (!is_ram(pa) && !(flags & PTE_CACHE_DISABLE))
         keel_report_bug(caller,
                         "vm_map(%#lx → %#lx): that physical address is not RAM (map "
@@ -161,7 +174,7 @@ int vm_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags)
         return result;
     int level = 0;
     pte_t entry = paging_lookup(root, va, &level);
-    uint64_t checked = PTE_PRESENT | PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE;
+    uint64_t checked = PTE_PRESENT | PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE | PTE_COW;
     if (level != 1 || pte_address(entry) != pa ||
         (entry & checked) != ((flags | PTE_PRESENT) & checked))
         keel_report_bug(caller,
@@ -194,11 +207,12 @@ int vm_protect(phys_addr_t root, uintptr_t va, uint64_t flags)
     check_arguments(caller, "vm_protect", va);
     if (!ops->protect)
         keel_report_bug(caller, "page-table code '%s' has no protect operation", ops->name);
+    check_cow(caller, "vm_protect", va, flags);
     int result = ops->protect(root, va, flags);
     if (result < 0)
         return result;
     pte_t entry = paging_lookup(root, va, NULL);
-    uint64_t checked = PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE;
+    uint64_t checked = PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE | PTE_COW;
     if (!pte_present(entry) || (entry & checked) != (flags & checked))
         keel_report_bug(caller,
                         "page-table code '%s' did not change the flags of %#lx to %#lx: "

@@ -62,6 +62,19 @@ phys_addr_t frame_alloc_zeroed(unsigned order);
  * with. Any misuse is reported as a bug and stops the kernel. */
 void frame_free(phys_addr_t block, unsigned order);
 
+/* Shared frames (copy-on-write fork): a frame from frame_alloc(0) starts
+ * with one owner; frame_ref adds one (another address space maps it too),
+ * frame_unref removes one and frees the frame when the last owner lets go.
+ * frame_free of a frame that still has more than one owner, frame_ref of a
+ * free frame (a use after free) and an unref too many (a double free) are
+ * reported as bugs with the caller. Order-0 frames only. Kernel context. */
+void frame_ref(phys_addr_t frame);
+/* See frame_ref. Frees the frame (frame_free) if the caller was its last owner. */
+void frame_unref(phys_addr_t frame);
+/* How many owners the allocated order-0 frame has (1 unless frame_ref was
+ * called); 0 for a frame that is not allocated. */
+unsigned frame_refcount(phys_addr_t frame);
+
 /* Free frames according to the allocator in use (0 if it cannot tell). */
 uint64_t frame_free_count(void);
 

@@ -32,10 +32,12 @@ typedef uint64_t pte_t;
 #define PTE_DIRTY         (1ul << 6)
 #define PTE_HUGE          (1ul << 7) /* in a PDPT or PD entry: maps 1 GiB or 2 MiB directly */
 #define PTE_GLOBAL        (1ul << 8)
+#define PTE_COW           (1ul << 9) /* ignored by the CPU: the page is shared copy-on-write */
 #define PTE_NO_EXECUTE    (1ul << 63)
 #define PTE_ADDRESS_MASK  0x000ffffffffff000ul
 /* The flags vm_map accepts and checks. */
-#define PTE_MAP_FLAGS (PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE | PTE_CACHE_DISABLE | PTE_GLOBAL)
+#define PTE_MAP_FLAGS                                                                              \
+    (PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE | PTE_CACHE_DISABLE | PTE_GLOBAL | PTE_COW)
 
 /* Entries in one table, and the first address past user space (the lower
  * half of the canonical addresses). */

@@ -40,6 +40,20 @@ KEEL_NORETURN void user_return(const struct trap_frame *frame);
  * the data to put there. Kernel context. */
 bool user_access_ok(uintptr_t address, size_t size, bool write);
 
+/* A kernel's handler for user pages that are not accessible yet but may
+ * become so: `page` (page aligned, below USER_SPACE_END) of the current
+ * address space is about to be read (or written, if `write`) by a
+ * copy_*_user, strncpy_from_user or user_access_ok and its entry does not
+ * allow it. Return true after making it accessible (mapping a demand-zero
+ * page, copying a copy-on-write one), false for a bad address (the copy then
+ * fails with -EFAULT). Kernel context, interrupts as the caller left them. */
+typedef bool (*user_fault_resolver_t)(uintptr_t page, bool write);
+
+/* Install `handler` (NULL: none, the default) as the resolver the user
+ * copies consult; returns the previous one so tests can put it back. Kernel
+ * context. */
+user_fault_resolver_t user_set_fault_resolver(user_fault_resolver_t handler);
+
 /* Copy `size` bytes from user address `user_src` to `dst`. 0, or -EFAULT if
  * any byte is not in user-readable memory of the current address space: a
  * kernel address, a non-canonical one, a range that wraps, an unmapped page
