@@ -32,6 +32,10 @@ GRADE_OPTIONS = --lab=$(LAB) $(if $(filter 1 yes true,$(SOLUTION)),--solution) \
 # keelgrade.grade is pytest, with the kernel building while pytest starts.
 GRADE_PYTEST = PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 PYTHONPATH=grading $(PYTHON) -m keelgrade.grade
 GRADE_PARALLEL = $(if $(ON_LINUX),--boot-ahead=$(JOBS),-p xdist.plugin -n $(JOBS))
+# RECORD=0: do not record failed in-kernel tests for make replay (on the PC
+# make grade boots each failed test once more under QEMU's record mode:
+# keelgrade/recording.py). KEEL_RECORD=0 in the environment does the same.
+RECORD ?= $(or $(KEEL_RECORD),1)
 # SANDBOX=off: build and run student code without the sandbox (only on a
 # machine that is itself a throw-away container; see grading/README.md).
 SANDBOX ?=
@@ -43,7 +47,7 @@ grade: deps-boot
 	  { echo "make grade needs LAB=<a lab with graders>, e.g. make grade LAB=lab1-boot" >&2; exit 2; }
 	@[ -z "$(filter 1 yes true,$(SOLUTION))" ] || [ -d "$(LAB)/solution" ] || \
 	  { echo "There is no reference solution in this tree (a student handout): grade your own code with make grade" >&2; exit 2; }
-	@$(SANDBOX_SETTING) $(GRADE_PYTEST) $(GRADE_FILE) $(GRADE_OPTIONS) --build-first -q \
+	@$(SANDBOX_SETTING) KEEL_RECORD=$(RECORD) $(GRADE_PYTEST) $(GRADE_FILE) $(GRADE_OPTIONS) --build-first -q \
 	  $(GRADE_PARALLEL)
 
 doctor:

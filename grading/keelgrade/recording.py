@@ -1,0 +1,89 @@
+"""Recording a failed in-kernel test for make replay (PC kernels only).
+
+When a test fails under make grade on the PC, the grader boots the same
+kernel with the same command line once more under QEMU's deterministic
+record mode (-icount shift=auto,rr=record): QEMU logs everything that is not
+determined by the guest's instructions (clock reads, interrupts, serial
+input), so the run can be replayed instruction for instruction, in gdb,
+forwards and (tools/gdb/keel_replay.py) backwards.
+
+Why a second run rather than recording every run: a passing test costs
+nothing, and the recorded run needs no grader nonce, so nothing is typed
+into it (QEMU 7.2 in record mode hands serial input to the UART without its
+flow control, and bytes are lost). The recorded run is not graded; it is
+judged only to say whether the failure happened again (a failure that
+depends on timing may not). Hangs are not recorded: the second run would
+cost the whole timeout again.
+
+A recording lives beside its kernel, build/<lab>/<variant>/replays/<test>/:
+kernel.elf (a copy: the build may change), programs.cpio when the lab has
+one, replay.bin (QEMU's log), output.txt (what the recorded run printed),
+qemu-args (the replay's command line, one argument a line) and cmdline."""
+import os
+import shutil
+import signal
+import subprocess
+
+from . import sandbox
+from .qemu_machine import programs_archive_args, qemu_command
+
+SETTING = "KEEL_RECORD"   # "1": record failed tests (make grade sets it; RECORD=0 opts out)
+
+
+def enabled():
+    return os.environ.get(SETTING) == "1"
+
+
+def directory_for(kernel_elf, test):
+    return os.path.join(os.path.dirname(os.path.abspath(kernel_elf)), "replays", test)
+
+
+def _machine(directory, cmdline, mode):
+    archive = programs_archive_args(os.path.join(directory, "kernel.elf"))
+    return [*qemu_command(), "-display", "none", "-nodefaults",
+            "-serial", "file:output.txt" if mode == "record" else "null",
+            "-kernel", "kernel.elf", "-append", cmdline,
+            *(["-initrd", "programs.cpio"] if archive else []),
+            "-icount", f"shift=auto,rr={mode},rrfile=replay.bin"]
+
+
+def record(kernel_elf, cmdline, test, timeout):
+    """Boot `kernel_elf` with `cmdline` under recording; return the
+    recording's directory, or None if QEMU could not record it."""
+    directory = directory_for(kernel_elf, test)
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    shutil.copy(kernel_elf, os.path.join(directory, "kernel.elf"))
+    for archive in programs_archive_args(kernel_elf)[1:]:
+        shutil.copy(archive, os.path.join(directory, "programs.cpio"))
+    process = subprocess.Popen(sandbox.dies_with_parent(_machine(directory, cmdline, "record")),
+                               cwd=directory, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGTERM)  # QEMU closes the log properly
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    process.stderr.close()
+    if not os.path.exists(os.path.join(directory, "replay.bin")):
+        shutil.rmtree(directory, ignore_errors=True)
+        return None
+    with open(os.path.join(directory, "qemu-args"), "w") as f:
+        f.write("\n".join(_machine(directory, cmdline, "replay")) + "\n")
+    with open(os.path.join(directory, "cmdline"), "w") as f:
+        f.write(cmdline + "\n")
+    return directory
+
+
+def failed_again(directory, test):
+    """Whether the recorded run failed too (its own console output)."""
+    try:
+        with open(os.path.join(directory, "output.txt"), errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return False
+    return f"[test] {test}: PASS" not in text
