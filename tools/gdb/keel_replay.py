@@ -19,11 +19,14 @@ Commands:
 A watchpoint found going backwards stops the replay just before the store
 that changed the watched memory. Forward commands (continue, step, next,
 finish, watch) work as on any gdb target."""
+import atexit
 import ctypes
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import gdb
@@ -70,7 +73,9 @@ def start_replay():
     _stop_qemu()
     with open(os.path.join(directory, "qemu-args")) as f:
         args = [line for line in f.read().split("\n") if line]
-    _Replay.socket = os.path.join(directory, "gdb.sock")
+    if _Replay.socket is None:  # unix socket paths are short: not in the recording's directory
+        _Replay.socket = os.path.join(tempfile.mkdtemp(prefix="keel-replay-"), "gdb.sock")
+        atexit.register(shutil.rmtree, os.path.dirname(_Replay.socket), True)
     if os.path.exists(_Replay.socket):
         os.unlink(_Replay.socket)
     log = open(os.path.join(directory, "replay.log"), "ab")
