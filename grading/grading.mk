@@ -32,10 +32,11 @@ GRADE_OPTIONS = --lab=$(LAB) $(if $(filter 1 yes true,$(SOLUTION)),--solution) \
 # keelgrade.grade is pytest, with the kernel building while pytest starts.
 GRADE_PYTEST = PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 PYTHONPATH=grading $(PYTHON) -m keelgrade.grade
 GRADE_PARALLEL = $(if $(ON_LINUX),--boot-ahead=$(JOBS),-p xdist.plugin -n $(JOBS))
-# RECORD=0: do not record failed in-kernel tests for make replay (on the PC
-# make grade boots each failed test once more under QEMU's record mode:
-# keelgrade/recording.py). KEEL_RECORD=0 in the environment does the same.
-RECORD ?= $(or $(KEEL_RECORD),1)
+# RECORD=n: on the PC, each grading process boots up to n failed in-kernel
+# tests (not hangs) once more under QEMU's record mode, for make replay
+# (keelgrade/recording.py); RECORD=0 (or KEEL_RECORD=0 in the environment)
+# records none. make replay records any other failed test on demand.
+RECORD ?= $(or $(KEEL_RECORD),3)
 # SANDBOX=off: build and run student code without the sandbox (only on a
 # machine that is itself a throw-away container; see grading/README.md).
 SANDBOX ?=

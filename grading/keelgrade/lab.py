@@ -216,12 +216,12 @@ class Lab:
     def record_failure(self, name, cmdline, verdict, multiplier):
         """Record failed test `name` again for make replay (recording.py);
         the line a verdict shows about it, or None."""
-        if self.platform != "pc" or not recording.enabled() or verdict.kind in (HANG, NO_START):
+        if self.platform != "pc" or verdict.kind in (HANG, NO_START):
             return None
-        directory = recording.record(self.kernel.elf, cmdline, name, self.timeout(multiplier))
-        if directory is None:
-            return None
-        return replay_hint(self.name, name, self.solution, recording.failed_again(directory, name))
+        directory = recording.record(self.kernel.elf, cmdline, name, self.timeout(multiplier)) \
+            if recording.enabled() else None
+        return replay_hint(self.name, name, self.solution, directory is not None,
+                           directory is None or recording.failed_again(directory, name), cmdline)
 
     def rerun_hint(self, cmdline=""):
         """The command that boots the same kernel for a student to watch."""

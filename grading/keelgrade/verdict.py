@@ -62,13 +62,18 @@ class Verdict:
         return clip(printable("\n".join(parts)), MAX_EXPLANATION, "report")
 
 
-def replay_hint(lab, test, solution=False, failed_again=True):
-    """The verdict's line about the recording of a failed test
-    (keelgrade/recording.py): the make replay command that opens it."""
+def replay_hint(lab, test, solution=False, recorded=True, failed_again=True, cmdline=None):
+    """The verdict's line about going back in time from a failed test: the
+    make replay command that opens gdb on its recording (keelgrade/recording.py)
+    or, when grading did not record it, records it first."""
     command = f"make replay LAB={lab} TEST={test}" + (" SOLUTION=1" if solution else "")
+    if cmdline and cmdline != f"keel.test={test}":
+        command += f" CMDLINE='{cmdline}'"
+    if not recorded:
+        return f"To go back in time from the failure (records this test, then gdb on it): {command}"
     if not failed_again:
-        return (f"A recording of this test ran again but passed this time (a failure that "
-                f"depends on timing?); it can still be replayed: {command}")
+        return ("A recording of this test ran again but passed this time (a failure that depends "
+                f"on timing?); it can still be replayed: {command}")
     return f"To go back in time from the failure (gdb on a recording of this test): {command}"
 
 

@@ -38,7 +38,30 @@ def _say(text=""):
 
 
 def _quietly(command):
-    return gdb.execute(command, to_string=True)
+    started = time.monotonic()
+    try:
+        return gdb.execute(command, to_string=True)
+    finally:
+        if os.environ.get("KEEL_REPLAY_TRACE"):
+            _say(f"[{command}: {time.monotonic() - started:.2f} s]")
+
+
+class _Silenced:
+    """gdb's own reports of the stops on the way (the replay restarted, run
+    to an instruction, breakpoints passed) would read like answers: gdb's
+    output goes to /dev/null meanwhile (its stop reports ignore to_string)."""
+
+    def __enter__(self):
+        gdb.flush()
+        self.saved = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+
+    def __exit__(self, *exc):
+        gdb.flush()
+        os.dup2(self.saved, 1)
+        os.close(self.saved)
 
 
 class _Replay:
@@ -91,7 +114,14 @@ def start_replay():
         time.sleep(0.02)
     if _Replay.process.poll() is not None:
         raise gdb.GdbError(f"QEMU could not replay the recording: see {directory}/replay.log")
-    _quietly(f"target remote {_Replay.socket}")
+    for attempt in range(50):  # the socket may exist a moment before QEMU listens on it
+        try:
+            _quietly(f"target remote {_Replay.socket}")
+            return
+        except gdb.error:
+            if attempt == 49 or _Replay.process.poll() is not None:
+                raise
+            time.sleep(0.02)
 
 
 def icount():
@@ -133,8 +163,9 @@ def seek(target):
     for b in enabled:
         b.enabled = False
     try:
-        start_replay()
-        _run_to(target)
+        with _Silenced():
+            start_replay()
+            _run_to(target)
     finally:
         for b in enabled:
             b.enabled = True
@@ -148,16 +179,17 @@ def last_hit_before(end, keep=None):
     gdb.events.stop.connect(stops)
     last = None
     try:
-        start_replay()
-        while True:
-            _quietly(f"monitor replay_break {end}")
-            stops.hit = None
-            _quietly("continue")
-            now = icount()
-            if stops.hit is None or now >= end:
-                break
-            if keep is None or keep(stops.hit):
-                last = (now, stops.hit)
+        with _Silenced():
+            start_replay()
+            while True:
+                _quietly(f"monitor replay_break {end}")
+                stops.hit = None
+                _quietly("continue")
+                now = icount()
+                if stops.hit is None or now >= end:
+                    break
+                if keep is None or keep(stops.hit):
+                    last = (now, stops.hit)
     finally:
         gdb.events.stop.disconnect(stops)
     return last
@@ -191,7 +223,8 @@ def reverse_continue():
          + (", just before the store that changed it" if watch else "") + ".")
     if watch:
         try:
-            _say(f"  value before the store: {gdb.parse_and_eval(breakpoint.expression)}")
+            expression = breakpoint.expression.replace("-location ", "", 1)
+            _say(f"  {expression} before the store: {gdb.parse_and_eval(expression)}")
         except gdb.error:
             pass
     _show_position()
