@@ -18,14 +18,18 @@ cost the whole timeout again.
 A recording lives beside its kernel, build/<lab>/<variant>/replays/<test>/:
 kernel.elf (a copy: the build may change), programs.cpio when the lab has
 one, replay.bin (QEMU's log), output.txt (what the recorded run printed),
-qemu-args (the replay's command line, one argument a line) and cmdline."""
+qemu-args (the replay's command line, one argument a line), cmdline, and
+for a run stopped at the timeout (a hang) `end`, its last instruction count."""
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 from . import sandbox
+from .monitor import hmp_command
 from .qemu_machine import programs_archive_args, qemu_command
 
 SETTING = "KEEL_RECORD"   # how many failed tests one grading process records (make grade: RECORD)
@@ -64,19 +68,26 @@ def record(kernel_elf, cmdline, test, timeout):
     shutil.copy(kernel_elf, os.path.join(directory, "kernel.elf"))
     for archive in programs_archive_args(kernel_elf)[1:]:
         shutil.copy(archive, os.path.join(directory, "programs.cpio"))
-    process = subprocess.Popen(sandbox.dies_with_parent(_machine(directory, cmdline, "record")),
-                               cwd=directory, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # A monitor (not part of the recording) says where a run that does not
+    # end by itself (a hang) was stopped: the replay must stop there too.
+    sockets = tempfile.mkdtemp(prefix="keel-record-")
+    monitor = os.path.join(sockets, "monitor.sock")
+    process = subprocess.Popen(sandbox.dies_with_parent(
+        _machine(directory, cmdline, "record") +
+        ["-monitor", f"unix:{monitor},server=on,wait=off"]),
+        cwd=directory, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     try:
         process.wait(timeout)
     except subprocess.TimeoutExpired:
+        _note_end(directory, monitor)
         process.send_signal(signal.SIGTERM)  # QEMU closes the log properly
         try:
             process.wait(5)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    process.stderr.close()
+    shutil.rmtree(sockets, ignore_errors=True)
     if not os.path.exists(os.path.join(directory, "replay.bin")):
         shutil.rmtree(directory, ignore_errors=True)
         return None
@@ -87,6 +98,18 @@ def record(kernel_elf, cmdline, test, timeout):
     with open(os.path.join(directory, "cmdline"), "w") as f:
         f.write(cmdline + "\n")
     return directory
+
+
+def _note_end(directory, monitor):
+    """Stop the recording run and write its instruction count to `end`."""
+    try:
+        hmp_command(monitor, "stop")
+        found = re.search(r"instruction count = (\d+)", hmp_command(monitor, "info replay"))
+    except OSError:
+        return
+    if found:
+        with open(os.path.join(directory, "end"), "w") as f:
+            f.write(found.group(1) + "\n")
 
 
 def failed_again(directory, test):

@@ -318,7 +318,12 @@ class KeelReplayOpen(gdb.Command):
         # off (which would end the replay and this gdb's connection).
         stops = [gdb.Breakpoint(f, internal=True) for f in FAILURE_POINTS
                  if gdb.lookup_global_symbol(f) is not None]
+        end = os.path.join(directory, "end")  # a run stopped at its timeout (a hang)
         try:
+            if os.path.exists(end):
+                with open(end) as f:  # not at its very end: the log ends there, and the replay
+                    last = int(f.read().strip() or 0)
+                _quietly(f"monitor replay_break {max(last - 100000, 1)}")
             _quietly("continue")
         finally:
             for b in stops:
