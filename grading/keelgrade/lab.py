@@ -12,8 +12,8 @@ from .build import BuildError, CodeRefused, Kernel, built_kernel
 from .boot import boot, start_machine
 from .qemu_machine import QemuMissing
 from .seeded import new_seed
-from .verdict import HANG, NO_START, judge_answers, judge_interaction, judge_test, refusal_verdict, \
-    replay_hint
+from .verdict import (HANG, MISSING_OUTPUT, NO_START, PROTOCOL_VIOLATED, WRONG_ANSWER,
+                      judge_answers, judge_interaction, judge_test, refusal_verdict, replay_hint)
 
 MAX_STARTED_AHEAD = 16   # runs started early and not yet judged, at most
 REFILL_SECONDS = 0.01    # how often a slot freed by another run is refilled
@@ -220,8 +220,11 @@ class Lab:
             return None
         directory = recording.record(self.kernel.elf, cmdline, name, self.timeout(multiplier)) \
             if recording.enabled() else None
-        return replay_hint(self.name, name, self.solution, directory is not None,
-                           directory is None or recording.failed_again(directory, name), cmdline)
+        # A wrong answer or missing output is seen by the grader only: the
+        # kernel itself reports a pass in the recording too.
+        judged_by_kernel = verdict.kind not in (WRONG_ANSWER, MISSING_OUTPUT, PROTOCOL_VIOLATED)
+        again = directory is None or not judged_by_kernel or recording.failed_again(directory, name)
+        return replay_hint(self.name, name, self.solution, directory is not None, again, cmdline)
 
     def rerun_hint(self, cmdline=""):
         """The command that boots the same kernel for a student to watch."""
