@@ -54,3 +54,11 @@ def test_verdict_line_names_the_replay_command():
     line = replay_hint("lab2-mm", "buddy_seeded_workload", solution=True)
     assert "make replay LAB=lab2-mm TEST=buddy_seeded_workload SOLUTION=1" in line
     assert "passed this time" in replay_hint("lab2-mm", "x", failed_again=False)
+
+
+def test_linux_platform_says_what_to_use_instead():
+    run = subprocess.run(["make", "--no-print-directory", "replay", "LAB=lab2-mm", f"TEST={TEST}",
+                          "PLATFORM=linux"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert "make gdb PLATFORM=linux LAB=lab2-mm CMDLINE='keel.test=" in run.stderr, run.stderr
+    assert "docs/debugging.md" in run.stderr, run.stderr
