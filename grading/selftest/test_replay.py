@@ -3,7 +3,8 @@ planted corruption in the framework's self-test kernel (test_crash.c: one
 function stores past its array into a guard word, a later check panics) is
 recorded as make grade records a failed test, then a scripted gdb session on
 the replay goes from the panic, through a watchpoint on the guard and
-keel-reverse-continue, back to the guilty store's line."""
+reverse-continue (keel-reverse-continue in a replay), back to the guilty
+store's line."""
 import os
 import shutil
 import subprocess
@@ -36,8 +37,8 @@ def test_reverse_continue_from_a_panic_lands_on_the_guilty_store(tmp_path):
         ["gdb", "-q", "-batch", "-nx", "-ex", "set architecture i386:x86-64",
          "-ex", f"file {directory}/kernel.elf", "-ex", "source tools/gdb/keel.py",
          "-ex", "source tools/gdb/keel_replay.py", "-ex", f"keel-replay-open {directory}",
-         "-ex", "watch -l crash_ledger.guard", "-ex", "keel-reverse-continue",
-         "-ex", "print/x crash_ledger.guard", "-ex", "keel-reverse-finish"],
+         "-ex", "watch -l crash_ledger.guard", "-ex", "reverse-continue",
+         "-ex", "print/x crash_ledger.guard", "-ex", "reverse-finish"],
         cwd=ROOT, capture_output=True, text=True, timeout=240)
     out = run.stdout + run.stderr
     # make replay stops where the run failed: in the panic, before the power-off.

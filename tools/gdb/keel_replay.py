@@ -16,7 +16,9 @@ Commands:
   keel-reverse-stepi        back one instruction
   keel-replay-goto N        to instruction N of the recording
   keel-replay-where         the replay's instruction count and where the CPU is
-A watchpoint found going backwards stops the replay just before the store
+gdb's reverse-continue (rc), reverse-finish and reverse-stepi (rsi) run these
+in a replay; reverse-next and reverse-step say what to use instead. A
+watchpoint found going backwards stops the replay just before the store
 that changed the watched memory. Forward commands (continue, step, next,
 finish, watch) work as on any gdb target."""
 import atexit
@@ -224,7 +226,8 @@ def reverse_continue():
     if watch:
         try:
             expression = breakpoint.expression.replace("-location ", "", 1)
-            _say(f"  {expression} before the store: {gdb.parse_and_eval(expression)}")
+            value = gdb.parse_and_eval(expression)
+            _say(f"  {expression} before the store: {value.format_string(format='x')} ({value})")
         except gdb.error:
             pass
     _show_position()
@@ -313,6 +316,7 @@ class KeelReplayOpen(gdb.Command):
         if not os.path.exists(os.path.join(directory, "qemu-args")):
             raise gdb.GdbError(f"{directory} holds no recording (no qemu-args file)")
         _Replay.directory = directory
+        take_over_reverse_commands()
         start_replay()
         # Stop where the run failed, before the kernel powers the machine
         # off (which would end the replay and this gdb's connection).
@@ -332,6 +336,32 @@ class KeelReplayOpen(gdb.Command):
         _say(gdb.execute("bt 8", to_string=True).rstrip())
         _say("Go back in time with keel-reverse-continue (after watch -l VARIABLE or break "
              "FUNCTION), keel-reverse-finish, keel-reverse-stepi; keel-help lists the rest.")
+
+
+class _InsteadOf(gdb.Command):
+    """gdb's own reverse commands, in a replay: QEMU 7.2's reverse-continue
+    (which they use) deadlocks it now and then, so each is replaced by the
+    keel- command that does its work, or says what to use."""
+
+    def __init__(self, name, command, advice=None):
+        super().__init__(name, gdb.COMMAND_RUNNING)
+        self.command, self.advice = command, advice
+
+    def invoke(self, argument, from_tty):
+        if self.advice:
+            raise gdb.GdbError(self.advice)
+        gdb.execute(f"{self.command} {argument}".strip(), from_tty)
+
+
+def take_over_reverse_commands():
+    for name in ("reverse-continue", "rc"):
+        _InsteadOf(name, "keel-reverse-continue")
+    _InsteadOf("reverse-finish", "keel-reverse-finish")
+    for name in ("reverse-stepi", "rsi"):
+        _InsteadOf(name, "keel-reverse-stepi")
+    for name in ("reverse-next", "rn", "reverse-step", "rs", "reverse-nexti", "rni"):
+        _InsteadOf(name, None, f"{name} is not available in a Keel replay: use keel-reverse-stepi, "
+                   "keel-reverse-finish, or break at an earlier line and keel-reverse-continue")
 
 
 # Where a failing run goes before its end: a panic, a bug Keel caught, an
