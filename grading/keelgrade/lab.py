@@ -224,7 +224,8 @@ class Lab:
         # kernel itself reports a pass in the recording too.
         judged_by_kernel = verdict.kind not in (WRONG_ANSWER, MISSING_OUTPUT, PROTOCOL_VIOLATED)
         again = directory is None or not judged_by_kernel or recording.failed_again(directory, name)
-        return replay_hint(self.name, name, self.solution, directory is not None, again, cmdline)
+        return replay_hint(self.name, name, self.solution, directory is not None, again, cmdline,
+                           self.checked)
 
     def rerun_hint(self, cmdline=""):
         """The command that boots the same kernel for a student to watch."""

@@ -62,11 +62,13 @@ class Verdict:
         return clip(printable("\n".join(parts)), MAX_EXPLANATION, "report")
 
 
-def replay_hint(lab, test, solution=False, recorded=True, failed_again=True, cmdline=None):
+def replay_hint(lab, test, solution=False, recorded=True, failed_again=True, cmdline=None,
+                checked=False):
     """The verdict's line about going back in time from a failed test: the
     make replay command that opens gdb on its recording (keelgrade/recording.py)
     or, when grading did not record it, records it first."""
-    command = f"make replay LAB={lab} TEST={test}" + (" SOLUTION=1" if solution else "")
+    command = f"make replay LAB={lab} TEST={test}" + (" SOLUTION=1" if solution else "") + \
+        (" CHECKED=1" if checked else "")
     if cmdline and cmdline != f"keel.test={test}":
         command += f" CMDLINE='{cmdline}'"
     if not recorded:
