@@ -20,7 +20,8 @@ gdb's reverse-continue (rc), reverse-finish and reverse-stepi (rsi) run these
 in a replay; reverse-next and reverse-step say what to use instead. A
 watchpoint found going backwards stops the replay just before the store
 that changed the watched memory. Forward commands (continue, step, next,
-finish, watch) work as on any gdb target."""
+finish, watch) work as on any gdb target. KEEL_REPLAY_TRACE=1 in the
+environment shows the commands they run underneath, with their times."""
 import atexit
 import ctypes
 import os
@@ -131,6 +132,10 @@ def icount():
     try:
         out = gdb.execute("monitor info replay", to_string=True)
     except gdb.error as error:
+        if _Replay.directory is not None:
+            raise gdb.GdbError("the replay is not running (did it run past the end of the "
+                               "recording, where the kernel powered off?): keel-replay-open "
+                               f"{_Replay.directory} starts it again") from None
         raise gdb.GdbError(f"this gdb is not attached to a QEMU replay ({error}); "
                            "make replay LAB=... TEST=... starts one") from None
     found = re.search(r"instruction count = (\d+)", out)
@@ -334,8 +339,8 @@ class KeelReplayOpen(gdb.Command):
                 b.delete()
         _say(f"Replaying {directory} (instruction {icount()}), stopped where the run ended:")
         _say(gdb.execute("bt 8", to_string=True).rstrip())
-        _say("Go back in time with keel-reverse-continue (after watch -l VARIABLE or break "
-             "FUNCTION), keel-reverse-finish, keel-reverse-stepi; keel-help lists the rest.")
+        _say("Go back in time: watch -l VARIABLE (or break FUNCTION), then reverse-continue; "
+             "reverse-finish, reverse-stepi; keel-help lists the rest (docs/debugging.md).")
 
 
 class _InsteadOf(gdb.Command):
@@ -350,7 +355,10 @@ class _InsteadOf(gdb.Command):
     def invoke(self, argument, from_tty):
         if self.advice:
             raise gdb.GdbError(self.advice)
-        gdb.execute(f"{self.command} {argument}".strip(), from_tty)
+        try:
+            gdb.execute(f"{self.command} {argument}".strip(), from_tty)
+        except gdb.error as error:
+            raise gdb.GdbError(str(error)) from None
 
 
 def take_over_reverse_commands():
