@@ -12,7 +12,7 @@ from .build import BuildError, CodeRefused, Kernel, built_kernel
 from .boot import boot, start_machine
 from .qemu_machine import QemuMissing
 from .seeded import new_seed
-from .verdict import (HANG, MISSING_OUTPUT, NO_START, PROTOCOL_VIOLATED, WRONG_ANSWER,
+from .verdict import (HANG, MISSING_OUTPUT, NO_START, NOT_FOUND, PROTOCOL_VIOLATED, WRONG_ANSWER,
                       judge_answers, judge_interaction, judge_test, refusal_verdict, replay_hint)
 
 MAX_STARTED_AHEAD = 16   # runs started early and not yet judged, at most
@@ -216,10 +216,11 @@ class Lab:
     def record_failure(self, name, cmdline, verdict, multiplier):
         """Record failed test `name` again for make replay (recording.py);
         the line a verdict shows about it, or None."""
-        if self.platform != "pc" or verdict.kind in (HANG, NO_START):
+        if self.platform != "pc" or verdict.kind == NOT_FOUND:
             return None
+        # A hang is not recorded here: that would take its whole timeout again.
         directory = recording.record(self.kernel.elf, cmdline, name, self.timeout(multiplier)) \
-            if recording.enabled() else None
+            if recording.enabled() and verdict.kind not in (HANG, NO_START) else None
         # A wrong answer or missing output is seen by the grader only: the
         # kernel itself reports a pass in the recording too.
         judged_by_kernel = verdict.kind not in (WRONG_ANSWER, MISSING_OUTPUT, PROTOCOL_VIOLATED)
