@@ -2,7 +2,7 @@
 # which defines PYTHON, HOST_PYTHON, JOBS, BUILD, LAB, SOLUTION, CHECKED and
 # PLATFORM.
 #
-#   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux] [JOBS=n]
+#   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux] [JOBS=n] [RECORD=n]
 #       build the lab's kernel, run its graders (grading/test_<lab>.py) with n
 #       parallel workers, print one line per test and "Score: X/Y", and write
 #       grading/results/<lab>.json (Gradescope's format). Exits non-zero unless
@@ -10,7 +10,8 @@
 #       rules refuse (keelgrade/rules.py): the reasons are shown once, then
 #       every test fails (and the score and results.json still come). Student
 #       code is built, and on Linux run, in a sandbox (keelgrade/sandbox.py);
-#       SANDBOX=off opts out.
+#       SANDBOX=off opts out. On the PC, up to RECORD (3) failed tests per
+#       grading process are recorded for make replay (docs/debugging.md).
 #   make doctor
 #       check this machine's tools and boot a known-good kernel.
 #   make grade-all LAB=… SUBMISSIONS=dir [GRADES=dir] [PLATFORM=…] [PARALLEL=n]
