@@ -51,8 +51,11 @@ def directory_for(kernel_elf, test):
 
 
 def _machine(directory, cmdline, mode):
+    """QEMU's command line to record or replay. The replay does not exit at
+    the guest's reset or shutdown (a triple fault): it stops there, for gdb."""
     archive = programs_archive_args(os.path.join(directory, "kernel.elf"))
-    return [*qemu_command(), "-display", "none", "-nodefaults",
+    return [*qemu_command(), *(["-no-shutdown"] if mode == "replay" else []),
+            "-display", "none", "-nodefaults",
             "-serial", "file:output.txt" if mode == "record" else "null",
             "-kernel", "kernel.elf", "-append", cmdline,
             *(["-initrd", "programs.cpio"] if archive else []),
