@@ -57,6 +57,7 @@ bochs-debug: deps $(ISO)
 # to go back in time (docs/debugging.md). The recording is the one make grade
 # made when the test failed, or, if there is none (or RERECORD=1), one made now
 # with CMDLINE (default keel.test=name; a failed test's verdict gives its own).
+# gdb starts the replaying QEMU itself, as its child (again for each step back).
 REPLAY_DIR = $(KERNEL_DIR)/replays/$(TEST)
 RECORD_SECONDS ?= 60
 .PHONY: replay
@@ -69,8 +70,8 @@ replay: deps
 	  "(docs/debugging.md)." >&2; exit 2; }
 	@if [ ! -f $(REPLAY_DIR)/replay.bin ] || [ -n "$(RERECORD)" ]; then \
 	  $(MAKE) --no-print-directory -s kernel >/dev/null && \
-	  PYTHONPATH=grading $(HOST_PYTHON) -m keelgrade.recording $(KERNEL) $(TEST) \
+	  PYTHONPATH=grading $(GUARD) $(HOST_PYTHON) -m keelgrade.recording $(KERNEL) $(TEST) \
 	    $(call shell_quote,$(or $(CMDLINE),keel.test=$(TEST))) $(RECORD_SECONDS) || exit 1; fi
-	@gdb -q -ex 'set architecture i386:x86-64' -ex 'file $(REPLAY_DIR)/kernel.elf' \
+	@$(GUARD) gdb -q -ex 'set architecture i386:x86-64' -ex 'file $(REPLAY_DIR)/kernel.elf' \
 	  -ex 'source tools/gdb/keel.py' -ex 'source tools/gdb/keel_replay.py' \
 	  -ex 'keel-replay-open $(REPLAY_DIR)'
