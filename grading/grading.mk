@@ -2,7 +2,7 @@
 # which defines PYTHON, HOST_PYTHON, JOBS, BUILD, LAB, SOLUTION, CHECKED and
 # PLATFORM.
 #
-#   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux] [JOBS=n]
+#   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux] [JOBS=n] [RECORD=n]
 #       build the lab's kernel, run its graders (grading/test_<lab>.py) with n
 #       parallel workers, print one line per test and "Score: X/Y", and write
 #       grading/results/<lab>.json (Gradescope's format). Exits non-zero unless
@@ -10,7 +10,8 @@
 #       rules refuse (keelgrade/rules.py): the reasons are shown once, then
 #       every test fails (and the score and results.json still come). Student
 #       code is built, and on Linux run, in a sandbox (keelgrade/sandbox.py);
-#       SANDBOX=off opts out.
+#       SANDBOX=off opts out. On the PC, up to RECORD (3) failed tests per
+#       grading process are recorded for make replay (docs/debugging.md).
 #   make doctor
 #       check this machine's tools and boot a known-good kernel.
 #   make grade-all LAB=… SUBMISSIONS=dir [GRADES=dir] [PLATFORM=…] [PARALLEL=n]
@@ -32,6 +33,11 @@ GRADE_OPTIONS = --lab=$(LAB) $(if $(filter 1 yes true,$(SOLUTION)),--solution) \
 # keelgrade.grade is pytest, with the kernel building while pytest starts.
 GRADE_PYTEST = PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 PYTHONPATH=grading $(PYTHON) -m keelgrade.grade
 GRADE_PARALLEL = $(if $(ON_LINUX),--boot-ahead=$(JOBS),-p xdist.plugin -n $(JOBS))
+# RECORD=n: on the PC, each grading process boots up to n failed in-kernel
+# tests (not hangs) once more under QEMU's record mode, for make replay
+# (keelgrade/recording.py); RECORD=0 (or KEEL_RECORD=0 in the environment)
+# records none. make replay records any other failed test on demand.
+RECORD ?= $(or $(KEEL_RECORD),3)
 # SANDBOX=off: build and run student code without the sandbox (only on a
 # machine that is itself a throw-away container; see grading/README.md).
 SANDBOX ?=
@@ -43,7 +49,7 @@ grade: deps-boot
 	  { echo "make grade needs LAB=<a lab with graders>, e.g. make grade LAB=lab1-boot" >&2; exit 2; }
 	@[ -z "$(filter 1 yes true,$(SOLUTION))" ] || [ -d "$(LAB)/solution" ] || \
 	  { echo "There is no reference solution in this tree (a student handout): grade your own code with make grade" >&2; exit 2; }
-	@$(SANDBOX_SETTING) $(GRADE_PYTEST) $(GRADE_FILE) $(GRADE_OPTIONS) --build-first -q \
+	@$(SANDBOX_SETTING) KEEL_RECORD=$(RECORD) $(GRADE_PYTEST) $(GRADE_FILE) $(GRADE_OPTIONS) --build-first -q \
 	  $(GRADE_PARALLEL)
 
 doctor:

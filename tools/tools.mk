@@ -4,6 +4,7 @@
 #   make gdb [LAB=…]        gdb with the kernel's symbols and Keel's helpers, attached
 #   make bochs [LAB=…]      the GRUB ISO under Bochs; the serial console is this terminal
 #   make bochs-debug        the same with Bochs's own debugger (magic breakpoint on)
+#   make replay LAB=… TEST=name   gdb on the recording of a failed test, going back in time
 
 # A port per user and lab, so two students (or two labs) on one machine never
 # clash: 20000 + (uid * 97 + checksum of the lab name) mod 20000.
@@ -48,3 +49,29 @@ bochs: deps $(ISO)
 
 bochs-debug: deps $(ISO)
 	@$(GUARD) tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs debug
+
+# ---- record and replay (grading/keelgrade/recording.py, tools/gdb/keel_replay.py) ----
+# make replay LAB=… TEST=name [SOLUTION=1] [CMDLINE=…]: gdb on a QEMU recording of
+# in-kernel test `name` (PC kernels), stopped where the run failed, with Keel's
+# helpers and keel-reverse-continue, keel-reverse-finish and keel-reverse-stepi
+# to go back in time (docs/debugging.md). The recording is the one make grade
+# made when the test failed, or, if there is none (or RERECORD=1), one made now
+# with CMDLINE (default keel.test=name; a failed test's verdict gives its own).
+# gdb starts the replaying QEMU itself, as its child (again for each step back).
+REPLAY_DIR = $(KERNEL_DIR)/replays/$(TEST)
+RECORD_SECONDS ?= 60
+.PHONY: replay
+replay: deps
+	@[ -n "$(TEST)" ] || { echo "make replay needs TEST=<an in-kernel test that failed>, e.g." \
+	  "make replay LAB=lab2-mm TEST=buddy_seeded_workload" >&2; exit 2; }
+	@[ -z "$(ON_LINUX)" ] || { echo "make replay replays QEMU recordings of PC kernels. On the" \
+	  "Linux platform the kernel is a process: debug it with make gdb PLATFORM=linux" \
+	  "LAB=$(LAB) CMDLINE='keel.test=$(TEST)', or use make replay on the PC" \
+	  "(docs/debugging.md)." >&2; exit 2; }
+	@if [ ! -f $(REPLAY_DIR)/replay.bin ] || [ -n "$(RERECORD)" ]; then \
+	  $(MAKE) --no-print-directory -s kernel >/dev/null && \
+	  PYTHONPATH=grading $(GUARD) $(HOST_PYTHON) -m keelgrade.recording $(KERNEL) $(TEST) \
+	    $(call shell_quote,$(or $(CMDLINE),keel.test=$(TEST))) $(RECORD_SECONDS) || exit 1; fi
+	@$(GUARD) gdb -q -ex 'set architecture i386:x86-64' -ex 'file $(REPLAY_DIR)/kernel.elf' \
+	  -ex 'source tools/gdb/keel.py' -ex 'source tools/gdb/keel_replay.py' \
+	  -ex 'keel-replay-open $(REPLAY_DIR)'

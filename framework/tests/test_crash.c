@@ -127,3 +127,42 @@ KTEST(crash_leaked_after_baseline)
     kept_block = kmalloc(200);
     KT_ASSERT(warm_up && kept_block, "out of memory");
 }
+
+/* Memory corrupted by an earlier store, for the record-and-replay test
+ * (grading/selftest/test_replay.py): one function writes one element past
+ * its array, into the guard word beside it; much later a check finds the
+ * guard changed and panics. From the panic, a watchpoint on the guard and
+ * reverse-continue must land on the guilty store (marked below). */
+#define LEDGER_GUARD 0x600dc0deul
+
+static struct {
+    uint64_t samples[4];
+    uint64_t guard;
+} crash_ledger = {{0}, LEDGER_GUARD};
+
+__attribute__((noinline)) static void crash_helper_record_samples(size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        crash_ledger.samples[i] = 0x5a00 + i; /* GUILTY STORE: i reaches 4 */
+}
+
+__attribute__((noinline)) static uint64_t crash_helper_sum_samples(void)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < 4; i++)
+        sum += crash_ledger.samples[i];
+    return sum;
+}
+
+KTEST(crash_corrupted_by_an_earlier_store)
+{
+    /* One too many, as far as the compiler can tell only at run time. */
+    crash_helper_record_samples(5 + (size_t)cmdline_get_long("keel.nosuch", 0));
+    uint64_t sum = 0;
+    for (int round = 0; round < 1000; round++)
+        sum += crash_helper_sum_samples();
+    kprintf("sum of the samples over 1000 rounds: %lu\n", (unsigned long)sum);
+    if (crash_ledger.guard != LEDGER_GUARD)
+        panic("the ledger's guard word changed from %#lx to %#lx", LEDGER_GUARD,
+              (unsigned long)crash_ledger.guard);
+}

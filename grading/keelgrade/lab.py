@@ -7,12 +7,13 @@ import time
 
 import pytest
 
-from . import calibration, perturb
+from . import calibration, perturb, recording
 from .build import BuildError, CodeRefused, Kernel, built_kernel
 from .boot import boot, start_machine
 from .qemu_machine import QemuMissing
 from .seeded import new_seed
-from .verdict import judge_answers, judge_interaction, judge_test, refusal_verdict
+from .verdict import (HANG, MISSING_OUTPUT, NO_START, NOT_FOUND, PROTOCOL_VIOLATED, WRONG_ANSWER,
+                      judge_answers, judge_interaction, judge_test, refusal_verdict, replay_hint)
 
 MAX_STARTED_AHEAD = 16   # runs started early and not yet judged, at most
 REFILL_SECONDS = 0.01    # how often a slot freed by another run is refilled
@@ -206,10 +207,26 @@ class Lab:
             if expect is not None:
                 verdict = judge_answers(verdict, transcript, name, seed, expect(seed))
             if not verdict.passed:
-                text = verdict.explain(transcript, self.rerun_hint(cmdline))
+                text = verdict.explain(transcript, self.rerun_hint(cmdline),
+                                       self.record_failure(name, cmdline, verdict, multiplier))
                 if perturb_seed is not None:
                     text = perturb.explain_failure(perturb_seed, text)
                 pytest.fail(text, pytrace=False)
+
+    def record_failure(self, name, cmdline, verdict, multiplier):
+        """Record failed test `name` again for make replay (recording.py);
+        the line a verdict shows about it, or None."""
+        if self.platform != "pc" or verdict.kind == NOT_FOUND:
+            return None
+        # A hang is not recorded here: that would take its whole timeout again.
+        directory = recording.record(self.kernel.elf, cmdline, name, self.timeout(multiplier)) \
+            if recording.enabled() and verdict.kind not in (HANG, NO_START) else None
+        # A wrong answer or missing output is seen by the grader only: the
+        # kernel itself reports a pass in the recording too.
+        judged_by_kernel = verdict.kind not in (WRONG_ANSWER, MISSING_OUTPUT, PROTOCOL_VIOLATED)
+        again = directory is None or not judged_by_kernel or recording.failed_again(directory, name)
+        return replay_hint(self.name, name, self.solution, directory is not None, again, cmdline,
+                           self.checked)
 
     def rerun_hint(self, cmdline=""):
         """The command that boots the same kernel for a student to watch."""

@@ -161,6 +161,9 @@ TOOLS = {
     "make linux": (make("linux"), {}),
     "make bochs": (make("bochs"), {}),
     "make run": (make("run", f"PROG={IDLE}"), {}),
+    # gdb starts the replaying QEMU itself (recording the test first if needed).
+    "make replay": (make("replay", "LAB=framework-tests", "SOLUTION=1",
+                         "TEST=crash_corrupted_by_an_earlier_store"), {}),
     "keel-run pc": keel_run("pc"),
     "keel-run linux": keel_run("linux"),
 }
