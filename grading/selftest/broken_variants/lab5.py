@@ -1,0 +1,54 @@
+"""Lab 5 (user programs): deliberately broken versions of the reference solution
+(see __init__.py for the shape of a row)."""
+
+BROKEN = {
+    "fork_shares_memory": (
+        "lab5-user", "process.c", "ok = vm_map(child->root, va, copy,",
+        "frame_free(copy, 0);\n                    ok = vm_map(child->root, va, pte_address(e1),",
+        "fork_and_wait",
+        # The child frees the frames it shares with its parent. On Linux,
+        # AddressSanitizer catches the kernel writing to one (wait4's status)
+        # before the PC's frame checks see it freed twice.
+        {"pc": ["double free of frame"],
+         "linux": ["AddressSanitizer: use-after-poison", "copy_to_user", "process_wait_child"]}),
+    "write_without_copy_from_user": (
+        # A PC with SMAP refuses the access; the Linux platform's kernel has
+        # no user memory (it once read its own image there: garbage output).
+        # writev's copy: printf writes through it.
+        "lab5-user", "syscall.c",
+        "            if (copy_from_user(chunk + filled, iov[0] + done, n) < 0)\n"
+        "                return total ? (long)total : -EFAULT;",
+        "            memcpy(chunk + filled, (const void *)(iov[0] + done), n);", "elf_runs_printf_program",
+        ["the kernel used user address", "must go through copy_from_user"]),
+    "segments_mapped_rwx": (
+        # read() into the code then succeeds; it once waited for input until the timeout.
+        "lab5-user", "elf.c",
+        "            ((seg->flags & PF_W) ? PTE_WRITABLE : 0) | ((seg->flags & PF_X) ? 0 : PTE_NO_EXECUTE);",
+        "            PTE_WRITABLE;", "bad_pointers_get_efault",
+        ["the code segment is mapped writable", "PF_W"]),
+    "execve_leaks_the_old_space": (
+        "lab5-user", "process.c", "    free_tables(old, 4);\n", "    (void)old;\n",
+        "execve_replaces_the_program",
+        ["memory leak", "page-table page", "from pt_walk", "pagetable.c:", "elf.c:"]),
+    "exit_status_not_encoded": (
+        "lab5-user", "syscall.c", "process_exit((int)((a0 & 0xff) << 8));",
+        "process_exit((int)(a0 & 0xff));", "elf_runs_printf_program", ["expected exit code 3"]),
+    "elf_bounds_checks_removed": (
+        "lab5-user", "elf.c",
+        "        if (seg->filesz > seg->memsz || seg->offset > size || seg->filesz > size - seg->offset)\n"
+        "            return -ENOEXEC;\n", "",
+        "hostile_elf_files_are_refused", ["elf_load accepted a PT_LOAD segment whose p_offset is past the end",
+                                          "Check every bound in elf_load"]),
+}
+
+WRONG_ANSWERS = {
+    "wait4_ignores_the_pid": (
+        "lab5-user", "process.c", "(pid != -1 && child->pid != pid))", "(pid != -1 && false))",
+        "fork_children_return_seeded_results"),
+    "exec_ignores_the_environment": (
+        "lab5-user", "process.c", "    int result = build(path, argv, envp, &root,",
+        "    int result = build(path, argv, envp ? NULL : NULL, &root,", "exec_passes_seeded_arguments"),
+    "stack_pointer_off_by_8": (
+        "lab5-user", "elf.c", "    sp = (sp - n * sizeof(uint64_t)) & ~15ul;",
+        "    sp = ((sp - n * sizeof(uint64_t)) & ~15ul) - 8;", "exec_passes_seeded_arguments"),
+}
