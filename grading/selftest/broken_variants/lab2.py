@@ -9,10 +9,30 @@ BROKEN = {
         "lab2-mm", "buddy.c", "    while (order < FRAME_MAX_ORDER) {",
         "    while (false && order < FRAME_MAX_ORDER) {",
         "buddy_coalesces_back_to_the_start", ["were not merged"]),
+    # A free block of a smaller order at the buddy's address is taken as the
+    # buddy: the merged block covers frames still in use.
+    "buddy_merges_different_orders": (
+        "lab2-mm", "buddy.c", " || buddy->order != order)", ")",
+        "buddy_coalesces_back_to_the_start",
+        ["merged blocks of different orders", "order-2 block at 0x", "only a free block of order 0",
+         "same order"]),
+    # Blocks as large as the free run, wherever they start.
+    "buddy_init_unaligned_blocks": (
+        "lab2-mm", "buddy.c", "order < FRAME_MAX_ORDER && pfn % (2ull << order) == 0 &&",
+        "order < FRAME_MAX_ORDER &&", "buddy_init_takes_every_free_frame",
+        ["buddy_init made an order-", "not aligned to its size"]),
+    # The empty table is freed, but its parent's entry still points to it:
+    # the next walk reads the poison that frame_free filled it with.
+    "pt_freed_table_still_linked": (
+        "lab2-mm", "pagetable.c", "        *path[level + 1] = 0;\n", "",
+        "pt_unmap_frees_empty_tables",
+        ["freed a table still linked from its parent", "the level-2 entry", ") is 0x",
+         "freed in pt_unmap", "pagetable.c:"]),
     "pt_forgotten_present_bit": (
         "lab2-mm", "pagetable.c", "    *entry = pte_make(pa, flags | PTE_PRESENT);",
         "    *entry = pte_make(pa, flags);",
-        "pt_map_then_translate", ["did not install the mapping"]),
+        "pt_map_then_translate",
+        ["did not install the mapping", "the framework's walk stopped at level 1", "not present"]),
     "pt_missing_tlb_flush": (
         "lab2-mm", "pagetable.c",
         "    *entry = pte_make(pte_address(*entry), flags | PTE_PRESENT);\n    if (paging_current_root() == root)\n        tlb_flush_page(va);",
