@@ -211,6 +211,55 @@ KTEST(fork_and_wait)
     expect_exit(status, 8, "forker");
 }
 
+/* Whether every process in the table has ended and switched away for good
+ * (so a kernel that frees orphans when they end has had its chance). */
+static bool all_ended(void)
+{
+    size_t count = 0;
+    struct process *table = process_table(&count);
+    for (size_t i = 0; i < count; i++)
+        if (table[i].state == PROCESS_RUNNING ||
+            (table[i].state == PROCESS_ZOMBIE && table[i].thread->state != THREAD_DEAD))
+            return false;
+    return true;
+}
+
+KTEST(orphans_are_reaped)
+{
+    int status = run1("orphanage");
+    KT_ASSERT(!strstr(output, "fork failed"),
+              "orphanage: fork failed once the table held the orphans of earlier rounds "
+              "(processes whose parent exited first, which then ended): nobody can wait4 for an "
+              "orphan, so the kernel must free its entry when it ends (lab5-user/README.md, "
+              "part 2). Output:\n%s",
+              output);
+    expect_output("orphanage: 40 rounds, 40 orphans", "orphanage");
+    expect_exit(status, 0, "orphanage");
+    /* The last orphans may still be running: let them end, then start one
+     * more process, by which time every ended orphan must be gone. */
+    for (int tries = 0; tries < 100000 && !all_ended(); tries++)
+        thread_yield();
+    KT_ASSERT(all_ended(), "orphanage's orphans never ended");
+    expect_exit(run1("hello"), 3, "hello after orphanage");
+    size_t count = 0, left = 0;
+    struct process *table = process_table(&count);
+    char listed[160] = "";
+    for (size_t i = 0; i < count; i++) {
+        if (table[i].state == PROCESS_FREE)
+            continue;
+        size_t used = strlen(listed);
+        if (left++ < 4)
+            ksnprintf(listed + used, sizeof(listed) - used, " pid %d '%s' (%s%s)", table[i].pid,
+                      table[i].name, table[i].state == PROCESS_ZOMBIE ? "zombie" : "running",
+                      table[i].orphan ? ", orphan" : "");
+    }
+    KT_ASSERT(left == 0,
+              "after orphanage and hello ended and were reaped, %zu processes are still in the "
+              "table:%s%s. An orphan that has ended must be freed (at the latest when the next "
+              "process is made): nobody will wait4 for it",
+              left, listed, left > 4 ? " …" : "");
+}
+
 KTEST(execve_replaces_the_program)
 {
     int status = run1("execer");
