@@ -11,6 +11,7 @@
 #define SIGSEGV 11
 
 static char output[4096];
+static int last_status;
 
 /* Run `argv[0]` to the end; its output (and the kernel's) lands in `output`. */
 static int run(const char *const argv[])
@@ -25,7 +26,20 @@ static int run(const char *const argv[])
     }
     int status = process_wait(process);
     console_capture_end();
+    last_status = status;
     return status;
+}
+
+/* What to add to a failure when the last program printed nothing and
+ * "ended" with status 0: most likely it never ran before process_wait
+ * returned. */
+static const char *early_return_hint(void)
+{
+    if (output[0] || last_status != 0)
+        return "";
+    return "\nThe program printed nothing and process_wait returned 0: did process_wait return "
+           "before the program ran? (thread_join cannot wait for a thread made by thread_new: "
+           "see process_wait in lab5.h.)";
 }
 
 static int run1(const char *name)
@@ -36,14 +50,15 @@ static int run1(const char *name)
 
 static void expect_output(const char *text, const char *what)
 {
-    KT_ASSERT(strstr(output, text), "%s: expected \"%s\" in the output:\n%s", what, text, output);
+    KT_ASSERT(strstr(output, text), "%s: expected \"%s\" in the output:\n%s%s", what, text, output,
+              early_return_hint());
 }
 
 static void expect_exit(int status, int code, const char *what)
 {
     KT_ASSERT(status == code << 8,
-              "%s: wait status %#x; expected exit code %d (status %#x). Output:\n%s", what, status,
-              code, code << 8, output);
+              "%s: wait status %#x; expected exit code %d (status %#x). Output:\n%s%s", what,
+              status, code, code << 8, output, early_return_hint());
 }
 
 static void expect_signal(int status, int signal, const char *what)
