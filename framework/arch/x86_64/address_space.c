@@ -122,8 +122,8 @@ static struct walk_end walk(phys_addr_t root, uintptr_t va)
 static const char *describe_walk(const struct walk_end *end, char *buf, size_t size)
 {
     char freed[128];
-    int n = ksnprintf(buf, size, "the level-%d entry (index %u of table %#lx) is %#lx",
-                      end->level, end->index, end->table, end->entry);
+    int n = ksnprintf(buf, size, "the level-%d entry (index %u of table %#lx) is %#lx", end->level,
+                      end->index, end->table, end->entry);
     size_t used = n < 0 ? 0 : ((size_t)n < size ? (size_t)n : size - 1);
     switch (end->how) {
     case WALK_NOT_PRESENT:
@@ -135,11 +135,10 @@ static const char *describe_walk(const struct walk_end *end, char *buf, size_t s
     case WALK_MAPS:
         break;
     case WALK_FREED_TABLE:
-        ksnprintf(buf + used, size - used,
-                  " and links the level-%d table at %#lx, freed in %s",
-                  end->level - 1, pte_address(end->entry),
-                  symbol_describe(phys_to_page(pte_address(end->entry))->site, freed,
-                                  sizeof(freed)));
+        ksnprintf(
+            buf + used, size - used, " and links the level-%d table at %#lx, freed in %s",
+            end->level - 1, pte_address(end->entry),
+            symbol_describe(phys_to_page(pte_address(end->entry))->site, freed, sizeof(freed)));
         break;
     case WALK_OUTSIDE_RAM:
         ksnprintf(buf + used, size - used,
