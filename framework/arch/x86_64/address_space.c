@@ -65,6 +65,11 @@ pte_t paging_lookup(phys_addr_t root, uintptr_t va, int *level_out)
                 *level_out = level;
             return entry;
         }
+        /* Never into a freed (poisoned) frame or past RAM: the vm_* checks
+         * report such a link; a lookup only says "not mapped". */
+        struct page *next = phys_to_page(pte_address(entry));
+        if (!next || next->state == PAGE_NOT_RAM || next->state == PAGE_FREE)
+            return 0;
         table = pte_address(entry);
     }
     return 0;
