@@ -33,7 +33,8 @@ def build_broken(name, tmp_path, platform="pc"):
     shutil.copytree(os.path.join(ROOT, lab, "solution"), sources)
     path = sources / filename
     text = path.read_text()
-    for old, new in [(good, bad)] + ([ALSO[name]] if name in ALSO else []):
+    also = ALSO.get(name, [])
+    for old, new in [(good, bad)] + ([also] if isinstance(also, tuple) else also):
         assert old in text, f"{name}: the reference {filename} changed; update this variant"
         text = text.replace(old, new, 1)
     path.write_text(text)

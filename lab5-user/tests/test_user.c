@@ -30,9 +30,8 @@ static int run(const char *const argv[])
     return status;
 }
 
-/* What to add to a failure when the last program printed nothing and
- * "ended" with status 0: most likely it never ran before process_wait
- * returned. */
+/* For a failure when the last program printed nothing and "ended" with
+ * status 0: most likely process_wait returned before it ran. */
 static const char *early_return_hint(void)
 {
     if (output[0] || last_status != 0)
@@ -226,8 +225,7 @@ KTEST(fork_and_wait)
     expect_exit(status, 8, "forker");
 }
 
-/* Whether every process in the table has ended and switched away for good
- * (so a kernel that frees orphans when they end has had its chance). */
+/* Whether every process in the table has ended and switched away for good. */
 static bool all_ended(void)
 {
     size_t count = 0;
@@ -250,8 +248,7 @@ KTEST(orphans_are_reaped)
               output);
     expect_output("orphanage: 40 rounds, 40 orphans", "orphanage");
     expect_exit(status, 0, "orphanage");
-    /* The last orphans may still be running: let them end, then start one
-     * more process, by which time every ended orphan must be gone. */
+    /* Let the last orphans end; by the next process made, all must be gone. */
     for (int tries = 0; tries < 100000 && !all_ended(); tries++)
         thread_yield();
     KT_ASSERT(all_ended(), "orphanage's orphans never ended");
@@ -264,15 +261,16 @@ KTEST(orphans_are_reaped)
             continue;
         size_t used = strlen(listed);
         if (left++ < 4)
-            ksnprintf(listed + used, sizeof(listed) - used, " pid %d '%s' (%s%s)", table[i].pid,
-                      table[i].name, table[i].state == PROCESS_ZOMBIE ? "zombie" : "running",
+            ksnprintf(listed + used, sizeof(listed) - used, "%s pid %d '%s' (%s%s)",
+                      left > 1 ? ";" : "", table[i].pid, table[i].name,
+                      table[i].state == PROCESS_ZOMBIE ? "zombie" : "running",
                       table[i].orphan ? ", orphan" : "");
     }
     KT_ASSERT(left == 0,
               "after orphanage and hello ended and were reaped, %zu processes are still in the "
               "table:%s%s. An orphan that has ended must be freed (at the latest when the next "
               "process is made): nobody will wait4 for it",
-              left, listed, left > 4 ? " …" : "");
+              left, listed, left > 4 ? "; …" : "");
 }
 
 KTEST(execve_replaces_the_program)

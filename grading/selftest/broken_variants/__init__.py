@@ -10,8 +10,8 @@ WRONG_ANSWERS, name: (lab, file, text in the reference, broken text,
     host-checked test): mistakes that pass every in-kernel check, which only
     a host-checked test sees (the kernel's answers differ from the grader's
     for the run's seed).
-ALSO, name: (text, broken text): a second edit, in the same file, that a
-    variant needs besides its main one."""
+ALSO, name: (text, broken text), or a list of them: further edits, in the
+    same file, that a variant needs besides its main one."""
 from . import lab2, lab3, lab4, lab5
 
 MODULES = (lab2, lab3, lab4, lab5)

@@ -2,6 +2,18 @@
 (see __init__.py for the shape of a row)."""
 
 BROKEN = {
+    # Ended orphans are freed only when the table is full: forks keep
+    # working, but the orphans' entries linger after everything ended.
+    "orphans_reaped_only_when_the_table_is_full": (
+        "lab5-user", "process.c", "    spin_lock(&table_lock);\n    reap_orphans();\n    struct process *process = NULL;\n",
+        "    spin_lock(&table_lock);\n    struct process *process = NULL;\n"
+        "    for (int i = 0; i < PROCESS_MAX && !process; i++)\n"
+        "        if (table[i].state == PROCESS_FREE)\n"
+        "            process = &table[i];\n"
+        "    if (!process)\n        reap_orphans();\n    process = NULL;\n",
+        "orphans_are_reaped",
+        ["processes are still in the table", "'orphanage' (zombie, orphan)",
+         "An orphan that has ended must be freed"]),
     # What a process_wait built on a thread_join that quietly says -EINVAL
     # does (as lab 4's join did for a thread_new thread): it returns 0 at
     # once, and the program runs after the test stopped listening.
@@ -79,4 +91,14 @@ WRONG_ANSWERS = {
     "stack_pointer_off_by_8": (
         "lab5-user", "elf.c", "    sp = (sp - n * sizeof(uint64_t)) & ~15ul;",
         "    sp = ((sp - n * sizeof(uint64_t)) & ~15ul) - 8;", "exec_passes_seeded_arguments"),
+}
+
+# Second edits some variants need besides their main one: name: (text, broken text), or a list.
+ALSO = {
+    "orphans_reaped_only_when_the_table_is_full": [
+        ("    reap_orphans();\n    self->wait_status = wait_status;\n",
+         "    self->wait_status = wait_status;\n"),
+        ("    spin_lock(&table_lock);\n    reap_orphans();\n    for (;;) {\n",
+         "    spin_lock(&table_lock);\n    for (;;) {\n"),
+    ],
 }
