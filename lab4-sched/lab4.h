@@ -91,7 +91,10 @@ KEEL_NORETURN void thread_exit_hook(void);
 
 /* Wait until `thread` has exited, then free it (thread_free). -EINVAL for
  * the calling thread itself or NULL; 0 otherwise. Each thread is joined
- * once. */
+ * once. Only threads made by thread_create can be joined: one made with
+ * thread_new alone (as lab 5 makes a process's thread) has no record of its
+ * end, so joining it is a bug; the reference solution (which lab 5 links)
+ * reports it with the caller's file:line, yours may return -EINVAL. */
 int thread_join(struct thread *thread);
 
 /* ---- rr.c: round robin ------------------------------------------------- */

@@ -102,7 +102,11 @@ struct process {
 struct process *process_spawn(const char *path, const char *const argv[]);
 
 /* Wait until `process` has ended, reap it (free its address space, thread
- * and table entry), and return its wait status. Kernel context. */
+ * and table entry), and return its wait status. Kernel context. A process's
+ * thread comes from thread_new (its address space must be set before it is
+ * made ready), so thread_join cannot wait for it (lab4.h): wait until the
+ * entry is a zombie and its thread THREAD_DEAD (switched away for good),
+ * then free the thread with thread_free. */
 int process_wait(struct process *process);
 
 /* The process table and its size, for tools such as ps. */

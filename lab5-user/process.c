@@ -19,14 +19,17 @@ struct process *process_spawn(const char *path, const char *const argv[])
     (void)path, (void)argv;
     /* TODO(lab5): a table entry, an address space (paging_new_root), the
      * program (elf_load, stack_setup), and a thread (thread_new, its
-     * address_space set) that enters user mode (user_enter). */
+     * address_space set, then thread_make_ready) that enters user mode
+     * (user_enter). thread_join cannot wait for a thread_new thread: wait
+     * for the process itself (process_wait). */
     return NULL;
 }
 
 int process_wait(struct process *process)
 {
     (void)process;
-    /* TODO(lab5): wait for the zombie, free everything, return its status. */
+    /* TODO(lab5): wait for the zombie (not with thread_join: see lab5.h),
+     * free everything, return its status. */
     return -1;
 }
 

@@ -10,7 +10,7 @@ one each time. The same seed makes the same choices at the same points, so a
 failure names the seed and the command that replays it."""
 from .seeded import new_seed
 
-# Each catches every concurrency mistake in grading/selftest/test_broken.py
+# Each catches every concurrency mistake in grading/selftest/broken_variants/
 # on both platforms (as did every one of seeds 1-50 tried). Every seed is a
 # boot per concurrency test: one fixed and one fresh keep lab 4's grading
 # within about twice its time without perturbation.

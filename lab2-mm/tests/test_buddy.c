@@ -9,6 +9,47 @@ static void install(void)
     frame_allocator_install(&buddy_allocator);
 }
 
+/* The blocks buddy_init made, taken from buddy_alloc directly (frame_alloc
+ * would mark them allocated in the framework's records), largest order
+ * first so that none is split. */
+static phys_addr_t init_blocks[1024];
+static unsigned init_orders[1024];
+
+/* Each block buddy_init made must be aligned to its size and hold only free
+ * frames: a misaligned block's buddy (address ^ size) is not the block it
+ * pairs with, so buddy_free merges the wrong frames later. The blocks go back
+ * with buddy_free once checked. */
+static void check_init_blocks(void)
+{
+    size_t count = 0;
+    for (int order = FRAME_MAX_ORDER; order >= 0; order--) {
+        phys_addr_t block;
+        while (count < KEEL_ARRAY_SIZE(init_blocks) && (block = buddy_alloc((unsigned)order))) {
+            init_blocks[count] = block;
+            init_orders[count++] = (unsigned)order;
+            uint64_t pfn = block >> PAGE_SHIFT, frames = 1ull << order;
+            KT_ASSERT(pfn % frames == 0,
+                      "buddy_init made an order-%d block at %#lx (frame %lu), which is not aligned "
+                      "to its size (%lu frames): a block of order k must start at a frame number "
+                      "that is a multiple of 2^k, or its buddy (address ^ size) is not the block "
+                      "it pairs with. Take the largest aligned block that fits at each frame",
+                      order, block, pfn, frames);
+            for (uint64_t i = 0; i < frames; i++) {
+                struct page *page = pfn_to_page(pfn + i);
+                KT_ASSERT(page && page->state == PAGE_FREE,
+                          "buddy_init made an order-%d block at %#lx that includes frame %#lx, "
+                          "which is %s, not free memory",
+                          order, block, (pfn + i) << PAGE_SHIFT,
+                          page ? page_state_name((enum page_state)page->state) : "beyond RAM");
+            }
+        }
+    }
+    while (count > 0) {
+        count--;
+        buddy_free(init_blocks[count], init_orders[count]);
+    }
+}
+
 KTEST(buddy_init_takes_every_free_frame)
 {
     uint64_t free_in_page_array = mm_count_frames(PAGE_FREE);
@@ -28,6 +69,11 @@ KTEST(buddy_init_takes_every_free_frame)
     KT_ASSERT(stats.free_blocks[FRAME_MAX_ORDER] > 0,
               "with 128 MiB of RAM, buddy_init should make blocks of the largest order (%d)",
               FRAME_MAX_ORDER);
+    check_init_blocks();
+    KT_ASSERT(buddy_free_frames() == free_in_page_array,
+              "after taking every block with buddy_alloc and giving it back with buddy_free, "
+              "%lu frames are free instead of %lu",
+              buddy_free_frames(), free_in_page_array);
 }
 
 KTEST(buddy_blocks_are_aligned_and_distinct)
@@ -106,6 +152,70 @@ KTEST(buddy_exhaustion_and_recovery)
     frame_free(largest, FRAME_MAX_ORDER);
 }
 
+/* Frames on the free lists, by buddy_get_stats. */
+static uint64_t frames_on_lists(const struct buddy_stats *stats)
+{
+    uint64_t frames = 0;
+    for (unsigned order = 0; order <= FRAME_MAX_ORDER; order++)
+        frames += stats->free_blocks[order] << order;
+    return frames;
+}
+
+/* Whether frames [pfn, pfn + count) are all free in the framework's records. */
+static bool all_free(uint64_t pfn, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++) {
+        struct page *page = pfn_to_page(pfn + i);
+        if (!page || page->state != PAGE_FREE)
+            return false;
+    }
+    return true;
+}
+
+/* After frame_free(block, order), the free count and the free lists must each
+ * have grown by exactly 2^order frames. If not, look for the classic mistake:
+ * merging with a free block of a different order found at the buddy's
+ * address, which makes a block covering frames still in use. */
+static void check_one_free(phys_addr_t block, unsigned order, uint64_t count_before,
+                           const struct buddy_stats *before)
+{
+    struct buddy_stats after;
+    buddy_get_stats(&after);
+    uint64_t grew = buddy_free_frames() - count_before,
+             listed = frames_on_lists(&after) - frames_on_lists(before), want = 1ull << order;
+    if (grew == want && listed == want)
+        return;
+    /* A correct buddy_free merges up to the first order whose buddy is not
+     * wholly free; a free block of a higher order than that is a wrong merge. */
+    uint64_t pfn = block >> PAGE_SHIFT;
+    unsigned stop = order;
+    while (stop < FRAME_MAX_ORDER && all_free(((pfn >> stop) ^ 1) << stop, 1ull << stop))
+        stop++;
+    for (unsigned high = FRAME_MAX_ORDER; high > stop; high--) {
+        if (after.free_blocks[high] <= before->free_blocks[high])
+            continue;
+        uint64_t buddy = ((pfn >> stop) ^ 1) << stop;
+        unsigned buddy_order = 0;
+        while (buddy_order + 1 < stop && all_free(buddy, 2ull << buddy_order))
+            buddy_order++;
+        char what[96];
+        if (all_free(buddy, 1))
+            ksnprintf(what, sizeof(what), "only a free block of order %u starts there",
+                      buddy_order);
+        else
+            ksnprintf(what, sizeof(what), "its first frame is in use");
+        KT_FAIL("frame_free(%#lx, order %u) made a free block of order %u, but merging had to stop "
+                "at order %u: the order-%u buddy at %#lx is not wholly free (%s). buddy_free "
+                "merged blocks of different orders into the order-%u block at %#lx, which covers "
+                "frames still in use: merge only while the buddy is free and of the same order",
+                block, order, high, stop, stop, buddy << PAGE_SHIFT, what, stop + 1,
+                (pfn >> (stop + 1)) << (stop + 1) << PAGE_SHIFT);
+    }
+    KT_FAIL("frame_free(%#lx, order %u): the free count (buddy_free_frames) grew by %ld frames "
+            "and the free lists (buddy_get_stats) by %ld; both should grow by %lu",
+            block, order, (long)grew, (long)listed, want);
+}
+
 KTEST(buddy_coalesces_back_to_the_start)
 {
     install();
@@ -121,7 +231,11 @@ KTEST(buddy_coalesces_back_to_the_start)
     /* Free in a scrambled order. */
     for (unsigned k = 0; k < 64; k++) {
         unsigned i = (k * 37) % 64;
+        struct buddy_stats now;
+        buddy_get_stats(&now);
+        uint64_t count = buddy_free_frames();
         frame_free(blocks[i], orders[i]);
+        check_one_free(blocks[i], orders[i], count, &now);
     }
     buddy_get_stats(&after);
     for (unsigned order = 0; order <= FRAME_MAX_ORDER; order++)

@@ -50,9 +50,19 @@ void thread_exit_hook(void)
 
 int thread_join(struct thread *thread)
 {
-    if (!thread || thread == thread_current() || !thread->owner_data)
+    if (!thread || thread == thread_current())
         return -EINVAL;
     struct join_state *join = thread->owner_data;
+    /* A thread made with thread_new alone (as lab 5 makes a process's) has
+     * no join state: nothing would ever record its end. Said loudly, since
+     * a quiet -EINVAL is easy to miss and the caller then frees what still
+     * runs. */
+    if (!join)
+        keel_report_bug((uintptr_t)__builtin_return_address(0),
+                        "thread_join(thread '%s'): that thread was not made by thread_create "
+                        "(thread_new's threads have no join state) and cannot be joined. Wait for "
+                        "a process through its table entry (a zombie after process_exit)",
+                        thread->name);
     spin_lock(&join->lock);
     while (!join->exited)
         wait_sleep(&join->joiners, &join->lock);

@@ -11,6 +11,7 @@
 #define SIGSEGV 11
 
 static char output[4096];
+static int last_status;
 
 /* Run `argv[0]` to the end; its output (and the kernel's) lands in `output`. */
 static int run(const char *const argv[])
@@ -25,7 +26,19 @@ static int run(const char *const argv[])
     }
     int status = process_wait(process);
     console_capture_end();
+    last_status = status;
     return status;
+}
+
+/* For a failure when the last program printed nothing and "ended" with
+ * status 0: most likely process_wait returned before it ran. */
+static const char *early_return_hint(void)
+{
+    if (output[0] || last_status != 0)
+        return "";
+    return "\nThe program printed nothing and process_wait returned 0: did process_wait return "
+           "before the program ran? (thread_join cannot wait for a thread made by thread_new: "
+           "see process_wait in lab5.h.)";
 }
 
 static int run1(const char *name)
@@ -36,14 +49,15 @@ static int run1(const char *name)
 
 static void expect_output(const char *text, const char *what)
 {
-    KT_ASSERT(strstr(output, text), "%s: expected \"%s\" in the output:\n%s", what, text, output);
+    KT_ASSERT(strstr(output, text), "%s: expected \"%s\" in the output:\n%s%s", what, text, output,
+              early_return_hint());
 }
 
 static void expect_exit(int status, int code, const char *what)
 {
     KT_ASSERT(status == code << 8,
-              "%s: wait status %#x; expected exit code %d (status %#x). Output:\n%s", what, status,
-              code, code << 8, output);
+              "%s: wait status %#x; expected exit code %d (status %#x). Output:\n%s%s", what,
+              status, code, code << 8, output, early_return_hint());
 }
 
 static void expect_signal(int status, int signal, const char *what)
@@ -209,6 +223,54 @@ KTEST(fork_and_wait)
     int status = run1("forker");
     expect_output("parent: child exited with 7, my copy is still 10", "forker");
     expect_exit(status, 8, "forker");
+}
+
+/* Whether every process in the table has ended and switched away for good. */
+static bool all_ended(void)
+{
+    size_t count = 0;
+    struct process *table = process_table(&count);
+    for (size_t i = 0; i < count; i++)
+        if (table[i].state == PROCESS_RUNNING ||
+            (table[i].state == PROCESS_ZOMBIE && table[i].thread->state != THREAD_DEAD))
+            return false;
+    return true;
+}
+
+KTEST(orphans_are_reaped)
+{
+    int status = run1("orphanage");
+    KT_ASSERT(!strstr(output, "fork failed"),
+              "orphanage: fork failed once the table held the orphans of earlier rounds "
+              "(processes whose parent exited first, which then ended): nobody can wait4 for an "
+              "orphan, so the kernel must free its entry when it ends (lab5-user/README.md, "
+              "part 2). Output:\n%s",
+              output);
+    expect_output("orphanage: 40 rounds, 40 orphans", "orphanage");
+    expect_exit(status, 0, "orphanage");
+    /* Let the last orphans end; by the next process made, all must be gone. */
+    for (int tries = 0; tries < 100000 && !all_ended(); tries++)
+        thread_yield();
+    KT_ASSERT(all_ended(), "orphanage's orphans never ended");
+    expect_exit(run1("hello"), 3, "hello after orphanage");
+    size_t count = 0, left = 0;
+    struct process *table = process_table(&count);
+    char listed[160] = "";
+    for (size_t i = 0; i < count; i++) {
+        if (table[i].state == PROCESS_FREE)
+            continue;
+        size_t used = strlen(listed);
+        if (left++ < 4)
+            ksnprintf(listed + used, sizeof(listed) - used, "%s pid %d '%s' (%s%s)",
+                      left > 1 ? ";" : "", table[i].pid, table[i].name,
+                      table[i].state == PROCESS_ZOMBIE ? "zombie" : "running",
+                      table[i].orphan ? ", orphan" : "");
+    }
+    KT_ASSERT(left == 0,
+              "after orphanage and hello ended and were reaped, %zu processes are still in the "
+              "table:%s%s. An orphan that has ended must be freed (at the latest when the next "
+              "process is made): nobody will wait4 for it",
+              left, listed, left > 4 ? "; …" : "");
 }
 
 KTEST(execve_replaces_the_program)

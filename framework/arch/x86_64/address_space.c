@@ -6,9 +6,11 @@
 #include <keel/cpu.h>
 #include <keel/errno.h>
 #include <keel/frame.h>
+#include <keel/kprintf.h>
 #include <keel/paging.h>
 #include <keel/panic.h>
 #include <keel/string.h>
+#include <keel/symbols.h>
 
 #include "../../core/internal.h"
 
@@ -63,6 +65,11 @@ pte_t paging_lookup(phys_addr_t root, uintptr_t va, int *level_out)
                 *level_out = level;
             return entry;
         }
+        /* Never into a freed (poisoned) frame or past RAM: the vm_* checks
+         * report such a link; a lookup only says "not mapped". */
+        struct page *next = phys_to_page(pte_address(entry));
+        if (!next || next->state == PAGE_NOT_RAM || next->state == PAGE_FREE)
+            return 0;
         table = pte_address(entry);
     }
     return 0;
@@ -77,6 +84,74 @@ void page_table_ops_install(const struct page_table_ops *new_ops)
 const struct page_table_ops *page_table_ops_current(void)
 {
     return ops;
+}
+
+/* Where the framework's own walk of an address ended, for the checks below
+ * and their reports. Unlike paging_lookup, it never reads a table in a frame
+ * that is free (frame_free poisoned it) or outside RAM: it stops at the entry
+ * that links one. */
+struct walk_end {
+    pte_t entry;       /* the last entry read */
+    int level;         /* its level, 4 (top) to 1 */
+    unsigned index;    /* its index in its table */
+    phys_addr_t table; /* the table it is in */
+    enum { WALK_NOT_PRESENT, WALK_MAPS, WALK_FREED_TABLE, WALK_OUTSIDE_RAM } how;
+};
+
+static struct walk_end walk(phys_addr_t root, uintptr_t va)
+{
+    struct walk_end end = {.table = root, .how = WALK_NOT_PRESENT};
+    for (end.level = 4;; end.level--) {
+        end.index = pt_index(va, end.level);
+        end.entry = pt_table(end.table)[end.index];
+        if (!pte_present(end.entry))
+            return end;
+        if (end.level == 1 || (end.level <= 3 && (end.entry & PTE_HUGE))) {
+            end.how = WALK_MAPS;
+            return end;
+        }
+        struct page *next = phys_to_page(pte_address(end.entry));
+        if (!next || next->state == PAGE_NOT_RAM) {
+            end.how = WALK_OUTSIDE_RAM;
+            return end;
+        }
+        if (next->state == PAGE_FREE) {
+            end.how = WALK_FREED_TABLE;
+            return end;
+        }
+        end.table = pte_address(end.entry);
+    }
+}
+
+/* `end` in words, into `buf`. */
+static const char *describe_walk(const struct walk_end *end, char *buf, size_t size)
+{
+    char freed[128];
+    int n = ksnprintf(buf, size, "the level-%d entry (index %u of table %#lx) is %#lx", end->level,
+                      end->index, end->table, end->entry);
+    size_t used = n < 0 ? 0 : ((size_t)n < size ? (size_t)n : size - 1);
+    switch (end->how) {
+    case WALK_NOT_PRESENT:
+        ksnprintf(buf, size,
+                  "the framework's walk stopped at level %d: entry %u of the level-%d table at "
+                  "%#lx is %#lx, not present",
+                  end->level, end->index, end->level, end->table, end->entry);
+        break;
+    case WALK_MAPS:
+        break;
+    case WALK_FREED_TABLE:
+        ksnprintf(
+            buf + used, size - used, " and links the level-%d table at %#lx, freed in %s",
+            end->level - 1, pte_address(end->entry),
+            symbol_describe(phys_to_page(pte_address(end->entry))->site, freed, sizeof(freed)));
+        break;
+    case WALK_OUTSIDE_RAM:
+        ksnprintf(buf + used, size - used,
+                  ", which links a level-%d table at %#lx: not RAM (a corrupt entry?)",
+                  end->level - 1, pte_address(end->entry));
+        break;
+    }
+    return buf;
 }
 
 static void need_ops(uintptr_t caller)
@@ -172,16 +247,17 @@ int vm_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags)
     frame_kind_set_default(kind);
     if (result < 0)
         return result;
-    int level = 0;
-    pte_t entry = paging_lookup(root, va, &level);
+    struct walk_end end = walk(root, va);
     uint64_t checked = PTE_PRESENT | PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE | PTE_COW;
-    if (level != 1 || pte_address(entry) != pa ||
-        (entry & checked) != ((flags | PTE_PRESENT) & checked))
+    if (end.how != WALK_MAPS || end.level != 1 || pte_address(end.entry) != pa ||
+        (end.entry & checked) != ((flags | PTE_PRESENT) & checked)) {
+        char found[256];
         keel_report_bug(caller,
                         "page-table code '%s' did not install the mapping asked for: "
-                        "%#lx should map %#lx with flags %#lx; the page tables say entry %#lx "
-                        "(level %d)",
-                        ops->name, va, pa, (flags | PTE_PRESENT) & checked, entry, level);
+                        "%#lx should map %#lx with flags %#lx; %s",
+                        ops->name, va, pa, (flags | PTE_PRESENT) & checked,
+                        describe_walk(&end, found, sizeof(found)));
+    }
     check_upper_levels(caller, root, va, flags);
     return 0;
 }
@@ -192,12 +268,23 @@ int vm_unmap(phys_addr_t root, uintptr_t va)
     need_ops(caller);
     check_arguments(caller, "vm_unmap", va);
     int result = ops->unmap(root, va);
-    if (result == 0 && paging_lookup(root, va, NULL))
+    if (result != 0)
+        return result;
+    /* A table freed while its parent still links it is poison to the next
+     * walk (the CPU's or the code's): say so rather than walk into it. */
+    struct walk_end end = walk(root, va);
+    char found[256];
+    if (end.how == WALK_FREED_TABLE)
+        keel_report_bug(caller,
+                        "page-table code '%s' freed a table still linked from its parent "
+                        "(unmapping %#lx): %s. Clear the parent's entry first",
+                        ops->name, va, describe_walk(&end, found, sizeof(found)));
+    if (end.how != WALK_NOT_PRESENT)
         keel_report_bug(caller,
                         "page-table code '%s' reported %#lx unmapped, but the page tables "
-                        "still map it",
-                        ops->name, va);
-    return result;
+                        "still map it: %s",
+                        ops->name, va, describe_walk(&end, found, sizeof(found)));
+    return 0;
 }
 
 int vm_protect(phys_addr_t root, uintptr_t va, uint64_t flags)

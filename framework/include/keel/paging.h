@@ -104,7 +104,8 @@ void tlb_flush_all(void);
 
 /* Read-only walk by the framework: the entry that maps `va` in `root` (a
  * level-1 entry, or a huge-page entry at level 2 or 3) and its level through
- * `level_out`, or 0 if some level is not present. Never allocates. */
+ * `level_out`, or 0 if some level is not present or links a table in a frame
+ * that is free (freed, so poisoned) or not RAM. Never allocates. */
 pte_t paging_lookup(phys_addr_t root, uintptr_t va, int *level_out);
 
 /* What page-table code (lab 2) provides. Every function works on the address

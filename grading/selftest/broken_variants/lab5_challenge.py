@@ -1,7 +1,5 @@
 """Broken variants of lab 5's challenge part (copy-on-write fork, demand-zero
-memory), in test_broken.py's BROKEN format: name: (lab, file, text in the
-reference, broken text, test that must fail, words the verdict must contain:
-a list, or one list per platform)."""
+memory), in the BROKEN format of __init__.py."""
 
 BROKEN = {
     "cow_shares_writable_pages": (
