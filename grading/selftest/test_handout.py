@@ -98,3 +98,53 @@ def test_handout_runs_on_the_students_earlier_lab(handout, tmp_path):
                          cwd=mine, capture_output=True, text=True, timeout=600)
     assert score_line(run) == "Score: 100/100", run.stdout[-4000:] + run.stderr[-2000:]
     assert (mine / "build" / lab / "student-mine-lab1-boot" / "kernel.elf").exists()
+
+
+ARGS_PROGRAM = r"""#include <stdio.h>
+int main(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        printf("[%s]\n", argv[i]);
+    return 3;
+}
+"""
+
+
+@pytest.mark.parametrize("handout", ["lab5-user"], indirect=True)
+def test_make_run_in_a_lab5_handout_runs_the_students_kernel(handout, tmp_path):
+    """make run and tools/keel-run in a handout (no complete kernel there):
+    the student's own lab 5 kernel runs the program with its arguments and
+    ends with its exit status; the untouched skeleton says process_spawn is
+    not written (126, as a shell for a program it cannot execute)."""
+    lab, tree, _ = handout
+    source = tmp_path / "args.c"
+    source.write_text(ARGS_PROGRAM)
+    program = tmp_path / "args"
+    subprocess.run(["musl-gcc", "-static", "-o", str(program), str(source)], check=True)
+    finished = tmp_path / "finished"
+    shutil.copytree(tree, finished, ignore=shutil.ignore_patterns("build"))
+    for name in os.listdir(os.path.join(ROOT, lab, "solution")):
+        shutil.copy(os.path.join(ROOT, lab, "solution", name), finished / lab / name)
+    run = subprocess.run(["make", "--no-print-directory", "-s", "run", f"PROG={program}",
+                          "ARGS=a 'b c'", "PLATFORM=linux"], cwd=finished, capture_output=True,
+                         text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert run.stdout == "[args]\n[a]\n[b c]\n", run.stdout + run.stderr
+    assert "[args exited with status 3]" in run.stderr
+    run = subprocess.run(["tools/keel-run", str(program), "x"], cwd=finished, capture_output=True,
+                         text=True, timeout=300, stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, PLATFORM="pc", KEEL_RUN_TIMEOUT="120"))
+    assert (run.returncode, run.stdout) == (3, "[args]\n[x]\n"), run.stdout + run.stderr
+    run = subprocess.run(["tools/keel-run", str(program)], cwd=tree, capture_output=True,
+                         text=True, timeout=300, stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, PLATFORM="linux", KEEL_RUN_TIMEOUT="120"))
+    assert run.returncode == 126 and "is process_spawn written?" in run.stdout, \
+        run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("handout", ["lab2-mm"], indirect=True)
+def test_make_run_in_a_handout_without_processes_says_why(handout):
+    _, tree, _ = handout
+    run = subprocess.run(["make", "--no-print-directory", "run", "PROG=/bin/true"], cwd=tree,
+                         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert run.returncode != 0 and "lab 5's" in run.stderr and "make qemu" in run.stderr, \
+        run.stdout + run.stderr
