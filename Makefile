@@ -425,7 +425,7 @@ LINUX_RUN_ARGS = $(if $(PROGRAMS_ARCHIVE),--initrd=$(PROGRAMS_ARCHIVE)) $(CMDLIN
 linux: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@echo "Running $(KERNEL) as a Linux process. Serial console below; quit with Ctrl-C."
 	@$(GUARD) $(KERNEL) $(LINUX_RUN_ARGS); status=$$?; \
-	  [ $$status -eq 1 -o $$status -eq 130 ] || echo "(the kernel exited with status $$status)"
+	  [ $$status -eq 1 -o $$status -eq 64 -o $$status -eq 130 ] || echo "(the kernel exited with status $$status)"
 
 # make run PROG=/path/to/static-elf [ARGS='a "b c"'] [PLATFORM=linux]: the
 # complete kernel runs it as its first process and prints its output; a
