@@ -199,3 +199,18 @@ def test_demo(built, lab, solution, tool):
             assert not crashed, f"the reference's demo printed {crashed}:\n{demo.text()[-3000:]}"
     finally:
         demo.close()
+
+
+@pytest.mark.parametrize("lab", ["lab1-boot", "lab3-trap"])
+def test_a_monitor_ends_with_its_input_on_linux(built, lab):
+    """make linux with its input from a pipe or file: the monitor runs what
+    came, then ends the run when the input ends (console_getc_blocking),
+    instead of waiting for ever for more."""
+    built(lab, True, "linux")
+    run = subprocess.run(["make", "--no-print-directory", "-s", "linux", f"LAB={lab}", "SOLUTION=1"],
+                         cwd=ROOT, input=b"help\r", capture_output=True, timeout=DEMO_SECONDS)
+    text = run.stdout.decode(errors="replace").replace("\r", "")
+    assert run.returncode == 0 and HELP[0] in text, text[-3000:]
+    assert "[the console's input ended (end of file): nothing more can be typed, so the run " \
+        "ends here]" in text, text[-3000:]
+    assert "exited with status" not in text, text[-3000:]
