@@ -39,6 +39,7 @@ def test_no_framework_or_solution_source(handout):
     assert not other_sources, f"other labs' sources in the {lab} handout: {other_sources}"
     assert any(n.endswith(f"grading/fingerprints/{lab}.json") for n in names)
     assert any(n.endswith("labs/calibration/main.c") for n in names)
+    assert any(n.endswith("lib/known-good-kernel.elf") for n in names)
 
 
 def score_line(run):
@@ -148,3 +149,21 @@ def test_make_run_in_a_handout_without_processes_says_why(handout):
                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert run.returncode != 0 and "lab 5's" in run.stderr and "make qemu" in run.stderr, \
         run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("handout", ["lab2-mm"], indirect=True)
+def test_make_doctor_boots_a_kernel_nothing_in_the_handout_changes(handout, tmp_path):
+    """make doctor's known-good kernel is the one shipped prebuilt: with the
+    handout's own kernel sources broken, it still boots (and the build of
+    the calibration kernel is reported as the problem it is)."""
+    _, tree, _ = handout
+    broken = tmp_path / "broken"
+    shutil.copytree(tree, broken, ignore=shutil.ignore_patterns("build"))
+    with open(broken / "labs" / "kernel_main.c", "a") as f:
+        f.write("\nthis does not compile\n")
+    run = subprocess.run(["make", "--no-print-directory", "doctor"], cwd=broken,
+                         capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert "booting lib/known-good-kernel.elf" in run.stdout, run.stdout + run.stderr
+    assert "DONE and EXIT 0" in run.stdout, run.stdout + run.stderr
+    assert "the calibration kernel (the framework alone, no lab code) does not build" in run.stdout
+    assert run.returncode != 0
