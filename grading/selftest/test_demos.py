@@ -214,3 +214,18 @@ def test_a_monitor_ends_with_its_input_on_linux(built, lab):
     assert "[the console's input ended (end of file): nothing more can be typed, so the run " \
         "ends here]" in text, text[-3000:]
     assert "exited with status" not in text, text[-3000:]
+
+
+def test_lab5_runs_the_programs_keel_run_names(built):
+    """Lab 5's main.c runs every program keel.run= names, in turn, instead of
+    hello, and says what became of each."""
+    built("lab5-user", True, "linux")
+    run = subprocess.run(["make", "--no-print-directory", "-s", "linux", "LAB=lab5-user",
+                          "SOLUTION=1", "CMDLINE=keel.run=argecho,nosuch,divzero"], cwd=ROOT,
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=DEMO_SECONDS)
+    text = run.stdout.decode(errors="replace").replace("\r", "")
+    lines = [line for line in text.splitlines() if "ended with" in line or "no program" in line]
+    assert lines == ["'argecho' ended with wait status 0x700",
+                     "no program 'nosuch' in the boot archive",
+                     "'divzero' ended with wait status 0x8"], text[-3000:]
+    assert "Hello from hello" not in text and "argecho: argv[0]=[argecho]" in text
