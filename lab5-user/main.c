@@ -75,7 +75,7 @@ void lab_main(const struct boot_info *info)
             kprintf("'%s' ended with wait status %#x\n", name, status);
     }
     if (tool_run)
-        kernel_power_off(status < 0   ? -status
+        kernel_power_off(status < 0      ? -status
                          : status & 0x7f ? 128 + (status & 0x7f)
                                          : (status >> 8) & 0xff);
 }

@@ -274,8 +274,7 @@ void trap_print_report(const struct trap_frame *frame)
                                          : "a device line, unmasked by irq_unmask",
                   handlers[vector] ? "has a handler that returned false (did not handle it)"
                                    : "has no handler (trap_set_handler installs one)");
-        kprintf("  %s: the interrupt came before the code that handles it was in place\n",
-                hint);
+        kprintf("  %s: the interrupt came before the code that handles it was in place\n", hint);
     }
     if (stack_overflowed(frame))
         kprintf("  KERNEL STACK OVERFLOW: the stack pointer %p ran into the guard page below the "
