@@ -5,7 +5,8 @@
 #   make linux [LAB=…]               the same kernel as a Linux process (AddressSanitizer on)
 #   make qemu-gdb / make gdb [LAB=…] debug with gdb (two terminals)
 #   make run PROG=prog [ARGS='a "b c"']  run a static x86_64 program on the complete kernel [PLATFORM=linux]
-#                                    (ARGS split as by a shell; tools/keel-run PROG ARG…: exit 250 = kernel failed)
+#                                    (ARGS split as by a shell; tools/keel-run PROG ARG…: exit 250 = kernel failed;
+#                                    in a lab 5 handout both run on your own lab 5 kernel)
 #   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux]
 #   make handout LAB=lab1-boot       dist/lab1-boot-handout.tar.gz
 #   make test                        everything (pytest)
@@ -424,7 +425,7 @@ LINUX_RUN_ARGS = $(if $(PROGRAMS_ARCHIVE),--initrd=$(PROGRAMS_ARCHIVE)) $(CMDLIN
 linux: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@echo "Running $(KERNEL) as a Linux process. Serial console below; quit with Ctrl-C."
 	@$(GUARD) $(KERNEL) $(LINUX_RUN_ARGS); status=$$?; \
-	  [ $$status -eq 1 -o $$status -eq 130 ] || echo "(the kernel exited with status $$status)"
+	  [ $$status -eq 1 -o $$status -eq 64 -o $$status -eq 130 ] || echo "(the kernel exited with status $$status)"
 
 # make run PROG=/path/to/static-elf [ARGS='a "b c"'] [PLATFORM=linux]: the
 # complete kernel runs it as its first process and prints its output; a
@@ -433,12 +434,25 @@ linux: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 # split as a shell splits words (quotes group, backslash escapes; a literal
 # $ is $$ for make); tools/keel-run takes the arguments as they are. Standard
 # input reaches the program, with end-of-file at its end.
-.PHONY: run
-run: $(if $(ON_LINUX),deps-build,deps-boot)
+# In a handout (no framework sources, so no complete kernel) the kernel is
+# the student's own lab kernel, if its lab runs user programs (has
+# LAB_PROGRAMS: lab 5), with lab 5's main.c taking keel.run and run.args;
+# standard input is then the serial console (lab 5's read), without an end.
+RUN_LAB := $(if $(HAVE_FRAMEWORK_SOURCES),complete,$(LAB))
+RUN_SOLUTION := $(if $(HAVE_FRAMEWORK_SOURCES),1)
+.PHONY: run run-kernel
+run-kernel: $(if $(ON_LINUX),deps-build,deps-boot)
+	@[ -n "$(HAVE_FRAMEWORK_SOURCES)" ] || [ -n "$(LAB_PROGRAMS)" ] || { echo "make run and \
+	tools/keel-run run user programs on a lab kernel that has processes: lab 5's. This $(LAB) \
+	handout's kernel has none yet; run 'make qemu' to boot it." >&2; exit 2; }
+	@$(MAKE) --no-print-directory -s kernel LAB=$(RUN_LAB) SOLUTION=$(RUN_SOLUTION) </dev/null >/dev/null
+	@$(MAKE) --no-print-directory -s print-kernel-dir LAB=$(RUN_LAB) SOLUTION=$(RUN_SOLUTION)
+
+run:
 	@[ -n "$(PROG)" ] || { echo 'make run needs PROG=/path/to/a/static/program' >&2; exit 2; }
-	@$(MAKE) --no-print-directory -s kernel LAB=complete SOLUTION=1 </dev/null >/dev/null
-	@ARGS=$(call shell_quote,$(ARGS)) $(GUARD) tools/run-program --words \
-	  $(BUILD)/complete/solution$(PLATFORM_SUFFIX) $(call shell_quote,$(PROG)) "$$ARGS"
+	@dir=$$($(MAKE) --no-print-directory -s run-kernel | tail -n 1) && [ -n "$$dir" ] && \
+	  ARGS=$(call shell_quote,$(ARGS)) $(GUARD) tools/run-program --words \
+	  "$$dir" $(call shell_quote,$(PROG)) "$$ARGS"
 
 include tools/tools.mk
 -include grading/grading.mk
@@ -518,4 +532,4 @@ clean:
 	rm -rf $(BUILD) dist grading/results
 
 help:
-	@sed -n '2,13s/^# //p' Makefile
+	@sed -n '2,14s/^# //p' Makefile

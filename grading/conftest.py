@@ -50,6 +50,16 @@ def _new_lab(config, root, name, **built):
                config.getoption("--platform"), **built)
 
 
+def _quiet_xdist(config):
+    """pytest-xdist under -q (make grade) prints "bringing up nodes..." as
+    its workers start and again once they have collected the tests (twice
+    even with one worker): noise for a student. Its status line goes."""
+    reporter = config.pluginmanager.getplugin("terminaldistreporter")
+    if reporter is not None and config.option.verbose < 0:
+        reporter.ensure_show_status = lambda: None
+        reporter.rewrite = lambda *args, **kwargs: None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
     """--build-first: build once, before pytest-xdist starts its workers
@@ -57,6 +67,7 @@ def pytest_sessionstart(session):
     messages here once; every test then fails with them, without the same
     text again as a traceback."""
     config = session.config
+    _quiet_xdist(config)
     if not config.getoption("--build-first") or not config.getoption("--lab") or \
             hasattr(config, "workerinput"):
         return

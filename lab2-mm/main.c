@@ -21,7 +21,7 @@ void lab_main(const struct boot_info *info)
     page_table_ops_install(&lab2_page_tables);
     phys_addr_t root = paging_new_root();
     phys_addr_t frame = frame_alloc_zeroed(0);
-    const uintptr_t va = 0x40000000;
+    const uintptr_t va = PAGING_SCRATCH_ADDRESS; /* free on every platform */
     if (!root || !frame || vm_map(root, va, frame, PTE_WRITABLE) != 0) {
         kprintf("Could not map a page (is pt_map written yet?).\n");
         return;

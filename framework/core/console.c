@@ -3,6 +3,7 @@
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/panic.h>
+#include <keel/power.h>
 #include <keel/string.h>
 #include <keel/testing.h>
 
@@ -130,6 +131,13 @@ int console_getc_blocking(void)
         int c = console_getc();
         if (c >= 0)
             return c;
+        if (platform_console_input_ended()) {
+            /* Nothing can ever come (a kernel run with its input from a
+             * file or pipe, at its end): stop, rather than wait for ever. */
+            console_early_write_str("\n[the console's input ended (end of file): nothing more "
+                                    "can be typed, so the run ends here]\n");
+            kernel_power_off(KEEL_EXIT_SUCCESS);
+        }
         if (cpu_irq_enabled())
             cpu_halt();
         else

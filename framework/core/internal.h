@@ -360,6 +360,9 @@ void platform_early_console_init(void);
 void platform_early_console_write(const char *buf, size_t len);
 /* Read a byte from the early console, -1 if none. */
 int platform_early_console_read(void);
+/* Whether console input has ended for good (the Linux platform's standard
+ * input at end of file and its UART drained); never on a PC. */
+bool platform_console_input_ended(void);
 
 /* Fill `info` from what the boot loader passed (magic, physical address of its
  * block), building a Multiboot2 block if the loader did not give one. Uses the

@@ -56,9 +56,15 @@ class Verdict:
         if replay and not self.passed:
             parts += [replay]
         if transcript is not None and not self.passed:
-            tail = transcript.tail(TAIL_LINES)
-            parts += ["", f"Last lines of serial output (up to {TAIL_LINES}):",
-                      quoted(tail.splitlines()) if tail else "  (nothing at all)"]
+            tail = transcript.tail(TAIL_LINES).splitlines()
+            before = _before_report(tail, self.details.splitlines())
+            if len(before) < len(tail):  # the details above are the rest: not twice
+                if before:
+                    parts += ["", "Serial output before that report (last lines):",
+                              quoted(before)]
+            else:
+                parts += ["", f"Last lines of serial output (up to {TAIL_LINES}):",
+                          quoted(tail) if tail else "  (nothing at all)"]
         return clip(printable("\n".join(parts)), MAX_EXPLANATION, "report")
 
 
@@ -77,6 +83,19 @@ def replay_hint(lab, test, solution=False, recorded=True, failed_again=True, cmd
         return ("A recording of this test ran again but passed this time (a failure that depends "
                 f"on timing?); it can still be replayed: {command}")
     return f"To go back in time from the failure (gdb on a recording of this test): {command}"
+
+
+def _before_report(tail, report):
+    """The lines of `tail` before the crash report it ends with, when
+    `report` (a verdict's details) is that report, copied from the serial
+    output: the tail from some line on is a piece of it (from its first line,
+    or anywhere in it if the tail begins inside it). Else all of `tail`."""
+    for start in range(len(tail)):
+        rest = tail[start:]
+        for at in (range(len(report)) if start == 0 else (0,)):
+            if report[at:at + len(rest)] == rest:
+                return tail[:start]
+    return tail
 
 
 def _ended(machine):

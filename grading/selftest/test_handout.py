@@ -39,6 +39,7 @@ def test_no_framework_or_solution_source(handout):
     assert not other_sources, f"other labs' sources in the {lab} handout: {other_sources}"
     assert any(n.endswith(f"grading/fingerprints/{lab}.json") for n in names)
     assert any(n.endswith("labs/calibration/main.c") for n in names)
+    assert any(n.endswith("lib/known-good-kernel.elf") for n in names)
 
 
 def score_line(run):
@@ -98,3 +99,72 @@ def test_handout_runs_on_the_students_earlier_lab(handout, tmp_path):
                          cwd=mine, capture_output=True, text=True, timeout=600)
     assert score_line(run) == "Score: 100/100", run.stdout[-4000:] + run.stderr[-2000:]
     assert (mine / "build" / lab / "student-mine-lab1-boot" / "kernel.elf").exists()
+
+
+ARGS_PROGRAM = r"""#include <stdio.h>
+int main(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        printf("[%s]\n", argv[i]);
+    return 3;
+}
+"""
+
+
+@pytest.mark.parametrize("handout", ["lab5-user"], indirect=True)
+def test_make_run_in_a_lab5_handout_runs_the_students_kernel(handout, tmp_path):
+    """make run and tools/keel-run in a handout (no complete kernel there):
+    the student's own lab 5 kernel runs the program with its arguments and
+    ends with its exit status; the untouched skeleton says process_spawn is
+    not written (126, as a shell for a program it cannot execute)."""
+    lab, tree, _ = handout
+    source = tmp_path / "args.c"
+    source.write_text(ARGS_PROGRAM)
+    program = tmp_path / "args"
+    subprocess.run(["musl-gcc", "-static", "-o", str(program), str(source)], check=True)
+    finished = tmp_path / "finished"
+    shutil.copytree(tree, finished, ignore=shutil.ignore_patterns("build"))
+    for name in os.listdir(os.path.join(ROOT, lab, "solution")):
+        shutil.copy(os.path.join(ROOT, lab, "solution", name), finished / lab / name)
+    run = subprocess.run(["make", "--no-print-directory", "-s", "run", f"PROG={program}",
+                          "ARGS=a 'b c'", "PLATFORM=linux"], cwd=finished, capture_output=True,
+                         text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert run.stdout == "[args]\n[a]\n[b c]\n", run.stdout + run.stderr
+    assert "[args exited with status 3]" in run.stderr
+    run = subprocess.run(["tools/keel-run", str(program), "x"], cwd=finished, capture_output=True,
+                         text=True, timeout=300, stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, PLATFORM="linux", KEEL_RUN_TIMEOUT="120"))
+    assert (run.returncode, run.stdout) == (3, "[args]\n[x]\n"), run.stdout + run.stderr
+    # In QEMU, on the skeleton (whose PC kernel the handout's other tests build).
+    run = subprocess.run(["tools/keel-run", str(program)], cwd=tree, capture_output=True,
+                         text=True, timeout=300, stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, PLATFORM="pc", KEEL_RUN_TIMEOUT="120"))
+    assert run.returncode == 126 and "is process_spawn written?" in run.stdout, \
+        run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("handout", ["lab2-mm"], indirect=True)
+def test_make_run_in_a_handout_without_processes_says_why(handout):
+    _, tree, _ = handout
+    run = subprocess.run(["make", "--no-print-directory", "run", "PROG=/bin/true"], cwd=tree,
+                         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert run.returncode != 0 and "lab 5's" in run.stderr and "make qemu" in run.stderr, \
+        run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("handout", ["lab2-mm"], indirect=True)
+def test_make_doctor_boots_a_kernel_nothing_in_the_handout_changes(handout, tmp_path):
+    """make doctor's known-good kernel is the one shipped prebuilt: with the
+    handout's own kernel sources broken, it still boots (and the build of
+    the calibration kernel is reported as the problem it is)."""
+    _, tree, _ = handout
+    broken = tmp_path / "broken"
+    shutil.copytree(tree, broken, ignore=shutil.ignore_patterns("build"))
+    with open(broken / "labs" / "kernel_main.c", "a") as f:
+        f.write("\nthis does not compile\n")
+    run = subprocess.run(["make", "--no-print-directory", "doctor"], cwd=broken,
+                         capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert "booting lib/known-good-kernel.elf" in run.stdout, run.stdout + run.stderr
+    assert "DONE and EXIT 0" in run.stdout, run.stdout + run.stderr
+    assert "the calibration kernel (the framework alone, no lab code) does not build" in run.stdout
+    assert run.returncode != 0

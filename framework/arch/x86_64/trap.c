@@ -1,6 +1,7 @@
 /* Trap dispatch: registered handlers first, then the framework's report for
  * anything unhandled (see <keel/trap.h>). */
 #include <keel/cpu.h>
+#include <keel/interrupt.h>
 #include <keel/kprintf.h>
 #include <keel/mm.h>
 #include <keel/paging.h>
@@ -267,6 +268,14 @@ void trap_print_report(const struct trap_frame *frame)
         print_page_fault(frame->error_code, cpu_read_cr2());
     else if (vector == TRAP_GENERAL_PROTECTION || vector == TRAP_STACK_FAULT)
         print_protection_fault(frame);
+    else if (vector >= IRQ_VECTOR_BASE && vector < 256) {
+        ksnprintf(hint, sizeof(hint), "vector %u (%s) %s", vector,
+                  vector == TIMER_VECTOR ? "the local APIC timer, started by timer_start"
+                                         : "a device line, unmasked by irq_unmask",
+                  handlers[vector] ? "has a handler that returned false (did not handle it)"
+                                   : "has no handler (trap_set_handler installs one)");
+        kprintf("  %s: the interrupt came before the code that handles it was in place\n", hint);
+    }
     if (stack_overflowed(frame))
         kprintf("  KERNEL STACK OVERFLOW: the stack pointer %p ran into the guard page below the "
                 "stack of thread '%s'; look for deep recursion or large local arrays\n",

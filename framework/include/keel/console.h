@@ -51,7 +51,10 @@ void console_write(const char *buf, size_t len);
 int console_getc(void);
 
 /* Wait for and return the next input byte. Halts the CPU between polls when
- * interrupts are enabled, spins otherwise. Kernel context. */
+ * interrupts are enabled, spins otherwise. When no input can ever come (on
+ * the Linux platform, standard input at its end: `make linux </dev/null`),
+ * says so and powers off with KEEL_EXIT_SUCCESS instead of waiting for ever.
+ * Kernel context. */
 int console_getc_blocking(void);
 
 /* Feed bytes that console_getc() will return before any device input. Tests

@@ -44,6 +44,14 @@ typedef uint64_t pte_t;
 #define PT_ENTRIES     512
 #define USER_SPACE_END 0x0000800000000000ul
 
+/* A lower-half address for the kernel's own experiments with a page table
+ * (PML4 slot 64): nothing of the framework's is there on any platform, and
+ * on the Linux platform the kernel's own reads and writes there go through
+ * the emulated page tables (docs/linux.md), so a page mapped here with vm_map
+ * (without PTE_USER) can be used directly after paging_switch, on a PC and
+ * on Linux alike. Lab 2's demo and tests use it. */
+#define PAGING_SCRATCH_ADDRESS 0x0000200000000000ul
+
 /* The physical address an entry points to. */
 static inline phys_addr_t pte_address(pte_t pte)
 {

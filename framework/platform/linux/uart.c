@@ -199,6 +199,12 @@ void platform_port_write(uint16_t port, int width, uint32_t value)
         platform_reboot();
 }
 
+bool platform_console_input_ended(void)
+{
+    linux_uart_poll_input();
+    return stdin_closed && uart.rx_count == 0;
+}
+
 /* ---- the early console ---------------------------------------------------------- */
 
 void platform_early_console_init(void)

@@ -60,6 +60,12 @@ void platform_early_console_write(const char *buf, size_t len)
     }
 }
 
+/* A serial line never ends: more may always be typed. */
+bool platform_console_input_ended(void)
+{
+    return false;
+}
+
 int platform_early_console_read(void)
 {
     if (!uart_present || !(raw_in8(COM1 + 5) & LSR_DATA_READY))
