@@ -41,6 +41,15 @@ PLATFORM_SUFFIX := $(if $(ON_LINUX),-linux,)
 # CHECKED=1: build with the undefined-behaviour sanitizer (framework and lab).
 CHECKED ?=
 CHECKED_SUFFIX := $(if $(ON_LINUX),,$(if $(filter 1 yes true,$(CHECKED)),-checked,))
+# DEBUG=1: lab code compiled for gdb (-Og: arguments and locals keep their
+# values), in a build directory of its own (…-debug) that graded builds never
+# use; `make debug` sets it (tools/debug.mk).
+DEBUG ?=
+ifneq ($(filter debug,$(MAKECMDGOALS)),)
+override DEBUG := 1
+endif
+DEBUG_SUFFIX := $(if $(filter 1 yes true,$(DEBUG)),-debug,)
+DEBUG_CFLAGS := $(if $(DEBUG_SUFFIX),-Og,)
 SOURCES_FROM := $(if $(filter 1 yes true,$(SOLUTION)),solution,student)
 # SOLUTION_DIR=/abs/dir builds the reference from other sources (the test
 # suite's deliberately broken implementations); VARIANT_TAG names the build.
@@ -54,7 +63,7 @@ comma := ,
 shell_quote = '$(subst ','\'',$(1))'
 space := $(eval) $(eval)
 MINE_LABS := $(subst $(comma),$(space),$(USE_MINE))
-VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))$(if $(MINE_LABS),-mine-$(subst $(space),-,$(MINE_LABS)))
+VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))$(if $(MINE_LABS),-mine-$(subst $(space),-,$(MINE_LABS)))$(DEBUG_SUFFIX)
 HAVE_FRAMEWORK_SOURCES := $(if $(wildcard framework/core/start.c),1,)
 
 # Goals that compile nothing (they run the graders, which build in the
@@ -261,7 +270,7 @@ $(KERNEL_DIR)/programs.cpio: $(PROGRAM_BINARIES) $(LAB_FILES) tools/mkprograms.p
 $(KERNEL_DIR)/obj/%.c.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(KERNEL_CFLAGS) $(LAB_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KERNEL_CFLAGS) $(LAB_CFLAGS) $(DEBUG_CFLAGS) -c $< -o $@
 
 # Lab kernels built side by side share these objects: each is written whole.
 $(REFERENCE_DIR)/%.c.o: %.c
@@ -281,7 +290,7 @@ RULES := PYTHONPATH=grading $(HOST_PYTHON) -m keelgrade.rules
 $(KERNEL_DIR)/lab-code.checked: $(LAB_CODE_OBJECTS) $(LAB_API_HEADERS) $(FINGERPRINTS) \
 		$(addprefix grading/keelgrade/,rules.py lab_api.py fingerprints.py elf.py)
 	@echo "  CHECK   lab code"
-	$(Q)$(RULES) check --cc "$(CC) $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) $(LAB_CFLAGS)" --headers $(LAB_API_HEADERS) \
+	$(Q)$(RULES) check --cc "$(CC) $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) $(LAB_CFLAGS) $(DEBUG_CFLAGS)" --headers $(LAB_API_HEADERS) \
 	  --framework $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX).a \
 	  $(if $(FINGERPRINTS),--fingerprints $(FINGERPRINTS)) --refusal $(KERNEL_DIR)/refused.txt \
 	  --cache $(BUILD) $(LAB_CODE_OBJECTS)

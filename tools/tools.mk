@@ -48,3 +48,6 @@ bochs: deps $(ISO)
 
 bochs-debug: deps $(ISO)
 	@$(GUARD) tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs debug
+
+# make debug (one test in gdb, one terminal)
+include tools/debug.mk
