@@ -12,7 +12,7 @@ from .build import BuildError, CodeRefused, Kernel, built_kernel
 from .boot import boot, start_machine
 from .qemu_machine import QemuMissing
 from .seeded import new_seed
-from .verdict import judge_answers, judge_interaction, judge_test, refusal_verdict
+from .verdict import debug_command, judge_answers, judge_interaction, judge_test, refusal_verdict
 
 MAX_STARTED_AHEAD = 16   # runs started early and not yet judged, at most
 REFILL_SECONDS = 0.01    # how often a slot freed by another run is refilled
@@ -206,7 +206,9 @@ class Lab:
             if expect is not None:
                 verdict = judge_answers(verdict, transcript, name, seed, expect(seed))
             if not verdict.passed:
-                text = verdict.explain(transcript, self.rerun_hint(cmdline))
+                text = verdict.explain(transcript, self.rerun_hint(cmdline), debug_command(
+                    self.name, name, self.platform, self.solution, self.checked,
+                    os.environ.get("USE_MINE", ""), cmdline or ""))
                 if perturb_seed is not None:
                     text = perturb.explain_failure(perturb_seed, text)
                 pytest.fail(text, pytrace=False)

@@ -44,19 +44,33 @@ class Verdict:
     def passed(self):
         return self.kind == PASS
 
-    def explain(self, transcript=None, rerun=None):
+    def explain(self, transcript=None, rerun=None, debug=None):
         """The full text for a student: the verdict, its details, how to see
-        the run for yourself, and the last lines of serial output."""
+        the run for yourself (`rerun`) and debug it (`debug`, see
+        debug_command), and the last lines of serial output."""
         parts = [f"[{self.kind.upper()}] {self.message}"]
         if self.details:
             parts += ["", self.details.rstrip()]
         if rerun and not self.passed:
             parts += ["", f"To watch this run yourself: {rerun}"]
+        if debug and not self.passed:
+            parts += [f"To debug this test in gdb, stopped at its first line: {debug}"]
         if transcript is not None and not self.passed:
             tail = transcript.tail(TAIL_LINES)
             parts += ["", f"Last lines of serial output (up to {TAIL_LINES}):",
                       quoted(tail.splitlines()) if tail else "  (nothing at all)"]
         return clip(printable("\n".join(parts)), MAX_EXPLANATION, "report")
+
+
+def debug_command(lab, test, platform, solution=False, checked=False, use_mine="", cmdline=""):
+    """The one command (make debug, tools/debug.mk) that boots in-kernel test
+    `test` of `lab` as the grader ran it (`cmdline`: its boot arguments, of
+    which keel.test is left out) with gdb stopped at the test's first line."""
+    extra = " ".join(w for w in cmdline.split() if not w.startswith("keel.test="))
+    return " ".join(part for part in (
+        f"make debug LAB={lab} TEST={test}", "PLATFORM=linux" if platform == "linux" else "",
+        "SOLUTION=1" if solution else "", "CHECKED=1" if checked and platform != "linux" else "",
+        f"USE_MINE={use_mine}" if use_mine else "", f"CMDLINE='{extra}'" if extra else "") if part)
 
 
 def _ended(machine):
