@@ -33,14 +33,19 @@ $(GDB_INIT): FORCE
 ifeq ($(ON_LINUX),linux)
 # On the Linux platform the kernel is a program: gdb runs it directly. The
 # signals that carry its interrupts and fill its software TLB are passed on
-# quietly; the kernel itself reports real faults.
+# quietly; the kernel itself reports real faults. `run < FILE` would replace
+# the kernel's arguments (gdb takes all that follows `run` as the new ones):
+# keel-run-with-input FILE keeps them (tools/gdb/keel_linux.py). GDBFLAGS:
+# more gdb options (the test suite's -batch -ex …).
 gdb: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@gdb -q -ex 'handle SIGSEGV SIGALRM SIGUSR1 SIGSYS nostop noprint pass' \
-	  -ex 'set startup-with-shell off' \
-	  --args $(KERNEL) $(LINUX_RUN_ARGS)
+	  -ex 'set startup-with-shell off' -x tools/gdb/keel.py \
+	  -ex 'echo Start the kernel with: run. With a file as its input: keel-run-with-input FILE\n' \
+	  -ex 'echo (not run < FILE: that replaces the kernel'"'"'s arguments, shown by: show args).\n' \
+	  $(GDBFLAGS) --args $(KERNEL) $(LINUX_RUN_ARGS)
 else
 gdb: deps $(KERNEL) $(GDB_INIT)
-	@gdb -q -x $(GDB_INIT)
+	@gdb -q -x $(GDB_INIT) $(GDBFLAGS)
 endif
 
 bochs: deps $(ISO)
