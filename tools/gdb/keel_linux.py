@@ -55,8 +55,8 @@ class KeelRunWithInput(gdb.Command):
 
 
 KeelRunWithInput()
-if "COMMANDS" in globals():   # keel.py's table, for keel-help
-    COMMANDS.append(KeelRunWithInput)  # noqa: F821
+if "COMMANDS" in globals():   # keel.py's table (sourced into the same namespace), for keel-help
+    globals()["COMMANDS"].append(KeelRunWithInput)
 
 _masked = []
 
