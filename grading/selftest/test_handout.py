@@ -98,3 +98,22 @@ def test_handout_runs_on_the_students_earlier_lab(handout, tmp_path):
                          cwd=mine, capture_output=True, text=True, timeout=600)
     assert score_line(run) == "Score: 100/100", run.stdout[-4000:] + run.stderr[-2000:]
     assert (mine / "build" / lab / "student-mine-lab1-boot" / "kernel.elf").exists()
+
+
+def test_handout_debugs_one_test(handout, tmp_path):
+    """make debug works in what a student receives (the Linux platform: a
+    -O0 build of the skeleton on the prebuilt framework, gdb stopped at the
+    lab's first test)."""
+    lab, tree, _ = handout
+    if lab != "lab5-user":   # the same Makefile in every handout; lab 5 has the most parts
+        pytest.skip("make debug is checked in lab 5's handout (other labs add ~12 s each)")
+    test = re.search(r"^KTEST\((\w+)\)", "".join(
+        open(p).read() for p in sorted(glob.glob(str(tree / lab / "tests" / "*.c")))), re.M).group(1)
+    batch = tmp_path / "batch.gdb"
+    batch.write_text("bt 2\n")
+    run = subprocess.run(["timeout", "-k", "10", "300", "make", "--no-print-directory", "debug",
+                          f"LAB={lab}", f"TEST={test}", "PLATFORM=linux", f"GDB_BATCH={batch}"],
+                         cwd=tree, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    out = run.stdout + run.stderr
+    assert f"Breakpoint 1, ktest_fn_{test} () at {lab}/tests/" in out, out[-4000:]
+    assert re.search(r"#1 .* in run_one \(test=", out), out[-4000:]
