@@ -156,3 +156,41 @@ def test_make_debug_names_the_tests_it_has():
     run = subprocess.run(["make", "--no-print-directory", "-s", "debug", "LAB=lab2-mm", "SOLUTION=1",
                           "PLATFORM=linux"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode != 0 and "make debug needs TEST=name" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("platform", ["linux", "pc"])
+def test_make_debug_killed_leaves_nothing_running(platform, tree_make):
+    """make debug ended from outside while gdb waits at its prompt (a closed
+    terminal, a timeout: make passes SIGTERM on): gdb, the kernel and QEMU
+    all end."""
+    import signal
+    import time
+    lab, test = "lab2-mm", "pt_map_then_translate"
+    options = [f"LAB={lab}", "SOLUTION=1", f"PLATFORM={platform}"]
+    built = tree_make("-s", "kernel", "DEBUG=1", *options, capture_output=True, text=True,
+                      timeout=600)
+    assert built.returncode == 0, built.stderr[-3000:]
+    kernel = f"{lab}/solution{'-linux' if platform == 'linux' else ''}-debug/kernel.elf"
+    session = subprocess.Popen(["make", "--no-print-directory", "debug", *options, f"TEST={test}"],
+                               cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        seen, deadline = b"", time.monotonic() + SESSION_SECONDS
+        while b"Breakpoint 1, ktest_fn_" not in seen and time.monotonic() < deadline:
+            line = session.stdout.readline()
+            if not line:
+                break
+            seen += line
+        assert b"Breakpoint 1, ktest_fn_" in seen, seen.decode(errors="replace")[-3000:]
+        assert kernel_processes(kernel), "no kernel process while gdb waits"
+        session.send_signal(signal.SIGTERM)
+        session.wait(timeout=30)
+        for _ in range(100):
+            if not kernel_processes(kernel):
+                break
+            time.sleep(0.1)
+        assert not kernel_processes(kernel), kernel_processes(kernel)
+    finally:
+        if session.poll() is None:
+            os.killpg(session.pid, signal.SIGKILL)
+            session.wait()
