@@ -4,6 +4,7 @@
 #   make bochs [LAB=…]               the same under Bochs
 #   make linux [LAB=…]               the same kernel as a Linux process (AddressSanitizer on)
 #   make qemu-gdb / make gdb [LAB=…] debug with gdb (two terminals)
+#   make debug LAB=… TEST=name       one in-kernel test in gdb, stopped at its start [PLATFORM=linux]
 #   make run PROG=prog [ARGS='a "b c"']  run a static x86_64 program on the complete kernel [PLATFORM=linux]
 #                                    (ARGS split as by a shell; tools/keel-run PROG ARG…: exit 250 = kernel failed)
 #   make grade LAB=lab1-boot [SOLUTION=1] [CHECKED=1] [PLATFORM=linux]
@@ -530,4 +531,4 @@ clean:
 	rm -rf $(BUILD) dist grading/results
 
 help:
-	@sed -n '2,13s/^# //p' Makefile
+	@sed -n '2,14s/^# //p' Makefile
