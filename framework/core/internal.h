@@ -234,13 +234,6 @@ void perturb_check_idle(void);
  * platform's trap entry with interrupts off. */
 void trap_dispatch(struct trap_frame *frame);
 
-/* A copy of the most recent trap frame trap_dispatch was given, and where
- * that frame was: for gdb's keel-tf when stopped outside a trap handler
- * (the frame itself is gone once the trap returns). Written by
- * trap_dispatch only; nothing in the kernel reads them. */
-extern struct trap_frame trap_last_frame;
-extern struct trap_frame *trap_last_frame_at;
-
 /* Print the general registers of `frame` (or of the caller if NULL). */
 void arch_print_registers(const struct trap_frame *frame);
 
