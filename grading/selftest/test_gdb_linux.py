@@ -109,3 +109,27 @@ def test_keel_tf_outside_the_trap_handler(platform, tmp_path, tree_make):
     assert "run_timer" in after and "not inside trap_dispatch: the most recent trap" in after, \
         out[-4000:]
     assert re.search(r"vector 48 \(interrupt\)", after) and "interrupted in" in after, out[-4000:]
+
+
+def test_halt_with_interrupts_masked_sleeps_as_a_pc_does(tree_make):
+    """cpu_halt with interrupts masked (hlt after cli) sleeps for good, as a
+    PC does, until a grader's hang report or Ctrl-C in gdb; the lock-down
+    used to stop it as a forbidden system call (pause) instead."""
+    import signal
+    import time
+    kernel_dir = built(tree_make, "lab2-mm")
+    args = ["gdb", "-q", "-batch", "-nx", *QUIET, "-ex", "break ktest_fn_pt_map_then_translate",
+            "-ex", "run", "-ex", "set var linux_cpu.irq_enabled = 0", "-ex", "jump cpu_halt",
+            "--args", f"{kernel_dir}/kernel.elf", "keel.test=pt_map_then_translate"]
+    session = subprocess.Popen(args, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        time.sleep(4)
+        asleep = session.poll() is None
+    finally:
+        try:
+            os.killpg(session.pid, signal.SIGKILL)
+        except ProcessLookupError:   # it ended by itself: the bug
+            pass
+        out = session.communicate()[0].decode(errors="replace")
+    assert asleep and "BUG CAUGHT" not in out, out[-3000:]
