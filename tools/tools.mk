@@ -25,6 +25,7 @@ $(GDB_INIT): FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' \
 	  'set architecture i386:x86-64' \
+	  'set trust-readonly-sections on' \
 	  'file $(KERNEL)' \
 	  'source tools/gdb/keel.py' \
 	  'target remote $(if $(GDB_SOCKET),$(GDB_SOCKET),127.0.0.1:$(GDB_PORT))' \
