@@ -29,8 +29,10 @@ def on_linux_platform():
 
 
 class KeelRunWithInput(gdb.Command):
-    """keel-run-with-input FILE: run the kernel with the arguments it has (show args), FILE as its
-    standard input (what its serial line receives)."""
+    """keel-run-with-input FILE: (PLATFORM=linux) run with the kernel's arguments, FILE as input.
+
+    FILE becomes the kernel's standard input, what its serial line receives;
+    the arguments are those `show args` shows, kept for the next `run`."""
 
     def __init__(self):
         super().__init__("keel-run-with-input", gdb.COMMAND_RUNNING, gdb.COMPLETE_FILENAME)
