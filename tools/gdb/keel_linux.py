@@ -101,3 +101,8 @@ def _first_stop(event):
 
 gdb.events.inferior_call.connect(_around_calls)
 gdb.events.stop.connect(_first_stop)
+# The signals that carry the kernel's interrupts and fill its software TLB
+# pass quietly (as make gdb and make debug set them), so that a plain
+# `gdb -x tools/gdb/keel.py kernel.elf` does not stop at every one.
+if on_linux_platform():
+    gdb.execute("handle SIGSEGV SIGALRM SIGUSR1 SIGSYS nostop noprint pass", to_string=True)
