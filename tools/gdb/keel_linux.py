@@ -15,6 +15,7 @@ loaded by keel.py; they do nothing for a kernel on QEMU.
   register state, which every call needs (see check_register_writes)."""
 import os
 import shlex
+import sys
 
 import gdb
 
@@ -57,8 +58,12 @@ class KeelRunWithInput(gdb.Command):
 
 
 KeelRunWithInput()
-if "COMMANDS" in globals():   # keel.py's table (sourced into the same namespace), for keel-help
-    globals()["COMMANDS"].append(KeelRunWithInput)
+# keel.py's table, for keel-help: imported as a module (keel.py registered
+# as sys.modules["keel"]) or sourced into keel.py's own namespace.
+_keel = sys.modules.get("keel")
+_commands = getattr(_keel, "COMMANDS", None) if _keel else globals().get("COMMANDS")
+if _commands is not None:
+    _commands.append(KeelRunWithInput)
 
 _masked = []
 
