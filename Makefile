@@ -4,6 +4,7 @@
 #   make bochs [LAB=…]               the same under Bochs
 #   make linux [LAB=…]               the same kernel as a Linux process (AddressSanitizer on)
 #   make qemu-gdb / make gdb [LAB=…] debug with gdb (two terminals)
+#   make debug LAB=… TEST=name       one in-kernel test in gdb, stopped at its start [PLATFORM=linux]
 #   make run PROG=prog [ARGS='a "b c"']  run a static x86_64 program on the complete kernel [PLATFORM=linux]
 #                                    (ARGS split as by a shell; tools/keel-run PROG ARG…: exit 250 = kernel failed;
 #                                    in a lab 5 handout both run on your own lab 5 kernel)
@@ -42,6 +43,18 @@ PLATFORM_SUFFIX := $(if $(ON_LINUX),-linux,)
 # CHECKED=1: build with the undefined-behaviour sanitizer (framework and lab).
 CHECKED ?=
 CHECKED_SUFFIX := $(if $(ON_LINUX),,$(if $(filter 1 yes true,$(CHECKED)),-checked,))
+# DEBUG=1: lab code compiled for gdb, in a build directory of its own
+# (…-debug) that graded builds never use; `make debug` sets it (tools/debug.mk).
+# -O0, not -Og: at -Og gcc 12 still drops an argument once past its last use
+# (gdb shows lab 2's pt_map(root=<optimized out>, va=<optimized out>) a few
+# lines in); at -O0 every argument and local keeps its value. The framework
+# and other labs' reference code stay as they are shipped (-O2).
+DEBUG ?=
+ifneq ($(filter debug,$(MAKECMDGOALS)),)
+override DEBUG := 1
+endif
+DEBUG_SUFFIX := $(if $(filter 1 yes true,$(DEBUG)),-debug,)
+DEBUG_CFLAGS := $(if $(DEBUG_SUFFIX),-O0,)
 SOURCES_FROM := $(if $(filter 1 yes true,$(SOLUTION)),solution,student)
 # SOLUTION_DIR=/abs/dir builds the reference from other sources (the test
 # suite's deliberately broken implementations); VARIANT_TAG names the build.
@@ -55,7 +68,7 @@ comma := ,
 shell_quote = '$(subst ','\'',$(1))'
 space := $(eval) $(eval)
 MINE_LABS := $(subst $(comma),$(space),$(USE_MINE))
-VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))$(if $(MINE_LABS),-mine-$(subst $(space),-,$(MINE_LABS)))
+VARIANT := $(SOURCES_FROM)$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX)$(if $(VARIANT_TAG),-$(VARIANT_TAG))$(if $(MINE_LABS),-mine-$(subst $(space),-,$(MINE_LABS)))$(DEBUG_SUFFIX)
 HAVE_FRAMEWORK_SOURCES := $(if $(wildcard framework/core/start.c),1,)
 
 # Goals that compile nothing (they run the graders, which build in the
@@ -262,7 +275,7 @@ $(KERNEL_DIR)/programs.cpio: $(PROGRAM_BINARIES) $(LAB_FILES) tools/mkprograms.p
 $(KERNEL_DIR)/obj/%.c.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(KERNEL_CFLAGS) $(LAB_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KERNEL_CFLAGS) $(LAB_CFLAGS) $(DEBUG_CFLAGS) -c $< -o $@
 
 # Lab kernels built side by side share these objects: each is written whole.
 $(REFERENCE_DIR)/%.c.o: %.c
@@ -282,7 +295,7 @@ RULES := PYTHONPATH=grading $(HOST_PYTHON) -m keelgrade.rules
 $(KERNEL_DIR)/lab-code.checked: $(LAB_CODE_OBJECTS) $(LAB_API_HEADERS) $(FINGERPRINTS) \
 		$(addprefix grading/keelgrade/,rules.py lab_api.py fingerprints.py elf.py)
 	@echo "  CHECK   lab code"
-	$(Q)$(RULES) check --cc "$(CC) $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) $(LAB_CFLAGS)" --headers $(LAB_API_HEADERS) \
+	$(Q)$(RULES) check --cc "$(CC) $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) $(LAB_CFLAGS) $(DEBUG_CFLAGS)" --headers $(LAB_API_HEADERS) \
 	  --framework $(KEEL_LIB_DIR)/libkeel$(CHECKED_SUFFIX)$(PLATFORM_SUFFIX).a \
 	  $(if $(FINGERPRINTS),--fingerprints $(FINGERPRINTS)) --refusal $(KERNEL_DIR)/refused.txt \
 	  --cache $(BUILD) $(LAB_CODE_OBJECTS)

@@ -26,6 +26,7 @@ $(GDB_INIT): FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' \
 	  'set architecture i386:x86-64' \
+	  'set trust-readonly-sections on' \
 	  'file $(KERNEL)' \
 	  'source tools/gdb/keel.py' \
 	  'target remote $(if $(GDB_SOCKET),$(GDB_SOCKET),127.0.0.1:$(GDB_PORT))' \
@@ -34,14 +35,19 @@ $(GDB_INIT): FORCE
 ifeq ($(ON_LINUX),linux)
 # On the Linux platform the kernel is a program: gdb runs it directly. The
 # signals that carry its interrupts and fill its software TLB are passed on
-# quietly; the kernel itself reports real faults.
+# quietly; the kernel itself reports real faults. `run < FILE` would replace
+# the kernel's arguments (gdb takes all that follows `run` as the new ones):
+# keel-run-with-input FILE keeps them (tools/gdb/keel_linux.py). GDBFLAGS:
+# more gdb options (the test suite's -batch -ex …).
 gdb: deps-build $(KERNEL) $(PROGRAMS_ARCHIVE)
 	@gdb -q -ex 'handle SIGSEGV SIGALRM SIGUSR1 SIGSYS nostop noprint pass' \
-	  -ex 'set startup-with-shell off' \
-	  --args $(KERNEL) $(LINUX_RUN_ARGS)
+	  -ex 'set startup-with-shell off' -x tools/gdb/keel.py \
+	  -ex 'echo Start the kernel with: run. With a file as its input: keel-run-with-input FILE\n' \
+	  -ex 'echo (not run < FILE: that replaces the kernel'"'"'s arguments, shown by: show args).\n' \
+	  $(GDBFLAGS) --args $(KERNEL) $(LINUX_RUN_ARGS)
 else
 gdb: deps $(KERNEL) $(GDB_INIT)
-	@gdb -q -x $(GDB_INIT)
+	@gdb -q -x $(GDB_INIT) $(GDBFLAGS)
 endif
 
 bochs: deps $(ISO)
@@ -49,6 +55,9 @@ bochs: deps $(ISO)
 
 bochs-debug: deps $(ISO)
 	@$(GUARD) tools/bochs/run-bochs.sh $(ISO) $(KERNEL_DIR)/bochs debug
+
+# make debug (one test in gdb, one terminal)
+include tools/debug.mk
 
 # ---- record and replay (grading/keelgrade/recording.py, tools/gdb/keel_replay.py) ----
 # make replay LAB=… TEST=name [SOLUTION=1] [CMDLINE=…]: gdb on a QEMU recording of

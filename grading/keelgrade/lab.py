@@ -12,8 +12,9 @@ from .build import BuildError, CodeRefused, Kernel, built_kernel
 from .boot import boot, start_machine
 from .qemu_machine import QemuMissing
 from .seeded import new_seed
+from .commands import debug_command, replay_hint
 from .verdict import (HANG, MISSING_OUTPUT, NO_START, NOT_FOUND, PROTOCOL_VIOLATED, WRONG_ANSWER,
-                      judge_answers, judge_interaction, judge_test, refusal_verdict, replay_hint)
+                      judge_answers, judge_interaction, judge_test, refusal_verdict)
 
 MAX_STARTED_AHEAD = 16   # runs started early and not yet judged, at most
 REFILL_SECONDS = 0.01    # how often a slot freed by another run is refilled
@@ -207,8 +208,11 @@ class Lab:
             if expect is not None:
                 verdict = judge_answers(verdict, transcript, name, seed, expect(seed))
             if not verdict.passed:
-                text = verdict.explain(transcript, self.rerun_hint(cmdline),
-                                       self.record_failure(name, cmdline, verdict, multiplier))
+                text = verdict.explain(
+                    transcript, self.rerun_hint(cmdline),
+                    self.record_failure(name, cmdline, verdict, multiplier),
+                    debug_command(self.name, name, self.platform, self.solution, self.checked,
+                                  os.environ.get("USE_MINE", ""), cmdline or ""))
                 if perturb_seed is not None:
                     text = perturb.explain_failure(perturb_seed, text)
                 pytest.fail(text, pytrace=False)

@@ -44,15 +44,19 @@ class Verdict:
     def passed(self):
         return self.kind == PASS
 
-    def explain(self, transcript=None, rerun=None, replay=None):
+    def explain(self, transcript=None, rerun=None, replay=None, debug=None):
         """The full text for a student: the verdict, its details, how to see
-        the run for yourself (and go back in time in its recording: see
-        replay_hint), and the last lines of serial output."""
+        the run for yourself (`rerun`), debug it (`debug`, see
+        commands.debug_command) and go back in time in its recording
+        (`replay`, see commands.replay_hint), and the last lines of serial
+        output."""
         parts = [f"[{self.kind.upper()}] {self.message}"]
         if self.details:
             parts += ["", self.details.rstrip()]
         if rerun and not self.passed:
             parts += ["", f"To watch this run yourself: {rerun}"]
+        if debug and not self.passed:
+            parts += [f"To debug this test in gdb, stopped at its first line: {debug}"]
         if replay and not self.passed:
             parts += [replay]
         if transcript is not None and not self.passed:
@@ -66,23 +70,6 @@ class Verdict:
                 parts += ["", f"Last lines of serial output (up to {TAIL_LINES}):",
                           quoted(tail) if tail else "  (nothing at all)"]
         return clip(printable("\n".join(parts)), MAX_EXPLANATION, "report")
-
-
-def replay_hint(lab, test, solution=False, recorded=True, failed_again=True, cmdline=None,
-                checked=False):
-    """The verdict's line about going back in time from a failed test: the
-    make replay command that opens gdb on its recording (keelgrade/recording.py)
-    or, when grading did not record it, records it first."""
-    command = f"make replay LAB={lab} TEST={test}" + (" SOLUTION=1" if solution else "") + \
-        (" CHECKED=1" if checked else "")
-    if cmdline and cmdline != f"keel.test={test}":
-        command += f" CMDLINE='{cmdline}'"
-    if not recorded:
-        return f"To go back in time from the failure (records this test, then gdb on it): {command}"
-    if not failed_again:
-        return ("A recording of this test ran again but passed this time (a failure that depends "
-                f"on timing?); it can still be replayed: {command}")
-    return f"To go back in time from the failure (gdb on a recording of this test): {command}"
 
 
 def _before_report(tail, report):

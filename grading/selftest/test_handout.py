@@ -168,3 +168,22 @@ def test_make_doctor_boots_a_kernel_nothing_in_the_handout_changes(handout, tmp_
     assert "DONE and EXIT 0" in run.stdout, run.stdout + run.stderr
     assert "the calibration kernel (the framework alone, no lab code) does not build" in run.stdout
     assert run.returncode != 0
+
+
+def test_handout_debugs_one_test(handout, tmp_path):
+    """make debug works in what a student receives (the Linux platform: a
+    -O0 build of the skeleton on the prebuilt framework, gdb stopped at the
+    lab's first test)."""
+    lab, tree, _ = handout
+    if lab != "lab5-user":   # the same Makefile in every handout; lab 5 has the most parts
+        pytest.skip("make debug is checked in lab 5's handout (other labs add ~12 s each)")
+    test = re.search(r"^KTEST\((\w+)\)", "".join(
+        open(p).read() for p in sorted(glob.glob(str(tree / lab / "tests" / "*.c")))), re.M).group(1)
+    batch = tmp_path / "batch.gdb"
+    batch.write_text("bt 2\n")
+    run = subprocess.run(["timeout", "-k", "10", "300", "make", "--no-print-directory", "debug",
+                          f"LAB={lab}", f"TEST={test}", "PLATFORM=linux", f"GDB_BATCH={batch}"],
+                         cwd=tree, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    out = run.stdout + run.stderr
+    assert f"Breakpoint 1, ktest_fn_{test} () at {lab}/tests/" in out, out[-4000:]
+    assert re.search(r"#1 .* in run_one \(test=", out), out[-4000:]

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 
 from keelgrade import recording
-from keelgrade.verdict import replay_hint
+from keelgrade.commands import replay_hint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KERNEL = os.path.join(ROOT, "build/framework-tests/solution/kernel.elf")

@@ -6,7 +6,7 @@ Commands:
   keel-guide next           go on to the next stage of the tour
   keel-pt ADDR [ROOT]       walk the page tables for a virtual address
   keel-frames               what the physical frames are used for
-  keel-tf [EXPR]            the trap frame being handled
+  keel-tf [EXPR]            the trap frame being handled (else a copy of the most recent one)
   keel-idt                  the interrupt vectors and their handlers
   keel-threads              the running thread and the scheduler's view
   keel-ps                   the processes (lab 5) and their states
@@ -14,6 +14,7 @@ Commands:
   keel-guide syscall        a guided tour of one system call, user to kernel and back
   keel-guide pagefault|timer|switch|fork   more tours (keel_walkthroughs.py)
   keel-phys, keel-table, $phys(PADDR)      physical memory and tables (keel_memory.py)
+  keel-run-with-input FILE  (PLATFORM=linux) run with the kernel's arguments, FILE as input
 
 Each command is a class below registered with the table COMMANDS, so later
 labs add theirs (keel-pt, keel-frames, ...) the same way."""
@@ -364,14 +365,23 @@ class KeelTf(gdb.Command):
                 if frame.name() == "trap_dispatch":
                     frame_value = frame.read_var("frame")
                 frame = frame.older()
+        copied = None
         if frame_value is None:
-            say("not inside trap_dispatch: stop in a trap handler first (e.g. hbreak trap_dispatch),"
-                " or give a struct trap_frame * expression")
-            return
+            try:  # trap_dispatch keeps a copy of the last frame it was given
+                copied = gdb.parse_and_eval("trap_last_frame_at")
+                frame_value = gdb.parse_and_eval("&trap_last_frame")
+            except gdb.error:
+                pass
+            if frame_value is None or int(copied) == 0:
+                say("no trap has arrived yet (and not inside trap_dispatch): stop in a trap handler"
+                    " (e.g. hbreak trap_dispatch), or give a struct trap_frame * expression")
+                return
+            say(f"(not inside trap_dispatch: the most recent trap, copied when it arrived; it has "
+                f"been handled since. The frame itself was at {int(copied):#x}.)")
         tf = frame_value.dereference()
         vector = int(tf["vector"])
         name = gdb.parse_and_eval(f"trap_name({vector})").string() if vector < 256 else "?"
-        say(f"trap frame at {int(frame_value):#x}: vector {vector} ({name}), error code "
+        say(f"trap frame at {int(copied if copied is not None else frame_value):#x}: vector {vector} ({name}), error code "
             f"{int(tf['error_code']):#x}")
         say(f"  rip {int(tf['rip']):#018x}  cs {int(tf['cs']):#x}  rflags {int(tf['rflags']):#x}"
             f"  rsp {int(tf['rsp']):#018x}  ss {int(tf['ss']):#x}")
@@ -539,11 +549,12 @@ class KeelUser(gdb.Command):
         say("try `bt` in user code, `break main`, or `info symbol $pc`.")
 
 
-# More commands, in files of their own that `import keel` for the helpers above.
+# More commands, in files of their own next to this one (they `import keel` for
+# the helpers above).
 TOURS = {}  # name -> tour class, filled by keel_walkthroughs.py
 sys.modules["keel"] = sys.modules[__name__]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-for module in ("keel_memory", "keel_walkthroughs"):
+for module in ("keel_memory", "keel_walkthroughs", "keel_linux"):
     importlib.reload(sys.modules[module]) if module in sys.modules else importlib.import_module(module)
 
 say("Keel GDB helpers loaded: type keel-help for the list, keel-guide boot for a tour of the boot.")

@@ -326,8 +326,16 @@ uint64_t trap_dispatch_count(unsigned vector)
     return vector < 256 ? __atomic_load_n(&dispatched[vector], __ATOMIC_RELAXED) : 0;
 }
 
+/* A copy of the most recent trap frame trap_dispatch was given, and where
+ * that frame was: for gdb's keel-tf when stopped outside a trap handler (the
+ * frame itself is gone once the trap returns). Only gdb reads them. */
+struct trap_frame trap_last_frame;
+struct trap_frame *trap_last_frame_at;
+
 void trap_dispatch(struct trap_frame *frame)
 {
+    trap_last_frame = *frame;
+    trap_last_frame_at = frame;
     unsigned vector = (unsigned)frame->vector;
     trap_handler_t handler = handlers[vector];
     uint64_t saved_rip = frame->rip;

@@ -32,6 +32,7 @@ static const unsigned short allowed[] = {
     /* signals: interrupts and exceptions */
     SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_rt_sigsuspend,
     SYS_rt_sigtimedwait, SYS_sigaltstack, SYS_kill, SYS_tkill, SYS_tgkill,
+    SYS_pause, /* cpu_halt with interrupts masked: asleep for good, as a PC */
     /* time */
     SYS_nanosleep, SYS_clock_nanosleep, SYS_clock_gettime, SYS_clock_getres,
     SYS_gettimeofday, SYS_timer_settime, SYS_timer_gettime,

@@ -7,7 +7,10 @@
  * memory is a memfd of MIB MiB (128 by default, as the PC's QEMU gets),
  * mapped at LINUX_DIRECT_MAP_BASE; the Multiboot2 block GRUB would give is
  * built here with a PC's memory map (low memory, a hole below 1 MiB, the
- * rest usable), the command line and FILE as a boot module. */
+ * rest usable), the command line and FILE as a boot module. Without
+ * --initrd, FILE is the programs.cpio the build put next to the kernel, if
+ * there is one (so plain `gdb kernel.elf` or `./kernel.elf` finds the lab's
+ * programs); --initrd= with no file boots without any. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -170,8 +173,25 @@ static phys_addr_t load_initrd(const char *path, phys_addr_t at, struct mb2_tag_
     return at + (uint64_t)status.st_size;
 }
 
+/* The boot archive next to this program (build/LAB/VARIANT/programs.cpio
+ * beside kernel.elf), in `path`, or NULL if there is none. */
+static const char *archive_beside_kernel(char *path, size_t size)
+{
+    static const char name[] = "programs.cpio";
+    ssize_t n = readlink("/proc/self/exe", path, size - sizeof(name));
+    if (n <= 0)
+        return NULL;
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        return NULL;
+    memcpy(slash + 1, name, sizeof(name));
+    return access(path, R_OK) == 0 ? path : NULL;
+}
+
 int main(int argc, char **argv)
 {
+    static char beside[4096];
     uint64_t mib = 128;
     const char *initrd = NULL;
     char cmdline[4096] = "";
@@ -237,7 +257,9 @@ int main(int argc, char **argv)
         entry->length = map[i].length;
         entry->type = map[i].type;
     }
-    if (initrd) {
+    if (!initrd)
+        initrd = archive_beside_kernel(beside, sizeof(beside));
+    if (initrd && initrd[0]) {
         /* Where GRUB would put it: after the kernel image. */
         struct mb2_tag_module *module;
         load_initrd(initrd, KEEL_ALIGN_UP(mm_kernel_end(), PAGE_SIZE), &module);
