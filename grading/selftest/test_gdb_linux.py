@@ -72,6 +72,7 @@ def test_calling_kernel_functions(tree_make):
     out = gdb_batch(["break test_timer.c:58", "run", "echo ==CALLS==\\n",
                      "print linux_cpu.irq_enabled", "print cpu_irq_enabled()",
                      "print linux_cpu.irq_enabled", "print frame_free_count() > 0",
+                     "python from keel_linux import check_register_writes",
                      "python print('writes', check_register_writes())",
                      "python print('planted', check_register_writes('set var $mxcsr = ('))"],
                     [f"{kernel_dir}/kernel.elf", "keel.test=timer_ticks_at_100hz"])

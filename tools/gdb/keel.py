@@ -342,7 +342,7 @@ class KeelFrames(gdb.Command):
             name = PAGE_STATES[state] if state < len(PAGE_STATES) else f"state {state}"
             say(f"  {name:<22} {number:8} frames  {number * 4:9} KiB")
         try:
-            say("Frame allocator: " + gdb.parse_and_eval("'frame.c'::current->name").string())
+            say("Frame allocator: " + gdb.parse_and_eval("'core/frame.c'::current->name").string())
         except gdb.error:
             pass
 
@@ -407,7 +407,7 @@ class KeelIdt(gdb.Command):
     def invoke(self, argument, from_tty):
         try:
             handlers = gdb.parse_and_eval("'trap.c'::handlers")
-            idt = gdb.parse_and_eval("'descriptors.c'::idt")
+            idt = gdb.parse_and_eval("'pc/descriptors.c'::idt")
         except gdb.error as error:
             say(f"cannot read the interrupt table: {error}")
             return
@@ -449,7 +449,7 @@ class KeelThreads(gdb.Command):
 
     def invoke(self, argument, from_tty):
         try:
-            current = gdb.parse_and_eval("'thread.c'::current")
+            current = gdb.parse_and_eval("'core/thread.c'::current")
         except gdb.error as error:
             say(f"no threads in this kernel ({error})")
             return
@@ -457,7 +457,7 @@ class KeelThreads(gdb.Command):
             say("scheduler_start has not run yet: the boot code is running, not a thread")
             return
         try:
-            say("Scheduler: " + gdb.parse_and_eval("'thread.c'::scheduler->name").string())
+            say("Scheduler: " + gdb.parse_and_eval("'core/thread.c'::scheduler->name").string())
         except gdb.error:
             say("Scheduler: none installed")
         say(thread_line(current, "*") + "   (running)")
@@ -492,7 +492,7 @@ def current_process():
     table = process_table()
     if table is None:
         return None
-    current = int(gdb.parse_and_eval("'thread.c'::current"))
+    current = int(gdb.parse_and_eval("'core/thread.c'::current"))
     for p in table:
         if int(p["state"]) != 0 and int(p["thread"]) == current and current:
             return p

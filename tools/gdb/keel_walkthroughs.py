@@ -114,7 +114,7 @@ def frame_at(address):
 
 def current_thread():
     try:
-        pointer = value("'thread.c'::current")
+        pointer = value("'core/thread.c'::current")
     except gdb.error:
         return None
     return pointer if int(pointer) else None
@@ -122,7 +122,7 @@ def current_thread():
 
 def idle_thread():
     try:
-        return int(value("'thread.c'::idle"))
+        return int(value("'core/thread.c'::idle"))
     except gdb.error:
         return 0
 
@@ -312,7 +312,7 @@ def dispatch_condition(vector, extra=""):
 
 def is_current(thread):
     """A gdb expression: is `thread` (an address) the running thread?"""
-    return f"(long)'thread.c'::current == {int(thread)}"
+    return f"(long)'core/thread.c'::current == {int(thread)}"
 
 
 class PageFault(Tour):
@@ -464,7 +464,7 @@ class Timer(Tour):
         else:
             condition = dispatch_condition(
                 TIMER_VECTOR, "(f->cs & 3) == 3" if keel.process_table() is not None
-                else "'thread.c'::current != 'thread.c'::idle")
+                else "'core/thread.c'::current != 'core/thread.c'::idle")
         self.wait([(address_of("trap_dispatch"), condition)], "a timer interrupt")
         frame = frame_at(keel.register("rdi"))
         if entry is None:
@@ -496,7 +496,7 @@ class Timer(Tour):
             say(f"  running: {thread_name(thread)}, ticks so far "
                 f"{int(t['framework']['ticks_run'])}")
             try:
-                say("  scheduler: " + value("'thread.c'::scheduler->name").string())
+                say("  scheduler: " + value("'core/thread.c'::scheduler->name").string())
             except gdb.error:
                 say("  scheduler: none installed")
         yield
