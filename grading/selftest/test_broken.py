@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from keelgrade import perturb  # noqa: E402
 from keelgrade.boot import boot  # noqa: E402
 from keelgrade.verdict import WRONG_ANSWER, judge_answers, judge_test, ran_to_the_end  # noqa: E402
+from broken_lab4_sched_challenge import BROKEN_LAB4_CHALLENGE  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -172,6 +173,7 @@ BROKEN = {
                                           "Check every bound in elf_load"]),
 }
 
+BROKEN.update(BROKEN_LAB4_CHALLENGE)
 
 CASES = [(name, platform) for name in sorted(BROKEN) for platform in ("pc", "linux")]
 

@@ -169,9 +169,9 @@ KTEST(priority_donate_one)
                     "while threads of priority 32 and 33 wait for main's mutex");
     expect_events("", "the waiters must not have the mutex yet");
     mutex_unlock(&locks[0]);
+    expect_priority(PRI_DEFAULT, PRI_DEFAULT, "after mutex_unlock (the donation must end)");
     expect_events("ba", "on mutex_unlock the highest-priority waiter (33) takes the mutex "
                         "first, and both run before main, whose donation ended");
-    expect_priority(PRI_DEFAULT, PRI_DEFAULT, "after mutex_unlock (the donation must end)");
     join(a);
     join(b);
 }
