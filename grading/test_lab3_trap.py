@@ -116,9 +116,9 @@ def profile_seeded_report(seed):
     `top` goes in one last line. The order the samples come in (also seeded)
     changes nothing."""
     random = SplitMix64(seed)
-    counts = [random.below(13) for _ in PROFILE_TARGETS]
-    user, unknown = random.below(8), random.below(4)
-    top = 1 + random.below(len(PROFILE_TARGETS))
+    counts = [random.below(6) for _ in PROFILE_TARGETS]
+    user, unknown = 1 + random.below(7), random.below(4)
+    top = 3 + random.below(4)
     entries = [(name, count) for name, count in zip(PROFILE_TARGETS, counts) if count]
     entries += [("?", unknown)] if unknown else []
     entries.sort(key=lambda entry: (-entry[1], entry[0]))

@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from keelgrade import perturb  # noqa: E402
 from keelgrade.boot import boot  # noqa: E402
 from keelgrade.verdict import WRONG_ANSWER, judge_answers, judge_test, ran_to_the_end  # noqa: E402
+from broken_lab3_trap_challenge import BROKEN_LAB3_CHALLENGE, WRONG_ANSWERS_LAB3_CHALLENGE  # noqa: E402
 from broken_lab4_sched_challenge import BROKEN_LAB4_CHALLENGE  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -174,6 +175,7 @@ BROKEN = {
 }
 
 BROKEN.update(BROKEN_LAB4_CHALLENGE)
+BROKEN.update(BROKEN_LAB3_CHALLENGE)
 
 CASES = [(name, platform) for name in sorted(BROKEN) for platform in ("pc", "linux")]
 
@@ -195,6 +197,7 @@ WRONG_ANSWERS = {
         "lab5-user", "elf.c", "    sp = (sp - n * sizeof(uint64_t)) & ~15ul;",
         "    sp = ((sp - n * sizeof(uint64_t)) & ~15ul) - 8;", "exec_passes_seeded_arguments"),
 }
+WRONG_ANSWERS.update(WRONG_ANSWERS_LAB3_CHALLENGE)
 
 
 # Second edits some variants need besides their main one: name: (text, broken text).

@@ -94,8 +94,8 @@ size_t profile_histogram(struct profile_entry *out, size_t max)
 
 int profile_report(char *buf, size_t size, size_t top)
 {
-    static struct profile_entry entries[PROFILE_MAX_SAMPLES];
-    size_t n = profile_histogram(entries, PROFILE_MAX_SAMPLES);
+    size_t n = profile_histogram(NULL, 0); /* sorted in `functions` */
+    const struct profile_entry *entries = functions;
     size_t used = 0;
     /* What ksnprintf would need, whether or not it fits. */
 #define APPEND(...)                                                                                \

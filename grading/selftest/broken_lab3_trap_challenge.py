@@ -1,0 +1,44 @@
+"""Broken variants of lab 3's challenge part (the sampling profiler), in
+test_broken.py's formats: BROKEN_LAB3_CHALLENGE as its BROKEN (name: (lab,
+file, text in the reference, broken text, test that must fail, words the
+verdict must contain)), WRONG_ANSWERS_LAB3_CHALLENGE as its WRONG_ANSWERS
+(mistakes only the host-checked report sees)."""
+
+BROKEN_LAB3_CHALLENGE = {
+    # timer_handler never feeds the profiler.
+    "profile_tick_not_called": (
+        "lab3-trap", "timer.c", "    profile_tick(frame);\n    ticks++;", "    (void)frame;\n    ticks++;",
+        "profile_samples_every_tick", ["must call profile_tick for every tick", "counted 0 samples"]),
+    # The sample is where the handler runs, not where the tick interrupted.
+    "profile_samples_the_handler": (
+        "lab3-trap", "profile.c", "profile_record(frame->rip, (frame->cs & 3) == 3);",
+        "profile_record((uintptr_t)__builtin_return_address(0), (frame->cs & 3) == 3);",
+        "profile_finds_the_hot_function", ["the hottest function is", "frame->rip"]),
+    # User mode read from the wrong bits: every tick looks like the kernel's.
+    "profile_user_mode_misread": (
+        "lab3-trap", "profile.c", "(frame->cs & 3) == 3);", "(frame->cs & 4) != 0);",
+        "profile_counts_user_mode_apart", ["counted as 0 user and 15 kernel", "low two bits of cs"]),
+    # A full table: the sample is neither stored nor counted.
+    "profile_drops_uncounted": (
+        "lab3-trap", "profile.c", "    else\n        stats.dropped++;\n", "",
+        "profile_table_is_bounded", ["123 be counted as dropped", "0 dropped"]),
+    # No bound at all: the table overflows into whatever follows it.
+    "profile_table_unbounded": (
+        "lab3-trap", "profile.c", "    else if (stats.kernel < PROFILE_MAX_SAMPLES)\n        samples[stats.kernel++] = rip;\n    else\n        stats.dropped++;\n",
+        "    else\n        samples[stats.kernel++] = rip;\n",
+        "profile_table_is_bounded",
+        {"pc": ["123 be counted as dropped"],
+         "linux": ["index 4096 is out of bounds", "profile_record"]}),
+}
+
+# name: (lab, file, text in the reference, broken text, host-checked test)
+WRONG_ANSWERS_LAB3_CHALLENGE = {
+    # Ties in the histogram by address, not by name.
+    "profile_ties_by_address": (
+        "lab3-trap", "profile.c", "    return strcmp(name_of(a), name_of(b)) < 0;",
+        "    return a->start > b->start;", "profile_seeded_report"),
+    # Shares of every sample (user ones included), not of the kernel's.
+    "profile_share_of_all_ticks": (
+        "lab3-trap", "profile.c", "entries[i].count * 1000 / stats.kernel;",
+        "entries[i].count * 1000 / stats.ticks;", "profile_seeded_report"),
+}
