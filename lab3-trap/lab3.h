@@ -94,7 +94,10 @@ bool syscall_handler(struct trap_frame *frame);
  * "Challenge part" in lab3-trap/README.md. */
 
 /* Kernel-mode samples the table holds; more are counted as dropped. */
-#define PROFILE_MAX_SAMPLES 4096
+#define PROFILE_MAX_SAMPLES 2048
+/* What a sample keeps: the RIP, then up to PROFILE_MAX_DEPTH - 1 return
+ * addresses of its callers, innermost first. */
+#define PROFILE_MAX_DEPTH 4
 
 /* What a profile saw since profile_start. Every tick is counted exactly
  * once: ticks == kernel + user + dropped. */
@@ -121,15 +124,21 @@ void profile_start(void);
 void profile_stop(void);
 
 /* timer_handler calls this for every tick, before anything else: while
- * profiling, profile_record(frame->rip, frame came from user mode (the
- * low two bits of frame->cs are 3)); nothing otherwise. Interrupt context. */
+ * profiling, profile_record(frame->rip, frame->rbp, frame came from user
+ * mode (the low two bits of frame->cs are 3)); nothing otherwise.
+ * Interrupt context. */
 void profile_tick(const struct trap_frame *frame);
 
 /* Take one sample at `rip` (while profiling; nothing otherwise): count it;
  * a user-mode one only counts, a kernel-mode one goes in the table, or, with
  * PROFILE_MAX_SAMPLES already there, counts as dropped. Never writes outside
- * the table. Any context (the tests also call it directly). */
-void profile_record(uintptr_t rip, bool user);
+ * the table. A kernel sample also keeps its callers: from frame pointer
+ * `rbp` (0: none), the return address saved at rbp + 8, then the next frame
+ * pointer saved at rbp, up to PROFILE_MAX_DEPTH - 1 of them; the walk stops
+ * at a frame pointer that is not 8-aligned, does not lie above the last one,
+ * or cannot be read (read it with safe_read8: a tick can come anywhere), or
+ * at a return address of 0. Any context (the tests also call it directly). */
+void profile_record(uintptr_t rip, uintptr_t rbp, bool user);
 
 /* The counters since profile_start, copied into `out`. */
 void profile_get_stats(struct profile_stats *out);
@@ -140,6 +149,13 @@ void profile_get_stats(struct profile_stats *out);
  * first min(max, n) entries of `out` and returns n, the number of distinct
  * functions. Call it with profiling stopped. Kernel context. */
 size_t profile_histogram(struct profile_entry *out, size_t max);
+
+/* How many kernel samples in the table have `function` (a name, as
+ * symbol_lookup gives it) anywhere on their stack: the RIP, or a return
+ * address kept (looked up as address - 1: the call, not the instruction
+ * after it). A sample counts once, however often the function recurses in
+ * it. Call it with profiling stopped. Kernel context. */
+uint64_t profile_inclusive(const char *function);
 
 /* Write the report into `buf` (capacity `size`, NUL-terminated; returns the
  * length it needed, as ksnprintf does). Call it with profiling stopped. The

@@ -18,15 +18,16 @@ void profile_stop(void)
 void profile_tick(const struct trap_frame *frame)
 {
     (void)frame;
-    /* TODO(challenge): while profiling, profile_record the interrupted RIP,
-     * noting whether it was user mode (frame->cs). */
+    /* TODO(challenge): while profiling, profile_record the interrupted RIP
+     * and RBP, noting whether it was user mode (frame->cs). */
 }
 
-void profile_record(uintptr_t rip, bool user)
+void profile_record(uintptr_t rip, uintptr_t rbp, bool user)
 {
-    (void)rip, (void)user;
+    (void)rip, (void)rbp, (void)user;
     /* TODO(challenge): count it: user apart, kernel in your table of
-     * PROFILE_MAX_SAMPLES, dropped when the table is full. */
+     * PROFILE_MAX_SAMPLES (with its callers, walked from rbp), dropped when
+     * the table is full. */
 }
 
 void profile_get_stats(struct profile_stats *out)
@@ -40,6 +41,13 @@ size_t profile_histogram(struct profile_entry *out, size_t max)
     (void)out, (void)max;
     /* TODO(challenge): the samples by function (symbol_lookup), hottest
      * first. */
+    return 0;
+}
+
+uint64_t profile_inclusive(const char *function)
+{
+    (void)function;
+    /* TODO(challenge): samples with `function` anywhere on their stack. */
     return 0;
 }
 

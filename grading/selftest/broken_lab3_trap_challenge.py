@@ -11,8 +11,8 @@ BROKEN_LAB3_CHALLENGE = {
         "profile_samples_every_tick", ["must call profile_tick for every tick", "counted 0 samples"]),
     # The sample is where the handler runs, not where the tick interrupted.
     "profile_samples_the_handler": (
-        "lab3-trap", "profile.c", "profile_record(frame->rip, (frame->cs & 3) == 3);",
-        "profile_record((uintptr_t)__builtin_return_address(0), (frame->cs & 3) == 3);",
+        "lab3-trap", "profile.c", "profile_record(frame->rip, frame->rbp,",
+        "profile_record((uintptr_t)__builtin_return_address(0), frame->rbp,",
         "profile_finds_the_hot_function", ["the hottest function is", "frame->rip"]),
     # User mode read from the wrong bits: every tick looks like the kernel's.
     "profile_user_mode_misread": (
@@ -24,11 +24,21 @@ BROKEN_LAB3_CHALLENGE = {
         "profile_table_is_bounded", ["123 be counted as dropped", "0 dropped"]),
     # No bound at all: the table overflows into whatever follows it.
     "profile_table_unbounded": (
-        "lab3-trap", "profile.c", "    else if (stats.kernel < PROFILE_MAX_SAMPLES)\n        samples[stats.kernel++] = rip;\n    else\n        stats.dropped++;\n",
-        "    else\n        samples[stats.kernel++] = rip;\n",
+        "lab3-trap", "profile.c", "    else if (stats.kernel < PROFILE_MAX_SAMPLES)\n        walk(samples[stats.kernel++], rip, rbp);\n    else\n        stats.dropped++;\n",
+        "    else\n        walk(samples[stats.kernel++], rip, rbp);\n",
         "profile_table_is_bounded",
         {"pc": ["123 be counted as dropped"],
-         "linux": ["index 4096 is out of bounds", "profile_record"]}),
+         "linux": ["index 2048 is out of bounds", "profile_record"]}),
+    # Only the RIP is kept: no callers.
+    "profile_no_callers": (
+        "lab3-trap", "profile.c", "    while (depth < PROFILE_MAX_DEPTH && rbp && rbp % 8 == 0) {",
+        "    while (false) {", "profile_counts_callers",
+        ["walking the frame pointers from frame->rbp"]),
+    # A recursive function counted once per frame, not once per sample.
+    "profile_inclusive_counts_every_frame": (
+        "lab3-trap", "profile.c", "                count++;\n                break;\n",
+        "                count++;\n", "profile_counts_callers",
+        ["each counted once however often it recurses"]),
 }
 
 # name: (lab, file, text in the reference, broken text, host-checked test)

@@ -2,7 +2,9 @@
  * solution.) */
 #include "lab3.h"
 
-static uintptr_t samples[PROFILE_MAX_SAMPLES];
+/* Each sample: its RIP, then its callers' return addresses, 0 after the
+ * last. */
+static uintptr_t samples[PROFILE_MAX_SAMPLES][PROFILE_MAX_DEPTH];
 static struct profile_stats stats;
 static volatile bool profiling;
 
@@ -22,10 +24,42 @@ void profile_stop(void)
 void profile_tick(const struct trap_frame *frame)
 {
     if (profiling)
-        profile_record(frame->rip, (frame->cs & 3) == 3);
+        profile_record(frame->rip, frame->rbp, (frame->cs & 3) == 3);
 }
 
-void profile_record(uintptr_t rip, bool user)
+/* The 8 bytes at `address`, if every one can be read. */
+static bool read_word(uintptr_t address, uintptr_t *out)
+{
+    uintptr_t value = 0;
+    for (int i = 0; i < 8; i++) {
+        uint8_t byte;
+        if (!safe_read8((const void *)(address + (uintptr_t)i), &byte))
+            return false;
+        value |= (uintptr_t)byte << (8 * i);
+    }
+    *out = value;
+    return true;
+}
+
+/* Fill `chain` (PROFILE_MAX_DEPTH entries) with rip and its callers. */
+static void walk(uintptr_t *chain, uintptr_t rip, uintptr_t rbp)
+{
+    int depth = 0;
+    chain[depth++] = rip;
+    while (depth < PROFILE_MAX_DEPTH && rbp && rbp % 8 == 0) {
+        uintptr_t next, ret;
+        if (!read_word(rbp + 8, &ret) || !read_word(rbp, &next) || !ret)
+            break;
+        chain[depth++] = ret;
+        if (next <= rbp)
+            break;
+        rbp = next;
+    }
+    while (depth < PROFILE_MAX_DEPTH)
+        chain[depth++] = 0;
+}
+
+void profile_record(uintptr_t rip, uintptr_t rbp, bool user)
 {
     if (!profiling)
         return;
@@ -34,7 +68,7 @@ void profile_record(uintptr_t rip, bool user)
     if (user)
         stats.user++;
     else if (stats.kernel < PROFILE_MAX_SAMPLES)
-        samples[stats.kernel++] = rip;
+        walk(samples[stats.kernel++], rip, rbp);
     else
         stats.dropped++;
     irq_pop_off();
@@ -69,7 +103,7 @@ size_t profile_histogram(struct profile_entry *out, size_t max)
     for (uint64_t i = 0; i < stats.kernel; i++) {
         struct symbol_info info;
         struct profile_entry key = {NULL, 0, 1};
-        if (symbol_lookup(samples[i], &info))
+        if (symbol_lookup(samples[i][0], &info))
             key = (struct profile_entry){info.function, info.function_start, 1};
         size_t j = 0;
         while (j < n && functions[j].start != key.start)
@@ -90,6 +124,22 @@ size_t profile_histogram(struct profile_entry *out, size_t max)
     for (size_t i = 0; i < n && i < max; i++)
         out[i] = functions[i];
     return n;
+}
+
+uint64_t profile_inclusive(const char *function)
+{
+    uint64_t count = 0;
+    for (uint64_t i = 0; i < stats.kernel; i++) {
+        for (int depth = 0; depth < PROFILE_MAX_DEPTH && samples[i][depth]; depth++) {
+            struct symbol_info info;
+            uintptr_t address = depth ? samples[i][depth] - 1 : samples[i][depth];
+            if (symbol_lookup(address, &info) && strcmp(info.function, function) == 0) {
+                count++;
+                break;
+            }
+        }
+    }
+    return count;
 }
 
 int profile_report(char *buf, size_t size, size_t top)

@@ -47,8 +47,9 @@ struct hot_run {
     struct profile_stats stats;
 };
 
-/* Profile HOT_TICKS ticks of the 1000 Hz timer spent in the busy loop. */
-static struct hot_run profile_busy_ticks(void)
+/* Profile HOT_TICKS ticks of the 1000 Hz timer spent in `spin` (the busy
+ * loop, or functions that call it). */
+static struct hot_run profile_ticks_in(void (*spin)(uint64_t target))
 {
     lab3_install();
     lab_timer_handler = trap_set_handler(TIMER_VECTOR, NULL);
@@ -59,7 +60,7 @@ static struct hot_run profile_busy_ticks(void)
     profile_start();
     timer_start(1000);
     cpu_irq_enable();
-    profile_test_busy_loop(HOT_TICKS);
+    spin(HOT_TICKS);
     cpu_irq_disable();
     timer_stop();
     profile_stop();
@@ -71,6 +72,11 @@ static struct hot_run profile_busy_ticks(void)
               "acknowledge each one (interrupt_eoi)?",
               run.delivered, HOT_WAIT_NS / 1000000000ull);
     return run;
+}
+
+static struct hot_run profile_busy_ticks(void)
+{
+    return profile_ticks_in(profile_test_busy_loop);
 }
 
 KTEST(profile_samples_every_tick)
@@ -116,6 +122,69 @@ KTEST(profile_finds_the_hot_function)
     KT_ASSERT(entries[0].count * 10 >= run.stats.kernel * 8,
               "profile_test_busy_loop has only %lu of %lu samples (at least 80%% expected)",
               entries[0].count, run.stats.kernel);
+}
+
+/* Callers of the busy loop: outer calls middle calls the loop; recursive
+ * calls itself twice before it calls the loop. The asm keeps each call a
+ * call (no tail calls, no inlining of what is left). */
+__attribute__((noinline)) void profile_test_middle(uint64_t target);
+__attribute__((noinline)) void profile_test_middle(uint64_t target)
+{
+    profile_test_busy_loop(target);
+    __asm__ volatile("");
+}
+
+__attribute__((noinline)) void profile_test_outer(uint64_t target);
+__attribute__((noinline)) void profile_test_outer(uint64_t target)
+{
+    profile_test_middle(target);
+    __asm__ volatile("");
+}
+
+__attribute__((noinline)) void profile_test_recursive(uint64_t target, int depth);
+__attribute__((noinline)) void profile_test_recursive(uint64_t target, int depth)
+{
+    if (depth > 0)
+        profile_test_recursive(target, depth - 1);
+    else
+        profile_test_busy_loop(target);
+    __asm__ volatile("");
+}
+
+static void spin_recursively(uint64_t target)
+{
+    profile_test_recursive(target, 2);
+}
+
+KTEST(profile_counts_callers)
+{
+    struct hot_run run = profile_ticks_in(profile_test_outer);
+    uint64_t kernel = run.stats.kernel;
+    uint64_t outer = profile_inclusive("profile_test_outer");
+    uint64_t middle = profile_inclusive("profile_test_middle");
+    uint64_t loop = profile_inclusive("profile_test_busy_loop");
+    KT_ASSERT(loop * 10 >= kernel * 8,
+              "profile_inclusive(\"profile_test_busy_loop\") is %lu of %lu samples, though the "
+              "CPU spun in it all along (at least 80%% expected): a sample's own RIP counts",
+              loop, kernel);
+    KT_ASSERT(middle * 10 >= kernel * 8 && outer * 10 >= kernel * 8,
+              "the busy loop was called by profile_test_middle, called by profile_test_outer, "
+              "but profile_inclusive gives them %lu and %lu of %lu samples (at least 80%% "
+              "expected): keep the callers' return addresses, walking the frame pointers from "
+              "frame->rbp ([rbp + 8] the return address, [rbp] the caller's rbp)",
+              middle, outer, kernel);
+    KT_ASSERT(outer <= kernel && profile_inclusive("profile_target_a") == 0,
+              "profile_inclusive(\"profile_test_outer\") is %lu of %lu samples and "
+              "profile_inclusive(\"profile_target_a\"), never called, %lu",
+              outer, kernel, profile_inclusive("profile_target_a"));
+    run = profile_ticks_in(spin_recursively);
+    kernel = run.stats.kernel;
+    uint64_t recursive = profile_inclusive("profile_test_recursive");
+    KT_ASSERT(recursive <= kernel && recursive * 10 >= kernel * 8,
+              "profile_test_recursive called itself twice, then the busy loop: it should be "
+              "on the stack of (at least 80%% of) the %lu samples, each counted once however "
+              "often it recurses; profile_inclusive says %lu",
+              kernel, recursive);
 }
 
 /* ---- Samples the test gives itself ---------------------------------------- */
@@ -200,7 +269,7 @@ KTEST(profile_table_is_bounded)
 {
     profile_start();
     for (uint64_t i = 0; i < PROFILE_MAX_SAMPLES + 123; i++)
-        profile_record(inside((int)(i % 2), i % 4), false);
+        profile_record(inside((int)(i % 2), i % 4), 0, false);
     profile_stop();
     struct profile_stats s;
     profile_get_stats(&s);
@@ -256,11 +325,11 @@ KTEST(profile_seeded_report)
     for (size_t i = 0; i < n; i++) {
         uint64_t offset = ktest_random_below(&state, 4);
         if (order[i] == -1)
-            profile_record(0x400000 + offset, true);
+            profile_record(0x400000 + offset, 0, true);
         else if (order[i] == -2)
-            profile_record(0x10 + offset, false); /* in no function */
+            profile_record(0x10 + offset, 0, false); /* in no function */
         else
-            profile_record(inside(order[i], offset), false);
+            profile_record(inside(order[i], offset), 0, false);
     }
     profile_stop();
     static char report[1024];
