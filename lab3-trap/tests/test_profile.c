@@ -156,10 +156,20 @@ static void spin_recursively(uint64_t target)
     profile_test_recursive(target, 2);
 }
 
+/* The kernel samples of `run`, which must be as many as its ticks. */
+static uint64_t kernel_samples(const struct hot_run *run)
+{
+    KT_ASSERT(run->stats.kernel > 0 && run->stats.kernel == run->delivered,
+              "the profile recorded %lu kernel samples in %lu timer ticks (see "
+              "profile_samples_every_tick)",
+              run->stats.kernel, run->delivered);
+    return run->stats.kernel;
+}
+
 KTEST(profile_counts_callers)
 {
     struct hot_run run = profile_ticks_in(profile_test_outer);
-    uint64_t kernel = run.stats.kernel;
+    uint64_t kernel = kernel_samples(&run);
     uint64_t outer = profile_inclusive("profile_test_outer");
     uint64_t middle = profile_inclusive("profile_test_middle");
     uint64_t loop = profile_inclusive("profile_test_busy_loop");
@@ -178,7 +188,7 @@ KTEST(profile_counts_callers)
               "profile_inclusive(\"profile_target_a\"), never called, %lu",
               outer, kernel, profile_inclusive("profile_target_a"));
     run = profile_ticks_in(spin_recursively);
-    kernel = run.stats.kernel;
+    kernel = kernel_samples(&run);
     uint64_t recursive = profile_inclusive("profile_test_recursive");
     KT_ASSERT(recursive <= kernel && recursive * 10 >= kernel * 8,
               "profile_test_recursive called itself twice, then the busy loop: it should be "
