@@ -149,7 +149,7 @@ int profile_report(char *buf, size_t size, size_t top)
     size_t used = 0;
     /* What ksnprintf would need, whether or not it fits. */
 #define APPEND(...)                                                                                \
-    used += (size_t)ksnprintf(buf + (used < size ? used : size), used < size ? size - used : 0,   \
+    used += (size_t)ksnprintf(buf + (used < size ? used : size), used < size ? size - used : 0,    \
                               __VA_ARGS__)
     APPEND("profile: %lu samples: %lu kernel, %lu user, %lu dropped\n", stats.ticks, stats.kernel,
            stats.user, stats.dropped);

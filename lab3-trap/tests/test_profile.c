@@ -111,8 +111,8 @@ KTEST(profile_finds_the_hot_function)
     for (size_t i = 0; i < n && i < 8; i++)
         sum += entries[i].count;
     KT_ASSERT(n > 8 || sum == run.stats.kernel,
-              "the histogram's %zu functions have %lu samples together, but the table holds %lu",
-              n, sum, run.stats.kernel);
+              "the histogram's %zu functions have %lu samples together, but the table holds %lu", n,
+              sum, run.stats.kernel);
     const char *hottest = entries[0].function ? entries[0].function : "?";
     KT_ASSERT(strcmp(hottest, "profile_test_busy_loop") == 0,
               "the hottest function is '%s' (%lu of %lu samples), but the CPU spent the whole "
@@ -298,8 +298,7 @@ KTEST(profile_table_is_bounded)
     static char report[512];
     profile_report(report, sizeof(report), 4);
     KT_ASSERT(strstr(report, " 123 dropped"),
-              "profile_report's first line should say the 123 dropped samples: \"%.80s\"",
-              report);
+              "profile_report's first line should say the 123 dropped samples: \"%.80s\"", report);
 }
 
 /* Host-checked (grading/test_lab3_trap.py): seeded numbers of samples in
@@ -344,8 +343,8 @@ KTEST(profile_seeded_report)
     profile_stop();
     static char report[1024];
     int length = profile_report(report, sizeof(report), top);
-    KT_ASSERT(length == (int)strlen(report),
-              "profile_report returned %d, but wrote %zu characters", length, strlen(report));
+    KT_ASSERT(length == (int)strlen(report), "profile_report returned %d, but wrote %zu characters",
+              length, strlen(report));
     ktest_answer("top %zu", top);
     for (char *line = report, *end; *line; line = end + 1) {
         end = strchr(line, '\n');

@@ -266,7 +266,7 @@ KTEST(priority_donate_chain)
     chain[0] = thread_current();
     struct thread *interlopers[CHAIN + 1];
     for (int i = 1; i <= CHAIN; i++) {
-        static const char *const names[] = {"", "link 1", "link 2", "link 3", "link 4",
+        static const char *const names[] = {"",       "link 1", "link 2", "link 3", "link 4",
                                             "link 5", "link 6", "link 7", "link 8"};
         chain[i] = spawn_priority(names[i], link_priority(i), chain_link, (void *)(uintptr_t)i);
         for (int j = 0; j < i; j++)
@@ -276,8 +276,8 @@ KTEST(priority_donate_chain)
                       "holders that wait for another mutex",
                       chain[j]->name, chain[j]->priority, link_priority(i), chain[i]->name,
                       link_priority(i), j == i - 1 ? "directly" : "through the threads between");
-        interlopers[i] = spawn_priority("interloper", link_priority(i) - 1, interloper,
-                                        (void *)(uintptr_t)i);
+        interlopers[i] =
+            spawn_priority("interloper", link_priority(i) - 1, interloper, (void *)(uintptr_t)i);
     }
     expect_events("", "no thread of the chain can finish before main releases locks[0]");
     mutex_unlock(&locks[0]);
@@ -332,8 +332,8 @@ KTEST(priority_semaphore_wakes_the_highest_first)
     semaphore_init(&wake_semaphore, 0);
     struct thread *threads[WAITERS];
     for (int i = 0; i < WAITERS; i++)
-        threads[i] = spawn_priority("waiter", waiter_priority[i], down_and_note,
-                                    (void *)(uintptr_t)i);
+        threads[i] =
+            spawn_priority("waiter", waiter_priority[i], down_and_note, (void *)(uintptr_t)i);
     for (int i = 0; i < WAITERS; i++) {
         semaphore_up(&wake_semaphore);
         KT_ASSERT(event_count == i + 1,
@@ -380,8 +380,8 @@ KTEST(priority_wait_queue_and_mutex_wake_the_highest_first)
     tokens = 0;
     struct thread *threads[WAITERS];
     for (int i = 0; i < WAITERS; i++)
-        threads[i] = spawn_priority("waiter", waiter_priority[i], wait_and_note,
-                                    (void *)(uintptr_t)i);
+        threads[i] =
+            spawn_priority("waiter", waiter_priority[i], wait_and_note, (void *)(uintptr_t)i);
     for (int i = 0; i < WAITERS; i++) {
         spin_lock(&tokens_lock);
         tokens++;
@@ -402,8 +402,8 @@ KTEST(priority_wait_queue_and_mutex_wake_the_highest_first)
     mutex_lock(&locks[0]);
     for (int rank = WAITERS - 1; rank >= 0; rank--) {
         int i = expected[rank] - 'a';
-        threads[i] = spawn_priority("waiter", waiter_priority[i], mutex_wait_and_note,
-                                    (void *)(uintptr_t)i);
+        threads[i] =
+            spawn_priority("waiter", waiter_priority[i], mutex_wait_and_note, (void *)(uintptr_t)i);
     }
     expect_events("", "the waiters must not have the mutex while main holds it");
     mutex_unlock(&locks[0]);
