@@ -39,6 +39,10 @@ BROKEN_LAB3_CHALLENGE = {
         "lab3-trap", "profile.c", "                count++;\n                break;\n",
         "                count++;\n", "profile_counts_callers",
         ["each counted once however often it recurses"]),
+    # The report returns what fitted, not what it needed.
+    "profile_report_returns_what_fitted": (
+        "lab3-trap", "profile.c", "    return (int)used;", "    return (int)strlen(buf);",
+        "profile_seeded_report", ["the length it needed"]),
 }
 
 # name: (lab, file, text in the reference, broken text, host-checked test)

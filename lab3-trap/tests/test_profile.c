@@ -345,6 +345,23 @@ KTEST(profile_seeded_report)
     int length = profile_report(report, sizeof(report), top);
     KT_ASSERT(length == (int)strlen(report), "profile_report returned %d, but wrote %zu characters",
               length, strlen(report));
+    /* Too small a buffer: cut short, NUL-terminated, nothing written past it,
+     * and the length it would have needed returned. */
+    static struct {
+        char text[16];
+        char guard[16];
+    } small;
+    memset(small.guard, 0x5a, sizeof(small.guard));
+    int needed = profile_report(small.text, sizeof(small.text), top);
+    bool guard_intact = true;
+    for (size_t i = 0; i < sizeof(small.guard); i++)
+        guard_intact &= small.guard[i] == 0x5a;
+    KT_ASSERT(guard_intact, "profile_report wrote past the end of a 16-byte buffer");
+    KT_ASSERT(needed == length && small.text[15] == '\0' && strncmp(small.text, report, 15) == 0,
+              "profile_report into a 16-byte buffer returned %d (the full report needs %d) and "
+              "wrote \"%.15s\": it should write the first 15 characters and a NUL, and return "
+              "the length it needed, as ksnprintf does",
+              needed, length, small.text);
     ktest_answer("top %zu", top);
     for (char *line = report, *end; *line; line = end + 1) {
         end = strchr(line, '\n');
