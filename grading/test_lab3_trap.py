@@ -105,6 +105,35 @@ def syscall_seeded_calls(seed):
     return lines
 
 
+PROFILE_TARGETS = [f"profile_target_{letter}" for letter in "abcdef"]
+
+
+def profile_seeded_report(seed):
+    """profile_report (lab3.h) for seeded samples: counts per target function
+    (some tied, some zero), user-mode samples (counted apart) and samples in no
+    function ("?"); the histogram is hottest first, ties by name; shares are
+    of the kernel samples, in tenths of a percent rounded down; what is past
+    `top` goes in one last line. The order the samples come in (also seeded)
+    changes nothing."""
+    random = SplitMix64(seed)
+    counts = [random.below(6) for _ in PROFILE_TARGETS]
+    user, unknown = 1 + random.below(7), random.below(4)
+    top = 3 + random.below(4)
+    entries = [(name, count) for name, count in zip(PROFILE_TARGETS, counts) if count]
+    entries += [("?", unknown)] if unknown else []
+    entries.sort(key=lambda entry: (-entry[1], entry[0]))
+    kernel = sum(counts) + unknown
+    lines = [f"top {top}",
+             f"report: profile: {kernel + user} samples: {kernel} kernel, {user} user, 0 dropped"]
+    for name, count in entries[:top]:
+        permille = count * 1000 // kernel
+        lines.append(f"report: {count:6d} {permille // 10:3d}.{permille % 10}% {name}")
+    if len(entries) > top:
+        rest = sum(count for _, count in entries[top:])
+        lines.append(f"report: {rest:6d} in {len(entries) - top} more functions")
+    return lines
+
+
 IN_KERNEL = [
     KTest("describe_page_fault_write_not_present", 5, "page fault: write, not present, kernel"),
     KTest("describe_page_fault_user_fetch_protection", 5, "page fault: user fetch and read, protection"),
@@ -128,6 +157,28 @@ IN_KERNEL = [
           expect=syscall_seeded_calls),
 ]
 
+# The challenge part (profile.c): a sampling profiler fed by timer_handler.
+CHALLENGE = [
+    KTest("profile_samples_every_tick", 5,
+          "every timer tick is one sample: as many as the interrupts delivered", 3.0,
+          part="challenge"),
+    KTest("profile_finds_the_hot_function", 5, "a busy loop is the hottest function", 3.0,
+          part="challenge"),
+    KTest("profile_counts_callers", 6,
+          "callers from the frame pointers: inclusive counts, recursion once", 3.0,
+          part="challenge"),
+    KTest("profile_counts_user_mode_apart", 4,
+          "user-mode ticks counted apart; nothing before start or after stop",
+          part="challenge"),
+    KTest("profile_table_is_bounded", 4, "a full sample table drops and counts, never overflows",
+          part="challenge"),
+    KTest("profile_seeded_report", 6, "seeded samples: the report, line by line",
+          expect=profile_seeded_report, part="challenge"),
+]
+
+assert sum(test.points for test in CHALLENGE) == 30
+
+IN_KERNEL += CHALLENGE
 
 test_in_kernel = in_kernel_tests(IN_KERNEL)
 

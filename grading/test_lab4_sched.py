@@ -171,5 +171,36 @@ IN_KERNEL = [
 
 assert sum(test.points for test in IN_KERNEL) == 100
 
+# The challenge part (priority.c, and sync.c's calls into it): a priority
+# scheduler with priority donation through mutexes. Every thread in these
+# tests has a priority of its own, so the order is fixed by the rules alone
+# and holds under perturbation too (except the round-robin share, which
+# counts timer ticks).
+CHALLENGE = [
+    KTest("priority_runs_the_highest_first", 5,
+          "the highest-priority ready thread runs; creating or lowering preempts", 3.0,
+          perturb=True, part="challenge"),
+    KTest("priority_equal_threads_take_turns", 4,
+          "equal priorities take turns; a lower one waits", 3.0, part="challenge"),
+    KTest("priority_donate_one", 6, "a mutex's waiters donate to its holder; undone on release",
+          3.0, perturb=True, part="challenge"),
+    KTest("priority_donate_multiple", 6, "a holder of several mutexes keeps the highest donation",
+          3.0, perturb=True, part="challenge"),
+    KTest("priority_donate_lower", 3, "lowering the base priority keeps a donation", 3.0,
+          perturb=True, part="challenge"),
+    KTest("priority_donate_chain", 7, "nested donation down a chain of 8 mutexes", 3.0,
+          perturb=True, part="challenge"),
+    KTest("priority_semaphore_wakes_the_highest_first", 5,
+          "semaphore_up wakes the highest-priority waiter, which runs at once", 3.0,
+          perturb=True, part="challenge"),
+    KTest("priority_wait_queue_and_mutex_wake_the_highest_first", 4,
+          "wait queues and mutexes wake the highest-priority waiter", 3.0, perturb=True,
+          part="challenge"),
+]
+
+assert sum(test.points for test in CHALLENGE) == 40
+
+IN_KERNEL += CHALLENGE
+
 
 test_in_kernel = in_kernel_tests(IN_KERNEL)

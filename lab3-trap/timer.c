@@ -5,7 +5,8 @@
 bool timer_handler(struct trap_frame *frame)
 {
     (void)frame;
-    /* TODO(lab3): count the tick and acknowledge it (interrupt_eoi). */
+    /* TODO(lab3): count the tick and acknowledge it (interrupt_eoi).
+     * Challenge part: call profile_tick(frame) first. */
     return true;
 }
 

@@ -3,6 +3,7 @@
  *   rr.c      a round-robin scheduler with timer preemption
  *   sync.c    wait queues, a sleeping mutex, a counting semaphore
  *   mlfq.c    a multi-level feedback queue scheduler
+ *   priority.c  (challenge part) a priority scheduler with priority donation
  * Read lab4-sched/README.md first. The framework (<keel/thread.h>) switches
  * threads, preempts on timer ticks and provides spin locks; your code
  * decides who runs and when threads sleep. */
@@ -46,6 +47,9 @@ struct mutex {
     bool locked;
     struct thread *owner;
     struct wait_queue waiters;
+    /* Challenge part: the next mutex `owner` holds (a thread's held mutexes
+     * in a list, so releasing one can find the donations the others bring). */
+    struct mutex *next_held;
 };
 
 /* An unlocked mutex. */
@@ -120,5 +124,81 @@ extern const struct scheduler_ops rr_scheduler;
  * level down; one that gives up the CPU earlier stays. Keep a thread's level
  * in thread->priority. */
 extern const struct scheduler_ops mlfq_scheduler;
+
+/* ---- priority.c: the challenge part: priorities and donation ----------- *
+ * A priority scheduler: the ready thread with the highest priority runs;
+ * equal priorities take turns (round robin, RR_QUANTUM ticks). A thread that
+ * sleeps on a mutex lends ("donates") its priority to the mutex's owner, and
+ * on along the chain if that owner itself sleeps on a mutex; a thread's
+ * effective priority is the highest of its base priority and the donations
+ * of every thread waiting for a mutex it holds. Everything here is for the
+ * priority scheduler only: with round robin or MLFQ installed, the hooks
+ * below do nothing, wait queues wake in arrival order, and thread->priority
+ * stays MLFQ's level. Read "Challenge part" in lab4-sched/README.md. */
+
+/* Priorities: higher runs first. */
+#define PRI_MIN     0
+#define PRI_DEFAULT 31
+#define PRI_MAX     63
+
+/* The priority scheduler. Keep every thread's effective priority in
+ * thread->priority (the tests read it); a thread made by thread_create, whose
+ * fields thread_new zeroed, has priority PRI_MIN. A timer tick preempts the
+ * running thread when a ready thread outranks it, or when it used RR_QUANTUM
+ * ticks in a row (the next one of equal priority runs). */
+extern const struct scheduler_ops priority_scheduler;
+
+/* Give `thread` base and effective priority `priority` (clamped to
+ * PRI_MIN..PRI_MAX), holding no mutex and waiting for none: the tests call it
+ * for "main" after installing priority_scheduler, whatever earlier tests of
+ * the same boot left in its fields. Call with interrupts masked, or on the
+ * running thread. */
+void priority_thread_init(struct thread *thread, int priority);
+
+/* thread_create, but the new thread starts with base priority `priority`
+ * (clamped). If it outranks the caller it runs before this returns. NULL when
+ * out of memory. Kernel context. */
+struct thread *thread_create_priority(const char *name, int priority, void (*entry)(void *arg),
+                                      void *arg);
+
+/* Set the running thread's base priority (clamped). Its effective priority
+ * stays at least what threads waiting for its mutexes donate. If a ready
+ * thread now outranks it, it yields. Kernel context. */
+void thread_set_priority(int priority);
+
+/* The running thread's effective priority (donations included). */
+int thread_get_priority(void);
+
+/* The running thread's base priority (what thread_set_priority set). */
+int thread_get_base_priority(void);
+
+/* Yield if the priority scheduler runs and a ready thread has a higher
+ * priority than the running one; nothing otherwise, nor where the caller may
+ * not sleep (interrupts masked, a spin lock held, an interrupt handler):
+ * the next timer tick preempts then. sync.c calls it at the end of
+ * mutex_unlock and semaphore_up, so a higher-priority waiter runs at once. */
+void priority_yield_if_outranked(void);
+
+/* mutex_lock calls this, holding mutex->lock, each time the running thread
+ * is about to sleep because `mutex` is taken: donate its priority to the
+ * owner, and on along the chain of owners that are themselves waiting for a
+ * mutex (however long). */
+void priority_mutex_waiting(struct mutex *mutex);
+
+/* mutex_lock calls this, holding mutex->lock, once the running thread has
+ * taken `mutex` (owner set): it waits for nothing now, and holds `mutex`. */
+void priority_mutex_acquired(struct mutex *mutex);
+
+/* mutex_unlock calls this, holding mutex->lock, after clearing the owner and
+ * before waking a waiter: the running thread no longer holds `mutex`, and
+ * its effective priority falls back to the highest of its base priority and
+ * the donations through the mutexes it still holds. */
+void priority_mutex_released(struct mutex *mutex);
+
+/* The waiter wait_wake_one must wake next: with the priority scheduler, the
+ * one of highest priority (the longest-waiting among equals); otherwise the
+ * longest-waiting (queue->head). NULL if the queue is empty. Call with
+ * queue->lock held; the thread stays in the queue. */
+struct thread *priority_pick_waiter(const struct wait_queue *queue);
 
 #endif

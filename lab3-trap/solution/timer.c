@@ -15,7 +15,7 @@ static uint16_t serial_base;
 
 bool timer_handler(struct trap_frame *frame)
 {
-    (void)frame;
+    profile_tick(frame);
     ticks++;
     interrupt_eoi();
     return true;

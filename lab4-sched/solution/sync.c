@@ -27,15 +27,20 @@ void wait_sleep(struct wait_queue *queue, struct spinlock *lock)
     spin_lock(lock);
 }
 
-static struct thread *take_first(struct wait_queue *queue)
+/* Take the next waiter to wake off the queue: the longest-waiting, or with
+ * the priority scheduler the highest-priority one (challenge part). */
+static struct thread *take_next(struct wait_queue *queue)
 {
-    struct thread *thread = queue->head;
+    struct thread *thread = priority_pick_waiter(queue);
     if (thread) {
-        queue->head = thread->next;
-        if (queue->head)
-            queue->head->prev = NULL;
+        if (thread->prev)
+            thread->prev->next = thread->next;
         else
-            queue->tail = NULL;
+            queue->head = thread->next;
+        if (thread->next)
+            thread->next->prev = thread->prev;
+        else
+            queue->tail = thread->prev;
         thread->next = thread->prev = NULL;
     }
     return thread;
@@ -44,7 +49,7 @@ static struct thread *take_first(struct wait_queue *queue)
 void wait_wake_one(struct wait_queue *queue)
 {
     spin_lock(&queue->lock);
-    struct thread *thread = take_first(queue);
+    struct thread *thread = take_next(queue);
     if (thread)
         thread_make_ready(thread);
     spin_unlock(&queue->lock);
@@ -53,7 +58,7 @@ void wait_wake_one(struct wait_queue *queue)
 void wait_wake_all(struct wait_queue *queue)
 {
     spin_lock(&queue->lock);
-    for (struct thread *thread; (thread = take_first(queue)) != NULL;)
+    for (struct thread *thread; (thread = take_next(queue)) != NULL;)
         thread_make_ready(thread);
     spin_unlock(&queue->lock);
 }
@@ -63,16 +68,20 @@ void mutex_init(struct mutex *mutex)
     mutex->lock = (struct spinlock)SPINLOCK_INIT("mutex");
     mutex->locked = false;
     mutex->owner = NULL;
+    mutex->next_held = NULL;
     wait_queue_init(&mutex->waiters);
 }
 
 void mutex_lock(struct mutex *mutex)
 {
     spin_lock(&mutex->lock);
-    while (mutex->locked)
+    while (mutex->locked) {
+        priority_mutex_waiting(mutex);
         wait_sleep(&mutex->waiters, &mutex->lock);
+    }
     mutex->locked = true;
     mutex->owner = thread_current();
+    priority_mutex_acquired(mutex);
     spin_unlock(&mutex->lock);
 }
 
@@ -83,8 +92,10 @@ void mutex_unlock(struct mutex *mutex)
         panic("mutex_unlock by thread '%s', which does not hold the mutex", thread_current()->name);
     mutex->locked = false;
     mutex->owner = NULL;
+    priority_mutex_released(mutex);
     wait_wake_one(&mutex->waiters);
     spin_unlock(&mutex->lock);
+    priority_yield_if_outranked();
 }
 
 void semaphore_init(struct semaphore *semaphore, long count)
@@ -109,4 +120,5 @@ void semaphore_up(struct semaphore *semaphore)
     semaphore->count++;
     wait_wake_one(&semaphore->waiters);
     spin_unlock(&semaphore->lock);
+    priority_yield_if_outranked();
 }

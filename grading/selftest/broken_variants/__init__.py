@@ -1,6 +1,6 @@
 """The broken variants test_broken.py builds: deliberately broken versions of
 the reference solutions, one module per lab (lab2.py … lab5.py) and one per
-lab's challenge part (lab5_challenge.py …). Add a row to the module of its
+lab's challenge part (lab3_challenge.py …). Add a row to the module of its
 lab; this file merges them.
 
 BROKEN, name: (lab, file in the lab's solution/, text in the reference,
@@ -13,9 +13,9 @@ WRONG_ANSWERS, name: (lab, file, text in the reference, broken text,
     for the run's seed).
 ALSO, name: (text, broken text), or a list of them: further edits, in the
     same file, that a variant needs besides its main one."""
-from . import lab2, lab3, lab4, lab5, lab5_challenge
+from . import lab2, lab3, lab3_challenge, lab4, lab4_challenge, lab5, lab5_challenge
 
-MODULES = (lab2, lab3, lab4, lab5, lab5_challenge)
+MODULES = (lab2, lab3, lab3_challenge, lab4, lab4_challenge, lab5, lab5_challenge)
 BROKEN, WRONG_ANSWERS, ALSO = {}, {}, {}
 for _module in MODULES:
     for _merged, _table in ((BROKEN, "BROKEN"), (WRONG_ANSWERS, "WRONG_ANSWERS"), (ALSO, "ALSO")):
