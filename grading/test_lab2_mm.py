@@ -132,6 +132,17 @@ IN_KERNEL = [
     KTest("pt_user_pages_reach_ring_3", 5, "user code in ring 3 reaches its user pages", 3.0),
     KTest("pt_seeded_operations", 8, "random maps, unmaps, protects and translations", 3.0,
           expect=pt_seeded_operations),
+    # The challenge part (README.md, "Challenge part"): 2 MiB pages and pt_print.
+    KTest("huge_map_translate_and_access", 8, "2 MiB pages: map, translate, access, unmap", 3.0,
+          part="challenge"),
+    KTest("huge_map_refuses_overlaps", 8, "2 MiB pages: misaligned and overlapping requests", 3.0,
+          part="challenge"),
+    KTest("huge_protect_and_unmap_flush_the_tlb", 8, "2 MiB pages: protect and unmap flush the TLB",
+          3.0, part="challenge"),
+    KTest("huge_split_on_4k_unmap_and_protect", 8, "4 KiB unmap and protect split a 2 MiB page",
+          3.0, part="challenge"),
+    KTest("pt_print_shows_every_entry", 8, "pt_print: the page-table dump, line by line", 3.0,
+          part="challenge"),
 ]
 
 
