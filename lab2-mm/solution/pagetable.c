@@ -152,7 +152,8 @@ int pt_protect(phys_addr_t root, uintptr_t va, uint64_t flags)
     int result = find_path(root, va, 1, path);
     if (result < 0)
         return result;
-    *path[1] = pte_make(pte_address(*path[1]), flags | PTE_PRESENT);
+    pte_t *entry = path[1];
+    *entry = pte_make(pte_address(*entry), flags | PTE_PRESENT);
     if (paging_current_root() == root)
         tlb_flush_page(va);
     return 0;

@@ -73,11 +73,25 @@ static const char *result_name(int result)
  * with `flags` (PTE_WRITABLE, PTE_USER, PTE_NO_EXECUTE). */
 static void expect_huge_entry(phys_addr_t root, uintptr_t va, phys_addr_t frames, uint64_t flags)
 {
+    /* The level-2 entry first, read straight from the tables. */
+    phys_addr_t table = root;
+    for (int above = 4; above > 2; above--) {
+        pte_t entry = pt_table(table)[pt_index(va, above)];
+        KT_ASSERT(pte_present(entry) && !(entry & PTE_HUGE),
+                  "the level-%d entry above %#lx is %#lx: it should point at a table", above, va,
+                  entry);
+        table = pte_address(entry);
+    }
+    pte_t level2 = pt_table(table)[pt_index(va, 2)];
+    KT_ASSERT(pte_present(level2), "the level-2 entry for %#lx is not present", va);
+    KT_ASSERT(level2 & PTE_HUGE,
+              "the level-2 entry for %#lx (%#lx) lacks PTE_HUGE (the PS bit): the CPU takes "
+              "the frames it points at for a page table instead of mapping 2 MiB with this "
+              "one entry",
+              va, level2);
     int level = 0;
     pte_t entry = paging_lookup(root, va, &level);
     uint64_t checked = PTE_WRITABLE | PTE_USER | PTE_NO_EXECUTE;
-    KT_ASSERT(entry, "nothing maps %#lx: the level-2 entry or a table above it is not present",
-              va);
     KT_ASSERT(level == 2 && (entry & PTE_HUGE),
               "%#lx is mapped by an entry at level %d (%#lx), not by one level-2 entry with "
               "PTE_HUGE (the PS bit) set",
@@ -260,6 +274,11 @@ KTEST(huge_split_on_4k_unmap_and_protect)
                   "for %#lx with the 2 MiB page's flags %#lx; the tables say entry %#lx (level "
                   "%d)",
                   i, va + i * PAGE_SIZE, frames + i * PAGE_SIZE, flags, entry, level);
+        KT_ASSERT(!(entry & PTE_HUGE),
+                  "after splitting, the level-1 entry for %#lx (%#lx) has bit 7 set: PTE_HUGE "
+                  "means \"2 MiB page\" only at levels 2 and 3; in a level-1 entry bit 7 "
+                  "selects a memory type (PAT). Clear it when copying the 2 MiB entry's flags",
+                  va + i * PAGE_SIZE, entry);
     }
     /* pt_protect of one 4 KiB page inside another 2 MiB page. */
     const uintptr_t other = va + HUGE_PAGE_SIZE;
