@@ -173,7 +173,9 @@ BROKEN = {
 }
 
 
+from broken_lab1_boot_challenge import BROKEN as LAB1_CHALLENGE  # noqa: E402
 from broken_lab2_mm_challenge import BROKEN as LAB2_CHALLENGE  # noqa: E402
+BROKEN.update(LAB1_CHALLENGE)
 BROKEN.update(LAB2_CHALLENGE)
 
 CASES = [(name, platform) for name in sorted(BROKEN) for platform in ("pc", "linux")]
