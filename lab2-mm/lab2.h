@@ -81,14 +81,15 @@ extern const struct page_table_ops lab2_page_tables;
 /* ---- Challenge part: 2 MiB pages and a page-table dump (pagetable.c) -------
  * A level-2 entry with PTE_HUGE (the PS bit) maps 2 MiB directly: its
  * address is that of 512 physically contiguous frames, 2 MiB aligned. The
- * functions above then also have to understand such entries:
+ * Part 2 functions then also have to understand such entries:
  *   - pt_walk returns NULL for an address inside a 2 MiB page (it has no
  *     level-1 entry), and never replaces the 2 MiB entry with a table;
  *   - pt_map returns -EEXIST for a page inside a 2 MiB page;
  *   - pt_translate translates an address inside it (offset within 2 MiB);
  *   - pt_unmap and pt_protect of a 4 KiB page inside a 2 MiB page first
  *     *split* it: a new page table (frame_alloc_zeroed(0)) whose 512 entries
- *     map the same frames with the same flags replaces the 2 MiB entry; then
+ *     map the same frames with the same flags (but not PTE_HUGE, which is
+ *     bit 7, PAT, at level 1) replaces the 2 MiB entry; then
  *     the one page is unmapped or changed as usual. -ENOMEM if no table. */
 
 /* Bytes mapped by one 2 MiB page (one level-2 entry with PTE_HUGE). */
