@@ -141,6 +141,7 @@ static uint64_t nested(uint64_t n)
 KTEST(trace_restores_the_machine)
 {
     /* With interrupts enabled and with them disabled: the state comes back. */
+    bool at_start = cpu_irq_enabled();
     for (int enabled = 1; enabled >= 0; enabled--) {
         if (enabled)
             cpu_irq_enable();
@@ -148,7 +149,10 @@ KTEST(trace_restores_the_machine)
             cpu_irq_disable();
         traced("trace_demo_loop(3)", trace_demo_loop, 3);
         bool now = cpu_irq_enabled();
-        cpu_irq_enable();
+        if (at_start)
+            cpu_irq_enable();
+        else
+            cpu_irq_disable();
         KT_ASSERT(now == (bool)enabled,
                   "interrupts were %s before trace_call and %s after it: restore them "
                   "(cpu_irq_save / cpu_irq_restore)",
