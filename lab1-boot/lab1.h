@@ -112,10 +112,10 @@ void monitor_run(void);
 
 /* What trace_call saw. The caller owns it (a static or a caller's variable). */
 struct trace {
-    uint64_t steps;                        /* instructions fn executed (see trace_call) */
-    size_t recorded;                       /* how many of them rip holds: at most TRACE_MAX_RECORDED */
-    uintptr_t rip[TRACE_MAX_RECORDED];     /* the first `recorded` instructions' addresses, in order */
-    uint64_t result;                       /* what fn returned */
+    uint64_t steps;                    /* instructions fn executed (see trace_call) */
+    size_t recorded;                   /* how many of them rip holds: at most TRACE_MAX_RECORDED */
+    uintptr_t rip[TRACE_MAX_RECORDED]; /* the first `recorded` instructions' addresses, in order */
+    uint64_t result;                   /* what fn returned */
 };
 
 /* Call fn(arg) with the trap flag set and fill `out` (all of it, zeroing

@@ -92,8 +92,7 @@ static const struct command commands[] = {
     {"mem", "show the memory map and the total usable memory", command_mem},
     {"backtrace", "show the chain of function calls that led here", command_backtrace},
     {"reboot", "restart the machine", command_reboot},
-    {"trace", "single-step trace_demo_loop or trace_demo_calls: trace loop|calls N",
-     command_trace},
+    {"trace", "single-step trace_demo_loop or trace_demo_calls: trace loop|calls N", command_trace},
 };
 
 static void command_help(int argc, char **argv)

@@ -2,9 +2,9 @@
  * solution.) */
 #include "lab1.h"
 
-static struct trace *tracing;  /* the trace being taken, or NULL */
-static uintptr_t entry_rip;    /* fn's first instruction */
-static uintptr_t entry_rsp;    /* rsp there: fn's return address is on top */
+static struct trace *tracing; /* the trace being taken, or NULL */
+static uintptr_t entry_rip;   /* fn's first instruction */
+static uintptr_t entry_rsp;   /* rsp there: fn's return address is on top */
 static bool inside, finished;
 
 /* The debug exception after each instruction: frame->rip is the next one.

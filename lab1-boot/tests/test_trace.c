@@ -22,7 +22,7 @@ static size_t expect_loop(size_t at, uint64_t n)
     for (uint64_t round = 0; round < n && at + 4 < EXPECTED_MAX; round++)
         for (unsigned i = 3; i < 6; i++)
             expected[at++] = base + offset[i]; /* add, dec, jnz */
-    expected[at++] = base + offset[6]; /* ret */
+    expected[at++] = base + offset[6];         /* ret */
     return at;
 }
 

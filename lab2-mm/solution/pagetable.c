@@ -224,7 +224,7 @@ int pt_protect_huge(phys_addr_t root, uintptr_t va, uint64_t flags)
 static void print_table(phys_addr_t table, int level, uintptr_t base)
 {
     static const char *const sizes[] = {"", "4K", "2M", "1G"};
-    const char *indent = "        " + 2 * level - 2; /* two spaces for L4, eight for L1 */
+    const char *indent = "        " + 2 * level - 2;           /* two spaces for L4, eight for L1 */
     unsigned count = level == 4 ? PT_ENTRIES / 2 : PT_ENTRIES; /* the user half */
     for (unsigned i = 0; i < count; i++) {
         pte_t entry = pt_table(table)[i];

@@ -144,8 +144,7 @@ KTEST(huge_map_translate_and_access)
     KT_ASSERT_EQ(*(uint64_t *)phys_to_virt(frames + 0x80000), 0x3333,
                  "a word written through the 2 MiB mapping, read through the direct map");
     EXPECT_RESULT(pt_unmap_huge(root, va), 0, "unmapping the 2 MiB page");
-    KT_ASSERT(!paging_lookup(root, va, NULL), "after pt_unmap_huge the tables still map %#lx",
-              va);
+    KT_ASSERT(!paging_lookup(root, va, NULL), "after pt_unmap_huge the tables still map %#lx", va);
     KT_ASSERT(mm_count_frames(PAGE_ALLOCATED) == before,
               "after unmapping the only 2 MiB page, %lu of its 2 page tables are still "
               "allocated: pt_unmap_huge must free the tables it leaves empty",
@@ -174,7 +173,8 @@ KTEST(huge_map_refuses_overlaps)
     KT_ASSERT(pt_translate(root, TEST_VA + 0x3000, &pa) && pa == small,
               "after the refused pt_map_huge, the 4 KiB page at %#lx no longer maps its frame",
               TEST_VA + 0x3000);
-    EXPECT_RESULT(pt_unmap_huge(root, TEST_VA), -ENOENT, "4 KiB pages map that range, not a 2 MiB page");
+    EXPECT_RESULT(pt_unmap_huge(root, TEST_VA), -ENOENT,
+                  "4 KiB pages map that range, not a 2 MiB page");
     EXPECT_RESULT(pt_protect_huge(root, TEST_VA, 0), -ENOENT,
                   "4 KiB pages map that range, not a 2 MiB page");
     /* A 2 MiB page, then everything that overlaps it. */
@@ -218,9 +218,10 @@ KTEST(huge_protect_and_unmap_flush_the_tlb)
     KT_ASSERT(first, "writing to a writable 2 MiB page faulted");
     EXPECT_RESULT(protected, 0, "making the 2 MiB page read-only");
     expect_huge_entry(root, va, frames, 0);
-    KT_ASSERT(!second, "after pt_protect_huge made the 2 MiB page read-only, a write at %#lx "
-                       "still succeeded: the TLB kept the old entry. Flush it with "
-                       "tlb_flush_page(va) when root is active",
+    KT_ASSERT(!second,
+              "after pt_protect_huge made the 2 MiB page read-only, a write at %#lx "
+              "still succeeded: the TLB kept the old entry. Flush it with "
+              "tlb_flush_page(va) when root is active",
               (uintptr_t)inside);
     KT_ASSERT(readable && value == 1, "the read-only 2 MiB page cannot be read, or lost its byte");
     paging_switch(root);
@@ -230,8 +231,9 @@ KTEST(huge_protect_and_unmap_flush_the_tlb)
     paging_switch(paging_kernel_root());
     KT_ASSERT(before_unmap, "reading the 2 MiB page faulted");
     EXPECT_RESULT(unmapped, 0, "unmapping the 2 MiB page");
-    KT_ASSERT(!after_unmap, "after pt_unmap_huge a read at %#lx still succeeded: the TLB kept the "
-                            "old entry. Flush it with tlb_flush_page(va) when root is active",
+    KT_ASSERT(!after_unmap,
+              "after pt_unmap_huge a read at %#lx still succeeded: the TLB kept the "
+              "old entry. Flush it with tlb_flush_page(va) when root is active",
               (uintptr_t)inside);
     EXPECT_RESULT(pt_unmap_huge(root, va), -ENOENT, "the 2 MiB page is unmapped already");
     free_tables(root, 4);
@@ -293,8 +295,9 @@ KTEST(huge_split_on_4k_unmap_and_protect)
     EXPECT_RESULT(protected, 0, "changing one 4 KiB page inside a 2 MiB page (split it first)");
     KT_ASSERT(refused, "after pt_protect made page %#lx read-only, a write there succeeded",
               other + 3 * PAGE_SIZE);
-    KT_ASSERT(next_writable, "after pt_protect of page %#lx, the page after it is no longer "
-                             "writable: the split must keep the 2 MiB page's flags",
+    KT_ASSERT(next_writable,
+              "after pt_protect of page %#lx, the page after it is no longer "
+              "writable: the split must keep the 2 MiB page's flags",
               other + 3 * PAGE_SIZE);
     int level = 0;
     pte_t entry = paging_lookup(root, other + 3 * PAGE_SIZE, &level);
@@ -320,8 +323,8 @@ static void expect_line(const char *fmt, ...)
     expected_length += (size_t)kvsnprintf(expected + expected_length,
                                           sizeof(expected) - expected_length, fmt, args);
     va_end(args);
-    expected_length += (size_t)ksnprintf(expected + expected_length,
-                                         sizeof(expected) - expected_length, "\n");
+    expected_length +=
+        (size_t)ksnprintf(expected + expected_length, sizeof(expected) - expected_length, "\n");
 }
 
 /* The entry at `index` of the table at `table`, which must be present. */
@@ -374,7 +377,8 @@ KTEST(pt_print_shows_every_entry)
     KT_ASSERT(console_capture_begin(printed, sizeof(printed)), "console capture is busy");
     pt_print(root);
     size_t length = console_capture_end();
-    KT_ASSERT(length < sizeof(printed), "pt_print printed %lu bytes, far more than the %lu "
+    KT_ASSERT(length < sizeof(printed),
+              "pt_print printed %lu bytes, far more than the %lu "
               "expected: does it print the kernel half (PML4 entries 256-511)?",
               length, expected_length);
     for (unsigned n = 1;; n++) {
@@ -422,8 +426,8 @@ static void answer_translation(phys_addr_t root, phys_addr_t pool, unsigned step
     KT_ASSERT(mapped == (entry != 0),
               "step %u: pt_translate(%#lx) says %s, but the page tables %s it (entry %#lx, "
               "level %d)",
-              step, address, mapped ? "mapped" : "not mapped", entry ? "map" : "do not map",
-              entry, level);
+              step, address, mapped ? "mapped" : "not mapped", entry ? "map" : "do not map", entry,
+              level);
     if (!mapped) {
         ktest_answer("step %u: translate 0x%lx: not mapped; %lu page tables", step, address,
                      seeded_tables());
@@ -458,8 +462,8 @@ KTEST(huge_seeded_operations)
     uint64_t state = ktest_seed();
     uintptr_t regions[4];
     for (unsigned i = 0; i < 4; i++)
-        regions[i] = TEST_VA + (ktest_random_below(&state, 2) << 30) +
-                     (ktest_random_below(&state, 2) << 21);
+        regions[i] =
+            TEST_VA + (ktest_random_below(&state, 2) << 30) + (ktest_random_below(&state, 2) << 21);
     for (unsigned step = 1; step <= 40; step++) {
         uint64_t what = ktest_random_below(&state, 12);
         uintptr_t region = regions[ktest_random_below(&state, 4)];
