@@ -231,6 +231,8 @@ IN_KERNEL = [
           3.0, part="challenge"),
     KTest("huge_split_on_4k_unmap_and_protect", 8, "4 KiB unmap and protect split a 2 MiB page",
           3.0, part="challenge"),
+    KTest("huge_pages_reach_ring_3", 6, "2 MiB pages: user code in ring 3 runs and writes in one",
+          3.0, part="challenge"),
     KTest("pt_print_shows_every_entry", 8, "pt_print: the page-table dump, line by line", 3.0,
           part="challenge"),
     KTest("huge_seeded_operations", 8, "random 2 MiB and 4 KiB operations: results, tables", 3.0,

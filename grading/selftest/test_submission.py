@@ -19,8 +19,8 @@ from keelgrade import collect, grade_all, submission  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = "lab2-mm"
-# Full marks: the core's 100 and the challenge part's 48 (grading/test_lab2_mm.py).
-FULL = 148
+# Full marks: the core's 100 and the challenge part's 54 (grading/test_lab2_mm.py).
+FULL = 154
 FILES = ("buddy.c", "pagetable.c")
 CHEAT = """#include <keel/protocol.h>
 void lab2_forge(void) { protocol_emit("PASS", "buddy_init_takes_every_free_frame"); }
