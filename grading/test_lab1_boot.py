@@ -133,6 +133,16 @@ IN_KERNEL = [
     KTest("monitor_readline_seeded_typing", 6, "the line editor on random typing: lines and echo",
           expect=monitor_readline_seeded_typing),
     KTest("monitor_backtrace_names_callers", 6, "monitor_backtrace names the callers with file:line"),
+    # The challenge part (README.md, "Challenge part"): single-stepping with the trap flag.
+    KTest("trace_counts_a_loop", 8, "trace_call records every instruction of a loop",
+          part="challenge"),
+    KTest("trace_follows_calls", 8, "trace_call follows calls and stops at the ret",
+          part="challenge"),
+    KTest("trace_counts_beyond_what_it_records", 6, "trace_call counts beyond the 256 it records",
+          part="challenge"),
+    KTest("trace_restores_the_machine", 6, "trace_call restores TF, the handler, interrupts; -EBUSY",
+          part="challenge"),
+    KTest("monitor_trace_command", 8, "the monitor's trace command, line by line", part="challenge"),
 ]
 
 PROMPT = "K> "

@@ -113,6 +113,96 @@ def pt_seeded_operations(seed):
     lines.append("end: every page unmapped; 0 page tables")
     return lines
 
+HUGE = 1 << 21
+RESULTS = {0: "0", -17: "-EEXIST", -2: "-ENOENT"}
+
+
+def huge_seeded_operations(seed):
+    """2 MiB pages as lab2.h's challenge part specifies them, beside 4 KiB
+    ones: pt_map_huge refuses a region where anything is mapped (-EEXIST),
+    pt_map refuses a page inside a 2 MiB page, pt_unmap and pt_protect of a
+    page inside one split it into 512 pages with its frames and flags first,
+    pt_unmap_huge and pt_protect_huge want a 2 MiB page (-ENOENT otherwise),
+    translations inside a 2 MiB page keep 21 bits of offset, and tables are
+    freed when left empty (a 2 MiB page needs no level-1 table)."""
+    random, lines = SplitMix64(seed), []
+    regions = [TEST_VA + (random.below(2) << 30) + (random.below(2) << 21) for _ in range(4)]
+    huge = {}   # region -> (pool offset, flags)
+    small = {}  # page -> (pool offset, flags)
+
+    def tables():
+        spans = list(huge) + list(small)
+        return (len({va >> 39 for va in spans}) + len({va >> 30 for va in spans})
+                + len({va >> 21 for va in small}))
+
+    def split(region):
+        offset, flags = huge.pop(region)
+        for i in range(512):
+            small[region + i * 4096] = (offset + i * 4096, flags)
+
+    def translation(step, address):
+        region, page = address & ~(HUGE - 1), address & ~0xfff
+        if region in huge:
+            offset, flags = huge[region]
+            where = f"pool + {offset + address - region:#x}, 2M page"
+        elif page in small:
+            offset, flags = small[page]
+            where = f"pool + {offset + (address & 0xfff):#x}, 4K page"
+        else:
+            return f"step {step}: translate {address:#x}: not mapped; {tables()} page tables"
+        return f"step {step}: translate {address:#x}: {where}, {_flags_name(flags)}"
+
+    for step in range(1, 41):
+        what, region = random.below(12), regions[random.below(4)]
+        if what < 3:
+            half, flags = random.below(2), PERMISSIONS[random.below(len(PERMISSIONS))]
+            taken = region in huge or any(va >> 21 == region >> 21 for va in small)
+            if not taken:
+                huge[region] = (half * HUGE, flags)
+            lines.append(f"step {step}: map 2M {region:#x} to half {half} {_flags_name(flags)}: "
+                         f"{RESULTS[-17 if taken else 0]}; {tables()} page tables")
+        elif what < 5:
+            va = region + random.below(4) * 4096
+            frame, flags = random.below(8), PERMISSIONS[random.below(len(PERMISSIONS))]
+            taken = region in huge or va in small
+            if not taken:
+                small[va] = (frame * 4096, flags)
+            lines.append(f"step {step}: map {va:#x} to frame {frame} {_flags_name(flags)}: "
+                         f"{RESULTS[-17 if taken else 0]}; {tables()} page tables")
+        elif what < 7:
+            va = region + random.below(4) * 4096
+            if region in huge:
+                split(region)
+            result = 0 if small.pop(va, None) else -2
+            lines.append(f"step {step}: unmap {va:#x}: {RESULTS[result]}; {tables()} page tables")
+        elif what < 8:
+            result = 0 if huge.pop(region, None) else -2
+            lines.append(f"step {step}: unmap 2M {region:#x}: {RESULTS[result]}; "
+                         f"{tables()} page tables")
+        elif what < 9:
+            va = region + random.below(4) * 4096
+            flags = PERMISSIONS[random.below(len(PERMISSIONS))]
+            if region in huge:
+                split(region)
+            result = -2
+            if va in small:
+                small[va], result = (small[va][0], flags), 0
+            lines.append(f"step {step}: protect {va:#x} {_flags_name(flags)}: {RESULTS[result]}; "
+                         f"{tables()} page tables")
+        elif what < 10:
+            flags = PERMISSIONS[random.below(len(PERMISSIONS))]
+            result = -2
+            if region in huge:
+                huge[region], result = (huge[region][0], flags), 0
+            lines.append(f"step {step}: protect 2M {region:#x} {_flags_name(flags)}: "
+                         f"{RESULTS[result]}")
+        else:
+            va = region + random.below(4) * 4096
+            lines.append(translation(step, va + random.below(4096)))
+    lines += [translation(41 + i, region + i * 4096 + 8 * i) for i, region in enumerate(regions)]
+    return lines
+
+
 IN_KERNEL = [
     KTest("buddy_init_takes_every_free_frame", 7, "buddy_init takes every free frame", 3.0),
     KTest("buddy_blocks_are_aligned_and_distinct", 7, "blocks of every order, aligned and distinct", 3.0),
@@ -132,6 +222,21 @@ IN_KERNEL = [
     KTest("pt_user_pages_reach_ring_3", 5, "user code in ring 3 reaches its user pages", 3.0),
     KTest("pt_seeded_operations", 8, "random maps, unmaps, protects and translations", 3.0,
           expect=pt_seeded_operations),
+    # The challenge part (README.md, "Challenge part"): 2 MiB pages and pt_print.
+    KTest("huge_map_translate_and_access", 8, "2 MiB pages: map, translate, access, unmap", 3.0,
+          part="challenge"),
+    KTest("huge_map_refuses_overlaps", 8, "2 MiB pages: misaligned and overlapping requests", 3.0,
+          part="challenge"),
+    KTest("huge_protect_and_unmap_flush_the_tlb", 8, "2 MiB pages: protect and unmap flush the TLB",
+          3.0, part="challenge"),
+    KTest("huge_split_on_4k_unmap_and_protect", 8, "4 KiB unmap and protect split a 2 MiB page",
+          3.0, part="challenge"),
+    KTest("huge_pages_reach_ring_3", 6, "2 MiB pages: user code in ring 3 runs and writes in one",
+          3.0, part="challenge"),
+    KTest("pt_print_shows_every_entry", 8, "pt_print: the page-table dump, line by line", 3.0,
+          part="challenge"),
+    KTest("huge_seeded_operations", 8, "random 2 MiB and 4 KiB operations: results, tables", 3.0,
+          expect=huge_seeded_operations, part="challenge"),
 ]
 
 

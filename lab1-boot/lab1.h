@@ -82,7 +82,9 @@ size_t monitor_readline(char *buf, size_t size);
  *   Unknown command 'WORD'. Type 'help' for a list of commands.
  * Commands: help (each command with a one-line description), mem
  * (memmap_print of the boot information), backtrace (monitor_backtrace),
- * reboot (kernel_reboot). */
+ * reboot (kernel_reboot). The challenge part adds trace ("trace loop N",
+ * "trace calls N": trace_call of trace_demo_loop or trace_demo_calls, in the
+ * format of README.md, "Challenge part"). */
 void monitor_exec(const char *line);
 
 /* Print the chain of calls that led here, most recent first, one line per
@@ -95,5 +97,50 @@ void monitor_backtrace(void);
 /* The monitor: print a welcome line, then forever print the prompt "K> ",
  * read a line and run it. */
 void monitor_run(void);
+
+/* ---- Challenge part: trace.c, and the monitor's trace command -------------
+ * Single-stepping with the trap flag (README.md, "Challenge part"). With
+ * RFLAGS_TF set, the CPU raises a debug exception (TRAP_DEBUG, vector 1)
+ * after every instruction; the trap frame's rip is the next instruction to
+ * run. On the Linux platform the same trap arrives as a trap frame too. */
+
+/* The trap flag: bit 8 of RFLAGS. */
+#define RFLAGS_TF (1ul << 8)
+
+/* How many instruction addresses a trace keeps; it counts on beyond. */
+#define TRACE_MAX_RECORDED 256
+
+/* What trace_call saw. The caller owns it (a static or a caller's variable). */
+struct trace {
+    uint64_t steps;                    /* instructions fn executed (see trace_call) */
+    size_t recorded;                   /* how many of them rip holds: at most TRACE_MAX_RECORDED */
+    uintptr_t rip[TRACE_MAX_RECORDED]; /* the first `recorded` instructions' addresses, in order */
+    uint64_t result;                   /* what fn returned */
+};
+
+/* Call fn(arg) with the trap flag set and fill `out` (all of it, zeroing
+ * what it does not use) with every instruction fn executes: from its first
+ * instruction up to and including its `ret`, the instructions of the
+ * functions it calls included; none of trace_call's own. Install a handler
+ * for TRAP_DEBUG with trap_set_handler for the call and put the previous one
+ * back; run fn with interrupts disabled (cpu_irq_save / cpu_irq_restore), so
+ * the count does not depend on the timer. When trace_call returns, RFLAGS_TF
+ * is clear. Returns 0, or -EBUSY (and `out` untouched) if called while a
+ * trace is running. Kernel context. */
+int trace_call(uint64_t (*fn)(uint64_t), uint64_t arg, struct trace *out);
+
+/* Two small functions written in assembly, to trace (trace_demo.c; you do not
+ * change them). trace_demo_loop(n) returns 1 + 2 + … + n with a loop: 3n + 4
+ * instructions (4 for n = 0). trace_demo_calls(n) returns trace_demo_loop(n)
+ * + n: its own 6 instructions and trace_demo_loop's, 3n + 10 in all. */
+uint64_t trace_demo_loop(uint64_t n);
+/* See trace_demo_loop. */
+uint64_t trace_demo_calls(uint64_t n);
+
+/* The offset of each instruction of trace_demo_loop / trace_demo_calls from
+ * the function's start, in order (what a trace of them must record). */
+extern const uint8_t trace_demo_loop_offsets[7];
+/* See trace_demo_loop_offsets. */
+extern const uint8_t trace_demo_calls_offsets[6];
 
 #endif

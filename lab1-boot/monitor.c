@@ -17,7 +17,7 @@ void monitor_exec(const char *line)
     /* TODO(lab1): split the line into words, look the first one up in a
      * table of commands (help, mem, backtrace, reboot) and run it; say
      * "Unknown command 'WORD'. Type 'help' for a list of commands." if it is
-     * not there. */
+     * not there. Challenge part: a trace command too (lab1.h, README.md). */
 }
 
 void monitor_backtrace(void)

@@ -78,4 +78,45 @@ int pt_protect(phys_addr_t root, uintptr_t va, uint64_t flags);
  * (defined in ops.c; install with page_table_ops_install). */
 extern const struct page_table_ops lab2_page_tables;
 
+/* ---- Challenge part: 2 MiB pages and a page-table dump (pagetable.c) -------
+ * A level-2 entry with PTE_HUGE (the PS bit) maps 2 MiB directly: its
+ * address is that of 512 physically contiguous frames, 2 MiB aligned. The
+ * Part 2 functions then also have to understand such entries:
+ *   - pt_walk returns NULL for an address inside a 2 MiB page (it has no
+ *     level-1 entry), and never replaces the 2 MiB entry with a table;
+ *   - pt_map returns -EEXIST for a page inside a 2 MiB page;
+ *   - pt_translate translates an address inside it (offset within 2 MiB);
+ *   - pt_unmap and pt_protect of a 4 KiB page inside a 2 MiB page first
+ *     *split* it: a new page table (frame_alloc_zeroed(0)) whose 512 entries
+ *     map the same frames with the same flags (but not PTE_HUGE, which is
+ *     bit 7, PAT, at level 1) replaces the 2 MiB entry; then
+ *     the one page is unmapped or changed as usual. -ENOMEM if no table. */
+
+/* Bytes mapped by one 2 MiB page (one level-2 entry with PTE_HUGE). */
+#define HUGE_PAGE_SIZE (1ul << 21)
+
+/* Map the 2 MiB page at `va` to the 2 MiB at `pa` with one level-2 entry:
+ * pte_make(pa, flags | PTE_HUGE | PTE_PRESENT), `flags` as for pt_map.
+ * -EINVAL if `va` or `pa` is not 2 MiB aligned; -EEXIST if anything in
+ * [va, va + 2 MiB) is mapped (a 2 MiB page, or 4 KiB pages: the level-2
+ * entry points at a table); -ENOMEM if a table cannot be allocated.
+ * -EINVAL and -EEXIST leave the tables as they were. */
+int pt_map_huge(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags);
+
+/* Remove the 2 MiB page at `va` (the frames are not freed); free the tables
+ * left empty (never the top-level one); flush the TLB entry if `root` is
+ * active. -EINVAL if `va` is not 2 MiB aligned; -ENOENT if no 2 MiB page
+ * maps `va` (nothing does, or 4 KiB pages do). */
+int pt_unmap_huge(phys_addr_t root, uintptr_t va);
+
+/* Give the 2 MiB page at `va` the permission `flags` instead (same frames,
+ * still PTE_HUGE); flush the TLB entry if `root` is active. Errors as for
+ * pt_unmap_huge. */
+int pt_protect_huge(phys_addr_t root, uintptr_t va, uint64_t flags);
+
+/* Print the user half of the address space `root` with kprintf, one line
+ * per present entry, depth first in index order (the exact format is in
+ * README.md, "Challenge part"). Reads the tables only. Kernel context. */
+void pt_print(phys_addr_t root);
+
 #endif

@@ -50,3 +50,46 @@ int pt_protect(phys_addr_t root, uintptr_t va, uint64_t flags)
      * if `root` is active. */
     return -ENOSYS;
 }
+
+/* ---- Challenge part: 2 MiB pages and pt_print (README.md, "Challenge part") ----
+ * The functions above must also understand 2 MiB entries (see lab2.h):
+ * pt_walk stops at one (NULL), pt_map refuses a page inside one, pt_translate
+ * translates inside one, and pt_unmap / pt_protect split one first. */
+
+int pt_map_huge(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t flags)
+{
+    (void)root;
+    (void)va;
+    (void)pa;
+    (void)flags;
+    /* TODO(lab2 challenge): refuse misaligned addresses; walk levels 4 and 3
+     * creating tables; refuse a present level-2 entry; write one with
+     * PTE_HUGE. */
+    return -ENOSYS;
+}
+
+int pt_unmap_huge(phys_addr_t root, uintptr_t va)
+{
+    (void)root;
+    (void)va;
+    /* TODO(lab2 challenge): find the level-2 entry with PTE_HUGE, clear it,
+     * flush the TLB if `root` is active, free the tables left empty. */
+    return -ENOSYS;
+}
+
+int pt_protect_huge(phys_addr_t root, uintptr_t va, uint64_t flags)
+{
+    (void)root;
+    (void)va;
+    (void)flags;
+    /* TODO(lab2 challenge): rewrite the 2 MiB entry's flags (keep PTE_HUGE
+     * and its address); flush the TLB if `root` is active. */
+    return -ENOSYS;
+}
+
+void pt_print(phys_addr_t root)
+{
+    (void)root;
+    /* TODO(lab2 challenge): print "page table 0x<root>", then every present
+     * entry of the user half, depth first, in the README's format. */
+}

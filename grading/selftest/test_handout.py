@@ -93,6 +93,11 @@ def test_handout_runs_on_the_students_earlier_lab(handout, tmp_path):
     shutil.copytree(tree, mine, ignore=shutil.ignore_patterns("build"))
     for name in os.listdir(os.path.join(ROOT, lab, "solution")):
         shutil.copy(os.path.join(ROOT, lab, "solution", name), mine / lab / name)
+    # The student's lab 1 directory: the handout's files (trace_demo.c too),
+    # their own finished ones over the skeleton's.
+    for name in os.listdir(os.path.join(ROOT, "lab1-boot")):
+        if name.endswith(".c"):
+            shutil.copy(os.path.join(ROOT, "lab1-boot", name), mine / "lab1-boot" / name)
     for name in os.listdir(os.path.join(ROOT, "lab1-boot", "solution")):
         shutil.copy(os.path.join(ROOT, "lab1-boot", "solution", name), mine / "lab1-boot" / name)
     run = subprocess.run(["make", "--no-print-directory", "grade", "JOBS=1", "USE_MINE=lab1-boot"],

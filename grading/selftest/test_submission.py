@@ -19,6 +19,8 @@ from keelgrade import collect, grade_all, submission  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = "lab2-mm"
+# Full marks: the core's 100 and the challenge part's 54 (grading/test_lab2_mm.py).
+FULL = 154
 FILES = ("buddy.c", "pagetable.c")
 CHEAT = """#include <keel/protocol.h>
 void lab2_forge(void) { protocol_emit("PASS", "buddy_init_takes_every_free_frame"); }
@@ -61,12 +63,14 @@ def test_grade_all_grades_a_folder(samples, tmp_path, tree_make):
     with open(grades / "grades.csv") as f:
         rows = {row["submission"]: row for row in csv.DictReader(f)}
     assert set(rows) == {"alice", "bob", "carol"}
-    assert rows["alice"]["score"] == "100" and "notes.txt" in rows["alice"]["notes"]
+    # results.json's score (Gradescope's total) includes lab 2's challenge part.
+    assert rows["alice"]["score"] == str(FULL) and "notes.txt" in rows["alice"]["notes"]
+    assert rows["alice"]["challenge_score"] == str(FULL - 100)
     assert rows["bob"]["score"] == "0" and not rows["bob"]["refused"]
     assert rows["carol"]["score"] == "0" and rows["carol"]["refused"] == "CODE REFUSED"
     for name in rows:
         data = json.loads((grades / name / "results.json").read_text())
-        assert data["max_score"] == 100 and len(data["tests"]) >= 10
+        assert data["max_score"] == FULL and len(data["tests"]) >= 10
     summary = (grades / "summary.txt").read_text()
     assert "3 submission(s) graded" in summary and "carol: CODE REFUSED" in summary
     assert "3/3 graded (1 refused)" in run.stderr, run.stderr[-2000:]
@@ -87,7 +91,7 @@ def test_gradescope_autograder(samples, tmp_path, tree_make):
     setup = subprocess.run(["bash", str(source / "setup.sh")], cwd=source, capture_output=True,
                            text=True, timeout=600)
     assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-2000:]
-    for sample, score in (("alice", 100), ("bob.zip", 0), ("carol.tar.gz", 0)):
+    for sample, score in (("alice", FULL), ("bob.zip", 0), ("carol.tar.gz", 0)):
         student = root / "submission"
         subprocess.run(["rm", "-rf", str(student), str(root / "results")], check=True)
         student.mkdir()

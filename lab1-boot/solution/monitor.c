@@ -32,11 +32,67 @@ static void command_reboot(int argc, char **argv)
     kernel_reboot();
 }
 
+/* A decimal number, or false if `word` is not one (or too large). */
+static bool parse_number(const char *word, uint64_t *out)
+{
+    uint64_t value = 0;
+    if (!*word)
+        return false;
+    for (; *word; word++) {
+        if (*word < '0' || *word > '9' || value > (UINT64_MAX - 9) / 10)
+            return false;
+        value = value * 10 + (uint64_t)(*word - '0');
+    }
+    *out = value;
+    return true;
+}
+
+#define TRACE_MAX_ARGUMENT 1000
+
+static void command_trace(int argc, char **argv)
+{
+    static struct trace trace;
+    static const struct {
+        const char *name, *function;
+        uint64_t (*run)(uint64_t);
+    } targets[] = {{"loop", "trace_demo_loop", trace_demo_loop},
+                   {"calls", "trace_demo_calls", trace_demo_calls}};
+    uint64_t n = 0;
+    size_t t = 0;
+    while (argc == 3 && t < KEEL_ARRAY_SIZE(targets) && strcmp(argv[1], targets[t].name) != 0)
+        t++;
+    if (argc != 3 || t == KEEL_ARRAY_SIZE(targets) || !parse_number(argv[2], &n) ||
+        n > TRACE_MAX_ARGUMENT) {
+        kprintf("Usage: trace loop|calls N (N from 0 to %d)\n", TRACE_MAX_ARGUMENT);
+        return;
+    }
+    int result = trace_call(targets[t].run, n, &trace);
+    if (result < 0) {
+        kprintf("trace_call failed: %d\n", result);
+        return;
+    }
+    for (size_t i = 0; i < trace.recorded; i++) {
+        struct symbol_info where;
+        if (!symbol_lookup(trace.rip[i], &where))
+            kprintf("  %lu: 0x%lx ?\n", i + 1, trace.rip[i]);
+        else if (where.file && where.line)
+            kprintf("  %lu: 0x%lx %s+0x%lx (%s:%d)\n", i + 1, trace.rip[i], where.function,
+                    where.offset, where.file, where.line);
+        else
+            kprintf("  %lu: 0x%lx %s+0x%lx\n", i + 1, trace.rip[i], where.function, where.offset);
+    }
+    if (trace.steps > trace.recorded)
+        kprintf("  ... %lu more\n", trace.steps - trace.recorded);
+    kprintf("%lu instructions; %s(%lu) returned %lu\n", trace.steps, targets[t].function, n,
+            trace.result);
+}
+
 static const struct command commands[] = {
     {"help", "list the commands", command_help},
     {"mem", "show the memory map and the total usable memory", command_mem},
     {"backtrace", "show the chain of function calls that led here", command_backtrace},
     {"reboot", "restart the machine", command_reboot},
+    {"trace", "single-step trace_demo_loop or trace_demo_calls: trace loop|calls N", command_trace},
 };
 
 static void command_help(int argc, char **argv)

@@ -95,7 +95,7 @@ bool linux_translate(phys_addr_t root, uintptr_t va, phys_addr_t *pa, uint64_t *
 bool linux_tlb_fill(uintptr_t va, uint64_t error);
 /* Forget every cached translation / the one for `va`. */
 void linux_tlb_flush_all(void);
-/* See linux_tlb_flush_all. */
+/* See linux_tlb_flush_all (the one for `va` drops the 2 MiB around it). */
 void linux_tlb_flush_page(uintptr_t va);
 /* Whether `root` maps the kernel's half as the kernel's own page table
  * does; if not, the CPU would fault on its next instruction. */

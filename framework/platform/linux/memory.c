@@ -84,10 +84,15 @@ void linux_tlb_flush_all(void)
     munmap((void *)LINUX_TLB_WINDOW_START, LINUX_TLB_WINDOW_END - LINUX_TLB_WINDOW_START);
 }
 
+/* invlpg drops whatever translation covers `va`, a 2 MiB page's too, and
+ * this TLB caches 4 KiB pieces of it: so drop the 2 MiB around `va` (more
+ * than a 4 KiB page needs, which only costs a refill). */
+#define LINUX_FLUSH_SPAN (2ul << 20)
+
 void linux_tlb_flush_page(uintptr_t va)
 {
     if (va >= LINUX_TLB_WINDOW_START && va < LINUX_TLB_WINDOW_END)
-        munmap((void *)KEEL_ALIGN_DOWN(va, PAGE_SIZE), PAGE_SIZE);
+        munmap((void *)KEEL_ALIGN_DOWN(va, LINUX_FLUSH_SPAN), LINUX_FLUSH_SPAN);
 }
 
 /* ---- kernel stacks ------------------------------------------------------------- */

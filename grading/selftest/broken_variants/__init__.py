@@ -13,9 +13,11 @@ WRONG_ANSWERS, name: (lab, file, text in the reference, broken text,
     for the run's seed).
 ALSO, name: (text, broken text), or a list of them: further edits, in the
     same file, that a variant needs besides its main one."""
-from . import lab2, lab3, lab3_challenge, lab4, lab4_challenge, lab5, lab5_challenge
+from . import (lab1_challenge, lab2, lab2_challenge, lab3, lab3_challenge, lab4, lab4_challenge, lab5,
+               lab5_challenge)
 
-MODULES = (lab2, lab3, lab3_challenge, lab4, lab4_challenge, lab5, lab5_challenge)
+MODULES = (lab1_challenge, lab2, lab2_challenge, lab3, lab3_challenge, lab4, lab4_challenge, lab5,
+           lab5_challenge)
 BROKEN, WRONG_ANSWERS, ALSO = {}, {}, {}
 for _module in MODULES:
     for _merged, _table in ((BROKEN, "BROKEN"), (WRONG_ANSWERS, "WRONG_ANSWERS"), (ALSO, "ALSO")):
