@@ -25,7 +25,9 @@ BROKEN = {
         "lab3-trap", "profile.c", "    else if (stats.kernel < PROFILE_MAX_SAMPLES)\n        walk(samples[stats.kernel++], rip, rbp);\n    else\n        stats.dropped++;\n",
         "    else\n        walk(samples[stats.kernel++], rip, rbp);\n",
         "profile_table_is_bounded",
-        {"pc": ["123 be counted as dropped"],
+        # On the PC, what follows the table decides: the test sees the count
+        # wrong, or the store past the table reaches an unmapped page first.
+        {"pc": [("123 be counted as dropped", "page fault (vector 14, error code 0x2) at profile_record")],
          "linux": ["AddressSanitizer: global-buffer-overflow", "profile_record"]}),
     # Only the RIP is kept: no callers.
     "profile_no_callers": (
