@@ -137,3 +137,17 @@ def test_halt_with_interrupts_masked_sleeps_as_a_pc_does(tree_make):
             pass
         out = session.communicate()[0].decode(errors="replace")
     assert asleep and "BUG CAUGHT" not in out, out[-3000:]
+
+
+def test_keel_pt_walks_the_linux_platforms_tables(tree_make):
+    """keel-pt reads tables through the platform's own direct map and CR3 (the
+    PC's fixed direct-map base is not where the Linux platform keeps RAM): the
+    walk of lab 2's test address ends at its frame, and a function's name is
+    taken as its address."""
+    kernel_dir = built(tree_make, "lab2-mm")
+    out = gdb_batch(["break pt_translate", "run", "keel-pt va root", "keel-pt keel_start", "kill"],
+                    [f"{kernel_dir}/kernel.elf", "keel.test=pt_map_then_translate"])
+    assert re.search(r"level 1 PT  \[  0\] = 0x8\w+ +-> 0x\w+ +\[present, writable, no-execute\]",
+                     out), out[-3000:]
+    assert re.search(r"physical address 0x\w+123\n", out), out[-3000:]
+    assert "Cannot convert value" not in out and "Cannot access memory" not in out, out[-3000:]

@@ -295,15 +295,22 @@ class KeelPt(gdb.Command):
         if not words:
             say("usage: keel-pt ADDR [ROOT]   (ROOT: physical address of a PML4; default CR3)")
             return
-        va = int(gdb.parse_and_eval(words[0])) & 0xFFFFFFFFFFFFFFFF
+        va = gdb.parse_and_eval(words[0])
+        if va.type.code == gdb.TYPE_CODE_FUNC:  # keel-pt kmain: where its code is
+            va = va.address
+        va = int(va) & 0xFFFFFFFFFFFFFFFF
+        # The direct map's base and CR3 as this platform has them (on Linux
+        # both are the platform's variables: keel_memory.py).
+        import keel_memory
         root = (int(gdb.parse_and_eval(words[1])) if len(words) > 1
-                else control_register("cr3")) & 0x000FFFFFFFFFF000
+                else keel_memory.current_root()) & 0x000FFFFFFFFFF000
+        direct_map = keel_memory.direct_map_base()
         say(f"Virtual address {va:#x}, top-level table (PML4) at physical {root:#x}")
         table = root
         names = {4: "PML4", 3: "PDPT", 2: "PD  ", 1: "PT  "}
         for level in (4, 3, 2, 1):
             index = (va >> (12 + 9 * (level - 1))) & 511
-            entry = read_u64(DIRECT_MAP + table + index * 8)
+            entry = read_u64(direct_map + table + index * 8)
             say(f"  level {level} {names[level]}[{index:3}] = {describe_entry(entry)}")
             if not entry & 1:
                 say("  not present: this address is not mapped (an access page-faults)")
