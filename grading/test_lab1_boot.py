@@ -186,7 +186,7 @@ def test_monitor_over_serial(lab, tmp_path):
         mark = machine.mark()
         machine.send("mem\r")
         lab.expect(machine, lambda: reply_to(machine, mark) is not None,
-                   f"typing 'mem' and Enter should print the memory map, then a new prompt")
+                   "typing 'mem' and Enter should print the memory map, then a new prompt")
         reply = reply_to(machine, mark)
         found = re.search(r"Total usable memory:\s*(\d+)\s*KiB", reply)
         if not found:

@@ -6,7 +6,6 @@ or a wrong page-table entry is reported as the bug it is. Those with `seeded`
 in their name are host-checked: they get a fresh random seed per run and their
 answers must match what the functions below compute for it.
 Run with: make grade LAB=lab2-mm"""
-import pytest
 
 from keelgrade.seeded import SplitMix64
 from keelgrade.table import KTest, in_kernel_tests

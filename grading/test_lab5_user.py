@@ -6,7 +6,6 @@ kernel must carry on. Some tests are host-checked (keelgrade/seeded.py): the
 kernel starts a program with arguments drawn from a seed the grader picks for
 each run, and the functions below compute what the program prints on a kernel
 that follows lab5-user/README.md. Run with: make grade LAB=lab5-user"""
-import pytest
 
 from keelgrade.seeded import SplitMix64
 from keelgrade.table import KTest, in_kernel_tests

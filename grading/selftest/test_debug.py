@@ -132,6 +132,25 @@ def test_failure_verdict_names_the_make_debug_command_that_works(platform, tmp_p
     assert re.search(rf"#1 .* ktest_fn_{test} \(\) at lab2-mm/tests/", out), out[-4000:]
 
 
+@pytest.mark.parametrize("platform", ["linux", "pc"])
+def test_make_debug_stops_where_a_crash_is_reported(platform, tmp_path, tree_make):
+    """A crash never reaches ktest_fail_at: gdb stops where Keel reports it
+    (on the PC the CPU exception's report, on Linux UBSan's panic for the
+    same NULL store), says so, and the stack leads back to the test."""
+    batch = tmp_path / "batch.gdb"
+    batch.write_text("continue\necho ==CRASHED==\\n\nbt 8\n")
+    out, _ = make_debug(tree_make, "framework-tests", "crash_null_dereference", platform, batch)
+    crashed = between(out, "\nThe test crashed: ", "==CRASHED==")
+    if platform == "pc":
+        assert crashed.startswith("a CPU exception that nothing handled") and "keel-tf" in crashed, \
+            out[-4000:]
+        assert re.search(r"#0 +trap_print_report \(frame=", out), out[-4000:]
+    else:
+        assert crashed.startswith("the kernel called panic_at"), out[-4000:]
+        assert re.search(r"#\d .* ktest_fn_crash_null_dereference \(\) at framework/tests/", out), \
+            out[-4000:]
+
+
 def test_debug_command_for_each_way_of_grading():
     assert debug_command("lab4-sched", "rr_runs_in_order", "pc") == \
         "make debug LAB=lab4-sched TEST=rr_runs_in_order"

@@ -17,9 +17,13 @@ static enum vm_fault_result copy_on_write(struct process *process, uintptr_t pag
         return VM_FAULT_OOM;
     memcpy(phys_to_virt(copy), phys_to_virt(shared), PAGE_SIZE);
     vm_unmap(process->root, page);
-    if (vm_map(process->root, page, copy, flags) < 0) { /* the tables are there: cannot fail */
-        vm_map(process->root, page, shared, entry & PTE_MAP_FLAGS);
+    if (vm_map(process->root, page, copy, flags) < 0) {
+        /* vm_unmap frees the tables it empties, so vm_map may need frames
+         * again and find none. Put the shared page back if it can be, else
+         * let go of this mapping's share (the process is killed anyway). */
         frame_free(copy, 0);
+        if (vm_map(process->root, page, shared, entry & PTE_MAP_FLAGS) < 0)
+            frame_unref(shared);
         return VM_FAULT_OOM;
     }
     frame_unref(shared);

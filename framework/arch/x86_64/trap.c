@@ -172,6 +172,21 @@ static bool indirect_target(const struct trap_frame *f, uint64_t *target)
 /* A general protection fault says no address; a register (or RIP, or the
  * target of an indirect call or jump) that is not canonical is the usual
  * reason, and its value says where it came from. */
+/* Where an interrupt vector's interrupts come from, for the report of one
+ * nothing handled. */
+static const char *vector_source(unsigned vector)
+{
+    if (vector == TIMER_VECTOR)
+        return "the local APIC timer, started by timer_start";
+    if (vector == USER_SYSCALL_VECTOR)
+        return "the system-call vector: int $0x80, or syscall from user mode";
+    if (vector == SPURIOUS_VECTOR)
+        return "the local APIC's spurious vector";
+    if (vector < IRQ_VECTOR_BASE + 16)
+        return "a device line, unmasked by irq_unmask";
+    return "a software interrupt: an int instruction";
+}
+
 static void print_protection_fault(const struct trap_frame *f)
 {
     uint64_t values[] = {f->rip, f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp, f->r8,
@@ -269,12 +284,14 @@ void trap_print_report(const struct trap_frame *frame)
     else if (vector == TRAP_GENERAL_PROTECTION || vector == TRAP_STACK_FAULT)
         print_protection_fault(frame);
     else if (vector >= IRQ_VECTOR_BASE && vector < 256) {
-        ksnprintf(hint, sizeof(hint), "vector %u (%s) %s", vector,
-                  vector == TIMER_VECTOR ? "the local APIC timer, started by timer_start"
-                                         : "a device line, unmasked by irq_unmask",
+        ksnprintf(hint, sizeof(hint), "vector %u (%s) %s", vector, vector_source(vector),
                   handlers[vector] ? "has a handler that returned false (did not handle it)"
                                    : "has no handler (trap_set_handler installs one)");
-        kprintf("  %s: the interrupt came before the code that handles it was in place\n", hint);
+        kprintf("  %s: %s\n", hint,
+                vector == USER_SYSCALL_VECTOR ? "a system call arrived that nothing handled"
+                : vector < IRQ_VECTOR_BASE + 16 || vector == TIMER_VECTOR
+                    ? "the interrupt came before the code that handles it was in place"
+                    : "nothing in the kernel raises it but an `int` instruction");
     }
     if (stack_overflowed(frame))
         kprintf("  KERNEL STACK OVERFLOW: the stack pointer %p ran into the guard page below the "

@@ -37,7 +37,11 @@ KEEL_NORETURN void user_return(const struct trap_frame *frame);
 /* Whether [address, address + size) is user memory of the current address
  * space that may be read (and written, if `write`): present, PTE_USER,
  * canonical, below USER_SPACE_END. For checking a buffer before blocking on
- * the data to put there. Kernel context. */
+ * the data to put there. Not a pure check when a fault resolver is installed
+ * (below): pages it can make accessible are made so, as the program's own
+ * access would (frames allocated, copy-on-write pages copied), so check only
+ * the bytes about to be used, not a whole buffer the program may never
+ * fill. Kernel context. */
 bool user_access_ok(uintptr_t address, size_t size, bool write);
 
 /* A kernel's handler for user pages that are not accessible yet but may
