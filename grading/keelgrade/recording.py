@@ -65,9 +65,19 @@ def _machine(directory, cmdline, mode):
 def record(kernel_elf, cmdline, test, timeout):
     """Boot `kernel_elf` with `cmdline` under recording; return the
     recording's directory, or None if QEMU could not record it."""
-    directory = directory_for(kernel_elf, test)
-    shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory)
+    # Made apart and moved into place whole: a recording is either complete
+    # or absent for make replay and the graders, even while another process
+    # records the same test.
+    final = directory_for(kernel_elf, test)
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    directory = tempfile.mkdtemp(prefix=f".{test}.", dir=os.path.dirname(final))
+    try:
+        return _record_into(directory, final, kernel_elf, cmdline, timeout)
+    finally:  # whatever ends it (make replay's SIGTERM too: see main)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _record_into(directory, final, kernel_elf, cmdline, timeout):
     shutil.copy(kernel_elf, os.path.join(directory, "kernel.elf"))
     for archive in programs_archive_args(kernel_elf)[1:]:
         shutil.copy(archive, os.path.join(directory, "programs.cpio"))
@@ -92,7 +102,6 @@ def record(kernel_elf, cmdline, test, timeout):
             process.wait()
     shutil.rmtree(sockets, ignore_errors=True)
     if not os.path.exists(os.path.join(directory, "replay.bin")):
-        shutil.rmtree(directory, ignore_errors=True)
         return None
     global _made
     _made += 1
@@ -100,7 +109,12 @@ def record(kernel_elf, cmdline, test, timeout):
         f.write("\n".join(_machine(directory, cmdline, "replay")) + "\n")
     with open(os.path.join(directory, "cmdline"), "w") as f:
         f.write(cmdline + "\n")
-    return directory
+    shutil.rmtree(final, ignore_errors=True)
+    try:
+        os.rename(directory, final)
+    except OSError:
+        pass  # another recording of the test was moved in first: use it
+    return final
 
 
 def _note_end(directory, monitor):
@@ -128,6 +142,8 @@ def failed_again(directory, test):
 def main(args):
     """make replay's on-demand recording: recording.py KERNEL TEST CMDLINE TIMEOUT."""
     kernel, test, cmdline, timeout = args
+    for ending in (signal.SIGTERM, signal.SIGHUP):  # unwinds: record() cleans up
+        signal.signal(ending, lambda number, _: sys.exit(128 + number))
     print(f"Recording {test} (keel command line: {cmdline})...", flush=True)
     directory = record(kernel, cmdline, test, float(timeout))
     if directory is None:
