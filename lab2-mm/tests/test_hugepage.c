@@ -8,32 +8,7 @@
 #include <keel/user.h>
 #include <ktest.h>
 
-#include "../lab2.h"
-
-/* PML4 slot 64, as in test_pagetable.c: fresh tables, and inside the Linux
- * platform's window where lab page tables are real for the kernel. */
-#define TEST_VA 0x0000200000000000ul
-
-static phys_addr_t new_space(void)
-{
-    frame_allocator_install(NULL); /* the framework's allocator */
-    page_table_ops_install(&lab2_page_tables);
-    phys_addr_t root = paging_new_root();
-    KT_ASSERT(root, "no memory for a page table");
-    return root;
-}
-
-/* Free every table of the user half (not what 2 MiB entries map), then the
- * top-level one: whatever your code left, the test gives it back. */
-static void free_tables(phys_addr_t table, int level)
-{
-    pte_t *entries = pt_table(table);
-    unsigned count = level == 4 ? PT_ENTRIES / 2 : PT_ENTRIES;
-    for (unsigned i = 0; level > 1 && i < count; i++)
-        if (pte_present(entries[i]) && !(entries[i] & PTE_HUGE))
-            free_tables(pte_address(entries[i]), level - 1);
-    frame_free(table, 0);
-}
+#include "support.h"
 
 /* 2 MiB of frames, 2 MiB aligned (an order-9 block). */
 static phys_addr_t huge_frames(void)
@@ -41,27 +16,6 @@ static phys_addr_t huge_frames(void)
     phys_addr_t frames = frame_alloc(9);
     KT_ASSERT(frames, "no memory for 2 MiB of frames");
     return frames;
-}
-
-static const char *result_name(int result)
-{
-    static char other[16];
-    switch (result) {
-    case 0:
-        return "0";
-    case -EEXIST:
-        return "-EEXIST";
-    case -ENOENT:
-        return "-ENOENT";
-    case -EINVAL:
-        return "-EINVAL";
-    case -ENOMEM:
-        return "-ENOMEM";
-    case -ENOSYS:
-        return "-ENOSYS (not written yet?)";
-    }
-    ksnprintf(other, sizeof(other), "%d", result);
-    return other;
 }
 
 #define EXPECT_RESULT(call, expected, ...)                                                         \
@@ -464,21 +418,6 @@ KTEST(pt_print_shows_every_entry)
 
 /* ---- a seeded mix of 2 MiB and 4 KiB operations --------------------------------------- */
 
-static const char *flags_name(uint64_t flags)
-{
-    static char text[48];
-    ksnprintf(text, sizeof(text), "%s%s%s", (flags & PTE_WRITABLE) ? "writable" : "read-only",
-              (flags & PTE_USER) ? " user" : "", (flags & PTE_NO_EXECUTE) ? " no-execute" : "");
-    return text;
-}
-
-static uint64_t seeded_tables_at_start;
-
-static uint64_t seeded_tables(void)
-{
-    return mm_count_frames(PAGE_ALLOCATED) - seeded_tables_at_start;
-}
-
 /* What `address` translates to, by the framework's own walk (which reads
  * PTE_HUGE) and by pt_translate: relative to the test's 4 MiB pool. */
 static void answer_translation(phys_addr_t root, phys_addr_t pool, unsigned step, uintptr_t address)
@@ -494,7 +433,7 @@ static void answer_translation(phys_addr_t root, phys_addr_t pool, unsigned step
               level);
     if (!mapped) {
         ktest_answer("step %u: translate 0x%lx: not mapped; %lu page tables", step, address,
-                     seeded_tables());
+                     page_tables());
         return;
     }
     if (pa < pool || pa >= pool + 2 * HUGE_PAGE_SIZE) {
@@ -522,7 +461,7 @@ KTEST(huge_seeded_operations)
     phys_addr_t root = new_space();
     phys_addr_t pool = frame_alloc(10);
     KT_ASSERT(pool, "no memory for the test's 4 MiB of frames");
-    seeded_tables_at_start = mm_count_frames(PAGE_ALLOCATED);
+    page_tables_count_from_here();
     uint64_t state = ktest_seed();
     uintptr_t regions[4];
     for (unsigned i = 0; i < 4; i++)
@@ -536,29 +475,29 @@ KTEST(huge_seeded_operations)
             uint64_t flags = permissions[ktest_random_below(&state, kinds)];
             int result = pt_map_huge(root, region, pool + half * HUGE_PAGE_SIZE, flags);
             ktest_answer("step %u: map 2M 0x%lx to half %u %s: %s; %lu page tables", step, region,
-                         half, flags_name(flags), result_name(result), seeded_tables());
+                         half, flags_name(flags), result_name(result), page_tables());
         } else if (what < 5) {
             uintptr_t va = region + ktest_random_below(&state, 4) * PAGE_SIZE;
             unsigned frame = (unsigned)ktest_random_below(&state, 8);
             uint64_t flags = permissions[ktest_random_below(&state, kinds)];
             int result = vm_map(root, va, pool + frame * PAGE_SIZE, flags);
             ktest_answer("step %u: map 0x%lx to frame %u %s: %s; %lu page tables", step, va, frame,
-                         flags_name(flags), result_name(result), seeded_tables());
+                         flags_name(flags), result_name(result), page_tables());
         } else if (what < 7) {
             uintptr_t va = region + ktest_random_below(&state, 4) * PAGE_SIZE;
             int result = vm_unmap(root, va);
             ktest_answer("step %u: unmap 0x%lx: %s; %lu page tables", step, va, result_name(result),
-                         seeded_tables());
+                         page_tables());
         } else if (what < 8) {
             int result = pt_unmap_huge(root, region);
             ktest_answer("step %u: unmap 2M 0x%lx: %s; %lu page tables", step, region,
-                         result_name(result), seeded_tables());
+                         result_name(result), page_tables());
         } else if (what < 9) {
             uintptr_t va = region + ktest_random_below(&state, 4) * PAGE_SIZE;
             uint64_t flags = permissions[ktest_random_below(&state, kinds)];
             int result = vm_protect(root, va, flags);
             ktest_answer("step %u: protect 0x%lx %s: %s; %lu page tables", step, va,
-                         flags_name(flags), result_name(result), seeded_tables());
+                         flags_name(flags), result_name(result), page_tables());
         } else if (what < 10) {
             uint64_t flags = permissions[ktest_random_below(&state, kinds)];
             int result = pt_protect_huge(root, region, flags);

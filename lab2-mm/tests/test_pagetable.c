@@ -6,32 +6,7 @@
 #include <keel/user.h>
 #include <ktest.h>
 
-#include "../lab2.h"
-
-/* PML4 slot 64: fresh tables, and a free address in a Linux process too (the
- * Linux platform maps what lab page tables say there; see docs/linux.md). */
-#define TEST_VA 0x0000200000000000ul
-
-static phys_addr_t new_space(void)
-{
-    frame_allocator_install(NULL); /* the framework's allocator, whatever state yours is in */
-    page_table_ops_install(&lab2_page_tables);
-    phys_addr_t root = paging_new_root();
-    KT_ASSERT(root, "no memory for a page table");
-    return root;
-}
-
-/* Free the tables under `table` (a table of `level`) that lead to the user
- * half, then the table itself. */
-static void free_tables(phys_addr_t table, int level)
-{
-    pte_t *entries = pt_table(table);
-    unsigned count = level == 4 ? PT_ENTRIES / 2 : PT_ENTRIES; /* the kernel half is shared */
-    for (unsigned i = 0; level > 1 && i < count; i++)
-        if (pte_present(entries[i]) && !(entries[i] & PTE_HUGE))
-            free_tables(pte_address(entries[i]), level - 1);
-    frame_free(table, 0);
-}
+#include "support.h"
 
 /* The end of a test's address space: its tables go back (the leak check
  * after every test wants everything back), whatever your pt_unmap left:
@@ -271,44 +246,6 @@ KTEST(pt_many_mappings)
 }
 
 /* An error number as its name, so a wrong answer reads like the code. */
-static const char *result_name(int result)
-{
-    static char other[16];
-    switch (result) {
-    case 0:
-        return "0";
-    case -EEXIST:
-        return "-EEXIST";
-    case -ENOENT:
-        return "-ENOENT";
-    case -ENOMEM:
-        return "-ENOMEM";
-    case -ENOSYS:
-        return "-ENOSYS";
-    }
-    ksnprintf(other, sizeof(other), "%d", result);
-    return other;
-}
-
-/* Permission flags in words, e.g. "writable user no-execute". */
-static const char *flags_name(uint64_t flags)
-{
-    static char text[48];
-    ksnprintf(text, sizeof(text), "%s%s%s", (flags & PTE_WRITABLE) ? "writable" : "read-only",
-              (flags & PTE_USER) ? " user" : "", (flags & PTE_NO_EXECUTE) ? " no-execute" : "");
-    return text;
-}
-
-static uint64_t tables_at_start;
-
-/* Page tables the address space holds beyond its top-level table. Nothing
- * else allocates frames during the test, so the count of allocated frames
- * tells. */
-static uint64_t page_tables(void)
-{
-    return mm_count_frames(PAGE_ALLOCATED) - tables_at_start;
-}
-
 /* Report what `address` translates to: a frame of the test's pool (whose
  * own address is the allocator's choice) with the offset, and the
  * permissions of the entry pt_walk finds; or that it is not mapped, with the
@@ -348,7 +285,7 @@ KTEST(pt_seeded_operations)
     phys_addr_t root = new_space();
     phys_addr_t pool = frame_alloc(3);
     KT_ASSERT(pool, "no memory for the test's frames");
-    tables_at_start = mm_count_frames(PAGE_ALLOCATED);
+    page_tables_count_from_here();
     uint64_t state = ktest_seed();
     uintptr_t pages[8];
     for (unsigned i = 0; i < 8; i++)
