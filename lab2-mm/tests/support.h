@@ -31,4 +31,19 @@ const char *flags_name(uint64_t flags);
 void page_tables_count_from_here(void);
 uint64_t page_tables(void);
 
+/* A user program of 3 instructions: it writes 42 to the address in RDI,
+ * then makes a system call. Copy it into a user page to run it. */
+extern const char user_write_program[], user_write_program_end[];
+
+/* How a run in ring 3 ended: its first trap's vector, the address (CR2 for
+ * a page fault, else RIP) and the error code. */
+struct ring3_end {
+    uint64_t vector, address, error;
+};
+
+/* Switch to `root` and run user code at `entry` with `arg` in RDI and
+ * `stack` as RSP until its first system call or fault, then come back to
+ * the kernel's table with the trap handlers as they were. */
+struct ring3_end run_in_ring_3(phys_addr_t root, uintptr_t entry, uintptr_t stack, uintptr_t arg);
+
 #endif

@@ -2,7 +2,6 @@
  * pt_protect_huge, and the 4 KiB functions splitting them) and pt_print.
  * The tests call your functions directly and check the tables with the
  * framework's own walk (paging_lookup), which understands PTE_HUGE. */
-#include <keel/jump.h>
 #include <keel/safe.h>
 #include <keel/testing.h>
 #include <keel/user.h>
@@ -265,62 +264,27 @@ KTEST(huge_split_on_4k_unmap_and_protect)
     frame_free(frames, 9);
 }
 
-/* Ring 3 through a 2 MiB page: a user program (code and data in the same
+/* Ring 3 through a 2 MiB page: the user program (code and data in the same
  * 2 MiB page) writes 42, then makes a system call. On the Linux platform
  * the user program runs in a child process that maps what the tables say. */
-__asm__(".section .rodata\n"
-        "huge_user_program:\n"
-        "    movq $42, (%rdi)\n"
-        "    movl $60, %eax\n"
-        "    syscall\n"
-        "1:  jmp 1b\n"
-        "huge_user_program_end:\n"
-        ".previous\n");
-extern const char huge_user_program[], huge_user_program_end[];
-
-static keel_jmp_buf back_from_user;
-static uint64_t user_vector, user_address;
-static uint8_t user_trap_stack[16384] __attribute__((aligned(16)));
-
-static bool user_trap(struct trap_frame *frame)
-{
-    if (!trap_from_user(frame))
-        return false;
-    user_vector = frame->vector;
-    user_address = frame->vector == TRAP_PAGE_FAULT ? cpu_read_cr2() : frame->rip;
-    keel_longjmp(back_from_user, 1);
-}
-
 KTEST(huge_pages_reach_ring_3)
 {
     phys_addr_t root = new_space();
     phys_addr_t frames = huge_frames();
     const uintptr_t va = TEST_VA + 5 * HUGE_PAGE_SIZE, data = 0x100000;
-    memcpy(phys_to_virt(frames), huge_user_program,
-           (size_t)(huge_user_program_end - huge_user_program));
+    memcpy(phys_to_virt(frames), user_write_program,
+           (size_t)(user_write_program_end - user_write_program));
     *(uint64_t *)phys_to_virt(frames + data) = 0;
     EXPECT_RESULT(pt_map_huge(root, va, frames, PTE_USER | PTE_WRITABLE), 0,
                   "mapping a 2 MiB user page");
-    const unsigned vectors[] = {USER_SYSCALL_VECTOR, TRAP_PAGE_FAULT, TRAP_GENERAL_PROTECTION};
-    trap_handler_t saved[3];
-    for (unsigned i = 0; i < 3; i++)
-        saved[i] = trap_set_handler(vectors[i], user_trap);
-    user_vector = ~0ul;
-    paging_switch(root);
-    if (keel_setjmp(back_from_user) == 0)
-        user_enter(va, va + HUGE_PAGE_SIZE, va + data,
-                   (uintptr_t)user_trap_stack + sizeof(user_trap_stack));
-    paging_switch(paging_kernel_root());
-    cpu_irq_disable();
-    for (unsigned i = 0; i < 3; i++)
-        trap_set_handler(vectors[i], saved[i]);
-    KT_ASSERT(user_vector != TRAP_PAGE_FAULT,
+    struct ring3_end end = run_in_ring_3(root, va, va + HUGE_PAGE_SIZE, va + data);
+    KT_ASSERT(end.vector != TRAP_PAGE_FAULT,
               "ring 3 could not reach %#lx in the 2 MiB user page at %#lx (page fault): the "
               "2 MiB entry and every entry above it need PTE_USER (and PTE_WRITABLE to write)",
-              user_address, va);
-    KT_ASSERT(user_vector == USER_SYSCALL_VECTOR,
+              end.address, va);
+    KT_ASSERT(end.vector == USER_SYSCALL_VECTOR,
               "the user program ended with vector %lu at %#lx instead of its system call",
-              user_vector, user_address);
+              end.vector, end.address);
     KT_ASSERT_EQ(*(uint64_t *)phys_to_virt(frames + data), 42,
                  "what ring 3 wrote through the 2 MiB page");
     free_tables(root, 4);

@@ -1,7 +1,6 @@
 /* Lab 2 tests, part 2: page tables, used through the framework's checked
  * vm_* calls. They run on the reference frame allocator of the framework, so
  * a broken buddy allocator does not break them. */
-#include <keel/jump.h>
 #include <keel/safe.h>
 #include <keel/user.h>
 #include <ktest.h>
@@ -101,34 +100,8 @@ KTEST(pt_unmap_keeps_tables_still_in_use)
     frame_free(second, 0);
 }
 
-/* Ring 3 on a lab 2 page table: a user program that writes 42 to a user
- * page, then makes a system call. */
-__asm__(".section .rodata\n"
-        "user_write_program:\n"
-        "    movq $42, (%rdi)\n"
-        "    movl $60, %eax\n"
-        "    syscall\n"
-        "1:  jmp 1b\n"
-        "user_write_program_end:\n"
-        ".previous\n");
-extern const char user_write_program[], user_write_program_end[];
-
-static keel_jmp_buf back_from_user;
-static uint64_t user_trap_vector, user_fault_address, user_fault_error;
-static uint8_t user_trap_stack[16384] __attribute__((aligned(16)));
-
-/* The system call or the fault that ends the user program: note it, and go
- * back to the test. */
-static bool user_trap(struct trap_frame *frame)
-{
-    if (!trap_from_user(frame))
-        return false;
-    user_trap_vector = frame->vector;
-    user_fault_error = frame->error_code;
-    user_fault_address = frame->vector == TRAP_PAGE_FAULT ? cpu_read_cr2() : frame->rip;
-    keel_longjmp(back_from_user, 1);
-}
-
+/* Ring 3 on a lab 2 page table: a user program writes 42 to a user page,
+ * then makes a system call. */
 KTEST(pt_user_pages_reach_ring_3)
 {
     phys_addr_t root = new_space();
@@ -141,27 +114,16 @@ KTEST(pt_user_pages_reach_ring_3)
     uint64_t data_flags = PTE_USER | PTE_WRITABLE | PTE_NO_EXECUTE;
     KT_ASSERT(vm_map(root, TEST_VA + PAGE_SIZE, data, data_flags) == 0,
               "vm_map of the data page failed");
-    const unsigned vectors[] = {USER_SYSCALL_VECTOR, TRAP_PAGE_FAULT, TRAP_GENERAL_PROTECTION};
-    trap_handler_t saved[3];
-    for (unsigned i = 0; i < 3; i++)
-        saved[i] = trap_set_handler(vectors[i], user_trap);
-    user_trap_vector = ~0ul;
-    paging_switch(root);
-    if (keel_setjmp(back_from_user) == 0)
-        user_enter(TEST_VA, TEST_VA + 2 * PAGE_SIZE, TEST_VA + PAGE_SIZE,
-                   (uintptr_t)user_trap_stack + sizeof(user_trap_stack));
-    paging_switch(paging_kernel_root());
-    cpu_irq_disable();
-    for (unsigned i = 0; i < 3; i++)
-        trap_set_handler(vectors[i], saved[i]);
-    KT_ASSERT(user_trap_vector != TRAP_PAGE_FAULT,
+    struct ring3_end end =
+        run_in_ring_3(root, TEST_VA, TEST_VA + 2 * PAGE_SIZE, TEST_VA + PAGE_SIZE);
+    KT_ASSERT(end.vector != TRAP_PAGE_FAULT,
               "ring 3 could not reach user page %#lx (page fault, error code %#lx): it is mapped "
               "with PTE_USER, so a page-table entry above it must lack PTE_USER (every entry that "
               "points to a table needs PTE_PRESENT | PTE_WRITABLE | PTE_USER, see lab2.h)",
-              user_fault_address, user_fault_error);
-    KT_ASSERT(user_trap_vector == USER_SYSCALL_VECTOR,
+              end.address, end.error);
+    KT_ASSERT(end.vector == USER_SYSCALL_VECTOR,
               "the user program ended with vector %lu at %#lx instead of its system call",
-              user_trap_vector, user_fault_address);
+              end.vector, end.address);
     KT_ASSERT_EQ(*(uint64_t *)phys_to_virt(data), 42, "what ring 3 wrote to its page");
     release_space(root);
     frame_free(code, 0);
