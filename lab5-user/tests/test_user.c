@@ -4,37 +4,17 @@
 #include <keel/testing.h>
 #include <ktest.h>
 
-#include "../lab5.h"
+#include "support.h"
 
 #define SIGILL  4
 #define SIGFPE  8
 #define SIGSEGV 11
 
-static char output[4096];
-static int last_status;
-
-/* Run `argv[0]` to the end; its output (and the kernel's) lands in `output`. */
-static int run(const char *const argv[])
-{
-    lab5_start();
-    KT_ASSERT(programs_find(argv[0]), "the boot archive has no '%s'", argv[0]);
-    KT_ASSERT(console_capture_begin(output, sizeof(output)), "capture");
-    struct process *process = process_spawn(argv[0], argv);
-    if (!process) {
-        console_capture_end();
-        KT_FAIL("process_spawn(\"%s\") failed", argv[0]);
-    }
-    int status = process_wait(process);
-    console_capture_end();
-    last_status = status;
-    return status;
-}
-
 /* For a failure when the last program printed nothing and "ended" with
  * status 0: most likely process_wait returned before it ran. */
 static const char *early_return_hint(void)
 {
-    if (output[0] || last_status != 0)
+    if (run_output[0] || run_status != 0)
         return "";
     return "\nThe program printed nothing and process_wait returned 0: did process_wait return "
            "before the program ran? (thread_join cannot wait for a thread made by thread_new: "
@@ -44,33 +24,33 @@ static const char *early_return_hint(void)
 static int run1(const char *name)
 {
     const char *argv[] = {name, NULL};
-    return run(argv);
+    return run_program(argv);
 }
 
 static void expect_output(const char *text, const char *what)
 {
-    KT_ASSERT(strstr(output, text), "%s: expected \"%s\" in the output:\n%s%s", what, text, output,
-              early_return_hint());
+    KT_ASSERT(strstr(run_output, text), "%s: expected \"%s\" in the output:\n%s%s", what, text,
+              run_output, early_return_hint());
 }
 
 static void expect_exit(int status, int code, const char *what)
 {
     KT_ASSERT(status == code << 8,
               "%s: wait status %#x; expected exit code %d (status %#x). Output:\n%s%s", what,
-              status, code, code << 8, output, early_return_hint());
+              status, code, code << 8, run_output, early_return_hint());
 }
 
 static void expect_signal(int status, int signal, const char *what)
 {
     KT_ASSERT(status == signal,
               "%s: wait status %#x; expected to be killed by signal %d. Output:\n%s", what, status,
-              signal, output);
+              signal, run_output);
 }
 
 KTEST(elf_runs_printf_program)
 {
     const char *argv[] = {"hello", "one", "two", NULL};
-    int status = run(argv);
+    int status = run_program(argv);
     expect_output("Hello from hello with 3 arguments", "hello");
     expect_exit(status, 3, "hello");
 }
@@ -184,7 +164,7 @@ KTEST(hostile_elf_files_are_refused)
 KTEST(stack_holds_argv_and_envp)
 {
     const char *argv[] = {"args", "first", "second argument", NULL};
-    int status = run(argv);
+    int status = run_program(argv);
     expect_output("argv[0]=args\nargv[1]=first\nargv[2]=second argument\n", "args");
     expect_output("HOME=/", "args (environment)");
     expect_exit(status, 0, "args");
@@ -197,11 +177,11 @@ KTEST(bad_pointers_get_efault)
     console_inject_clear();
     console_inject_input("x", 1);
     int status = run1("badptr");
-    KT_ASSERT(!strstr(output, "read(into code): returned"),
+    KT_ASSERT(!strstr(run_output, "read(into code): returned"),
               "badptr: read() into the program's own code did not fail with EFAULT: the code "
               "segment is mapped writable. Map each ELF segment with the permissions its p_flags "
               "give (writable only with PF_W, executable only with PF_X). Output:\n%s",
-              output);
+              run_output);
     expect_output("write(NULL): EFAULT", "badptr");
     expect_exit(status, 0, "badptr (every bad pointer must give EFAULT)");
 }
@@ -240,12 +220,12 @@ static bool all_ended(void)
 KTEST(orphans_are_reaped)
 {
     int status = run1("orphanage");
-    KT_ASSERT(!strstr(output, "fork failed"),
+    KT_ASSERT(!strstr(run_output, "fork failed"),
               "orphanage: fork failed once the table held the orphans of earlier rounds "
               "(processes whose parent exited first, which then ended): nobody can wait4 for an "
               "orphan, so the kernel must free its entry when it ends (lab5-user/README.md, "
               "part 2). Output:\n%s",
-              output);
+              run_output);
     expect_output("orphanage: 40 rounds, 40 orphans", "orphanage");
     expect_exit(status, 0, "orphanage");
     /* Let the last orphans end; by the next process made, all must be gone. */
@@ -336,7 +316,7 @@ KTEST(spinning_process_does_not_stop_the_kernel)
 static void answer_lines_starting(const char *prefix)
 {
     size_t prefix_length = strlen(prefix);
-    for (const char *line = output; *line;) {
+    for (const char *line = run_output; *line;) {
         const char *end = strchr(line, '\n');
         size_t length = end ? (size_t)(end - line) : strlen(line);
         if (length >= prefix_length && strncmp(line, prefix, prefix_length) == 0)
@@ -350,7 +330,7 @@ static void answer_lines_starting(const char *prefix)
 static void answer_ending(const char *name, int status)
 {
     KT_ASSERT((status & 0x7f) == 0, "%s: wait status %#x: killed by signal %d. Output:\n%s", name,
-              status, status & 0x7f, output);
+              status, status & 0x7f, run_output);
     ktest_answer("%s ended with exit code %d", name, status >> 8);
 }
 
@@ -368,7 +348,7 @@ KTEST(fork_children_return_seeded_results)
         argv[i + 1] = numbers[i];
     }
     argv[children + 1] = NULL;
-    int status = run(argv);
+    int status = run_program(argv);
     answer_lines_starting("forksum: ");
     answer_ending("forksum", status);
 }
@@ -392,7 +372,7 @@ KTEST(exec_passes_seeded_arguments)
         argv[i + 1] = text[i];
     }
     argv[words + 1] = NULL;
-    int status = run(argv);
+    int status = run_program(argv);
     answer_lines_starting("relay: ");
     answer_lines_starting("argecho: ");
     answer_ending("relay, then argecho", status);

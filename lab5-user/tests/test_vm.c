@@ -5,28 +5,10 @@
 #include <keel/testing.h>
 #include <ktest.h>
 
-#include "../lab5.h"
+#include "support.h"
 
 #define SIGKILL 9
 #define SIGSEGV 11
-
-static char output[4096];
-
-/* Run `argv[0]` to the end; its output (and the kernel's) lands in `output`. */
-static int run(const char *const argv[])
-{
-    lab5_start();
-    KT_ASSERT(programs_find(argv[0]), "the boot archive has no '%s'", argv[0]);
-    KT_ASSERT(console_capture_begin(output, sizeof(output)), "capture");
-    struct process *process = process_spawn(argv[0], argv);
-    if (!process) {
-        console_capture_end();
-        KT_FAIL("process_spawn(\"%s\") failed", argv[0]);
-    }
-    int status = process_wait(process);
-    console_capture_end();
-    return status;
-}
 
 /* Run the program `name`; it must exit with 0. `what` says what it checks,
  * for the verdict. */
@@ -35,13 +17,13 @@ static void expect_success(const char *name, const char *what)
     uint64_t cow_before, lazy_before, cow, lazy;
     vm_fault_totals(&cow_before, &lazy_before);
     const char *argv[] = {name, NULL};
-    int status = run(argv);
+    int status = run_program(argv);
     vm_fault_totals(&cow, &lazy);
     KT_ASSERT(status == 0,
               "%s: '%s' ended with wait status %#x, not exit code 0 (vm_fault resolved %lu "
               "copy-on-write and %lu demand-zero faults meanwhile). Its output:\n%s",
               what, name, status, (unsigned long)(cow - cow_before),
-              (unsigned long)(lazy - lazy_before), output);
+              (unsigned long)(lazy - lazy_before), run_output);
 }
 
 KTEST(fork_shares_pages_until_written)
@@ -69,11 +51,11 @@ KTEST(bad_accesses_beyond_lazy_memory_get_sigsegv)
     static const char *const cases[] = {"brk", "munmap", "readonly"};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *argv[] = {"lazybad", cases[i], NULL};
-        int status = run(argv);
-        KT_ASSERT(strstr(output, "now the bad access"),
+        int status = run_program(argv);
+        KT_ASSERT(strstr(run_output, "now the bad access"),
                   "lazybad %s: it stopped before its bad access (wait status %#x): its %s must "
                   "allocate nothing up front. Output:\n%s",
-                  cases[i], status, strcmp(cases[i], "brk") ? "mmap" : "brk", output);
+                  cases[i], status, strcmp(cases[i], "brk") ? "mmap" : "brk", run_output);
         KT_ASSERT(status == SIGSEGV,
                   "lazybad %s: wait status %#x; expected SIGSEGV (11): %s is not demand-zero "
                   "memory, so vm_fault must answer VM_FAULT_BAD. Output:\n%s",
@@ -81,7 +63,7 @@ KTEST(bad_accesses_beyond_lazy_memory_get_sigsegv)
                   !strcmp(cases[i], "brk")      ? "a page past the break"
                   : !strcmp(cases[i], "munmap") ? "a hole munmap made in a mapping"
                                                 : "a write to a PROT_READ mapping",
-                  output);
+                  run_output);
     }
 }
 
@@ -135,14 +117,14 @@ KTEST(out_of_memory_in_a_cow_fault_kills_only_the_child)
     lab5_start();
     phys_addr_t held = hog(4096);
     const char *argv[] = {"cowoom", NULL};
-    int status = run(argv);
+    int status = run_program(argv);
     unhog(held);
     KT_ASSERT(status == 0,
               "cowoom: wait status %#x, not exit code 0: when no frame is left for a "
               "copy-on-write fault, vm_fault must answer VM_FAULT_OOM (setup.c then kills the "
               "faulting child with SIGKILL), and the parent's memory must be intact. Its "
               "output:\n%s",
-              status, output);
-    KT_ASSERT(strstr(output, "killed by signal 9"), "cowoom: no 'killed by signal 9' line:\n%s",
-              output);
+              status, run_output);
+    KT_ASSERT(strstr(run_output, "killed by signal 9"), "cowoom: no 'killed by signal 9' line:\n%s",
+              run_output);
 }
