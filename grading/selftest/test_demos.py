@@ -24,8 +24,9 @@ import uuid
 
 import pytest
 
+from test_no_orphans import TAG, tagged
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TAG = "KEEL_DEMO_TAG"
 DEMO_SECONDS = 90  # Bochs boots in ~3 s on an idle machine; the suite loads it
 GONE_SECONDS = 20
 TOOLS = ("linux", "qemu", "bochs")
@@ -53,21 +54,6 @@ DEMOS = {
 }
 # What a working demo never prints.
 CRASHES = ["CPU EXCEPTION", "KERNEL PANIC", "BUG CAUGHT", "AddressSanitizer", "exited with status"]
-
-
-def tagged(tag):
-    """(pid, command name) of every process whose environment holds the tag."""
-    found, entry = [], f"{TAG}={tag}".encode()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if entry not in f.read().split(b"\0"):
-                    continue
-            with open(f"/proc/{pid}/comm", "rb") as f:
-                found.append((int(pid), f.read().strip()))
-        except OSError:
-            continue
-    return found
 
 
 class Demo:
