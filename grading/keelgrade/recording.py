@@ -22,6 +22,7 @@ qemu-args (the replay's command line, one argument a line), cmdline, and
 for a run stopped at the timeout (a hang) `end`, its last instruction count."""
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -44,6 +45,12 @@ def enabled():
         return _made < int(os.environ.get(SETTING, "0"))
     except ValueError:
         return False
+
+
+# A recorded kernel's console goes to a file, not through the graders'
+# bounded pipe: a student's kernel that prints without end must not fill the
+# disk (QEMU is stopped at the limit; the recording keeps what came before).
+RECORD_LIMITS = {resource.RLIMIT_FSIZE: 64 << 20, resource.RLIMIT_CORE: 0}
 
 
 def directory_for(kernel_elf, test):
@@ -85,9 +92,9 @@ def _record_into(directory, final, kernel_elf, cmdline, timeout):
     # end by itself (a hang) was stopped: the replay must stop there too.
     sockets = tempfile.mkdtemp(prefix="keel-record-")
     monitor = os.path.join(sockets, "monitor.sock")
-    process = subprocess.Popen(sandbox.dies_with_parent(
+    process = subprocess.Popen(sandbox.dies_with_parent(sandbox.limited(
         _machine(directory, cmdline, "record") +
-        ["-monitor", f"unix:{monitor},server=on,wait=off"]),
+        ["-monitor", f"unix:{monitor},server=on,wait=off"], RECORD_LIMITS)),
         cwd=directory, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     try:

@@ -51,6 +51,20 @@ def test_reverse_continue_from_a_panic_lands_on_the_guilty_store(tmp_path):
     assert "ktest_fn_crash_corrupted_by_an_earlier_store" in out, out
 
 
+def test_a_recorded_console_cannot_fill_the_disk(tmp_path, monkeypatch):
+    """The recorded run's console goes to a file, outside the graders' bounded
+    pipe: its size is limited (here to 512 bytes, less than the test's ~900,
+    so the limit must have stopped it)."""
+    subprocess.run(["make", "--no-print-directory", "-s", "kernel", "LAB=framework-tests",
+                    "SOLUTION=1"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    kernel = tmp_path / "kernel.elf"
+    shutil.copy(KERNEL, kernel)
+    monkeypatch.setitem(recording.RECORD_LIMITS, recording.resource.RLIMIT_FSIZE, 512)
+    directory = recording.record(str(kernel), f"keel.test={TEST}", TEST, 60)
+    assert directory is not None  # the recording up to the limit is kept
+    assert os.path.getsize(os.path.join(directory, "output.txt")) <= 512
+
+
 def test_verdict_line_names_the_replay_command():
     line = replay_hint("lab2-mm", "buddy_seeded_workload", solution=True)
     assert "make replay LAB=lab2-mm TEST=buddy_seeded_workload SOLUTION=1" in line
