@@ -215,7 +215,8 @@ void syscall_handle(struct trap_frame *frame);
 
 /* Linux system calls setup.c serves itself, before syscall_handle: they
  * report what the challenge part's tests measure. getrusage(RUSAGE_SELF)
- * gives ru_minflt = the caller's cow_faults + lazy_faults (the rest zero);
+ * gives ru_minflt = the caller's cow_faults + lazy_faults and ru_nivcsw =
+ * the timer ticks that preempted its thread (the rest zero);
  * sysinfo gives freeram (frame_free_count() pages) and totalram in bytes. */
 #define SYS_getrusage 98
 #define SYS_sysinfo   99

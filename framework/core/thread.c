@@ -275,8 +275,11 @@ static bool preempt_tick(struct trap_frame *frame)
     bool preempt = current == idle || (scheduler && scheduler->tick && scheduler->tick(current));
     if (perturb_active && preempt_hz)
         preempt |= perturb_tick(preempt_hz);
-    if (preempt)
+    if (preempt) {
+        if (current != idle)
+            current->framework.preemptions++;
         requeue_and_switch();
+    }
     return true;
 }
 

@@ -306,6 +306,9 @@ static long sys_keel_ps(uintptr_t buffer, size_t size)
     return copy_to_user(buffer, text, used) < 0 ? -EFAULT : (long)used;
 }
 
+/* The handler lab5_start installed: it serves what this file does not. */
+static trap_handler_t lab5_on_syscall;
+
 static bool on_syscall(struct trap_frame *frame)
 {
     if (!trap_from_user(frame))
@@ -390,10 +393,9 @@ static bool on_syscall(struct trap_frame *frame)
         result = process_current()->pid;
         break;
     default:
-    console: /* lab 5's */
-        syscall_handle(frame);
+    console: /* lab 5's, through setup.c's handler (getrusage, sysinfo) */
         cpu_irq_disable();
-        return true;
+        return lab5_on_syscall(frame);
     }
     frame->rax = (uint64_t)result;
     cpu_irq_disable();
@@ -402,5 +404,5 @@ static bool on_syscall(struct trap_frame *frame)
 
 void files_install(void)
 {
-    trap_set_handler(USER_SYSCALL_VECTOR, on_syscall);
+    lab5_on_syscall = trap_set_handler(USER_SYSCALL_VECTOR, on_syscall);
 }

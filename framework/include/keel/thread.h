@@ -27,9 +27,10 @@ struct spinlock;
 
 /* The part of a thread that belongs to the framework: the framework alone
  * writes it (thread_new, the context switch, the timer tick, spin locks). A
- * scheduler or a lab reads at most ticks_run and the stack bounds, and
- * never writes any of it: a wrong value here breaks the context switch or
- * the checks that catch sleeping with a lock held, far from the write. */
+ * scheduler or a lab reads at most ticks_run, preemptions and the stack
+ * bounds, and never writes any of it: a wrong value here breaks the context
+ * switch or the checks that catch sleeping with a lock held, far from the
+ * write. */
 struct thread_framework_part {
     uintptr_t saved_rsp; /* the stack pointer while switched out (offset 0) */
     uint64_t reserved;
@@ -37,7 +38,8 @@ struct thread_framework_part {
     uint8_t fpu_state[512] __attribute__((aligned(16)));
     /* The kernel stack; an unmapped guard page lies below stack_bottom. */
     uintptr_t stack_bottom, stack_top;
-    uint64_t ticks_run; /* timer ticks spent running, counted before scheduler tick */
+    uint64_t ticks_run;   /* timer ticks spent running, counted before scheduler tick */
+    uint64_t preemptions; /* ticks that took the CPU from it (ready again, not blocked) */
     /* The last spin lock taken, and the interrupt-mask state to restore
      * when the thread runs again. */
     struct spinlock *last_lock;
