@@ -8,6 +8,7 @@
 #define SIGKILL         9
 #define RUSAGE_SELF     0
 #define RUSAGE_CHILDREN (-1)
+#define RUSAGE_THREAD   1
 #define RUSAGE_SIZE     144
 #define RUSAGE_MINFLT   8  /* ru_minflt's index in struct rusage, in 8-byte words */
 #define RUSAGE_NIVCSW   17 /* ru_nivcsw's: involuntary context switches */
@@ -71,7 +72,7 @@ static long sys_getrusage(int who, uintptr_t address)
 {
     uint64_t usage[RUSAGE_SIZE / 8] = {0};
     struct process *self = process_current();
-    if (who == RUSAGE_SELF) {
+    if (who == RUSAGE_SELF || who == RUSAGE_THREAD) { /* one thread per process */
         usage[RUSAGE_MINFLT] = self->cow_faults + self->lazy_faults;
         usage[RUSAGE_NIVCSW] = self->thread->framework.preemptions;
     } else if (who != RUSAGE_CHILDREN)

@@ -1,4 +1,5 @@
-/* getpid, set_tid_address, ioctl, arch_prctl and numbers Keel does not serve. */
+/* getpid, set_tid_address, ioctl, arch_prctl, getrusage, sysinfo and numbers
+ * Keel does not serve. */
 #include "difftest.h"
 
 #define ARCH_SET_GS 0x1001
@@ -45,6 +46,18 @@ int main(void)
     T("arch_prctl(0, 0)", SYS_arch_prctl, 0, 0);
     T("arch_prctl(0x1005, 0)", SYS_arch_prctl, 0x1005, 0);
     T("arch_prctl(-1, 0)", SYS_arch_prctl, -1, 0);
+    /* Lab 5's setup.c serves these two (the complete kernel passes them on). */
+    long usage[18];
+    T("getrusage(RUSAGE_SELF, &usage)", SYS_getrusage, 0, usage);
+    T("getrusage(RUSAGE_CHILDREN, &usage)", SYS_getrusage, -1, usage);
+    T("getrusage(RUSAGE_THREAD, &usage)", SYS_getrusage, 1, usage);
+    T("getrusage(5, &usage)", SYS_getrusage, 5, usage);
+    T("getrusage(RUSAGE_SELF, NULL)", SYS_getrusage, 0, 0);
+    T("getrusage(RUSAGE_SELF, KERNEL_ADDR)", SYS_getrusage, 0, KERNEL_ADDR);
+    long info[14];
+    T("sysinfo(&info)", SYS_sysinfo, info);
+    report_text("sysinfo's freeram", info[5] > 0 && info[5] <= info[4] ? "within totalram" : "not");
+    T("sysinfo(NULL)", SYS_sysinfo, 0);
     const long unknown[] = {400, 499, 1000, 1 << 20, -1} /* 335: this host answers oddly */;
     for (int i = 0; i < 5; i++) {
         snprintf(what, sizeof(what), "syscall(%ld)", unknown[i]);
