@@ -17,6 +17,7 @@ static size_t capture_size, capture_length;
 
 static char injected[256];
 static size_t injected_head, injected_tail; /* ring: head == tail is empty */
+static bool injected_end;                   /* console_inject_end: nothing after them */
 
 void console_early_write(const char *buf, size_t len)
 {
@@ -99,11 +100,27 @@ void console_inject_input(const char *bytes, size_t len)
     cpu_irq_restore(irq);
 }
 
+void console_inject_end(void)
+{
+    injected_end = true;
+}
+
 void console_inject_clear(void)
 {
     bool irq = cpu_irq_save();
     injected_head = injected_tail = 0;
+    injected_end = false;
     cpu_irq_restore(irq);
+}
+
+bool console_input_ended(void)
+{
+    bool irq = cpu_irq_save();
+    bool waiting = injected_head != injected_tail;
+    cpu_irq_restore(irq);
+    if (waiting)
+        return false;
+    return injected_end || platform_console_input_ended();
 }
 
 int console_getc(void)
@@ -131,7 +148,7 @@ int console_getc_blocking(void)
         int c = console_getc();
         if (c >= 0)
             return c;
-        if (platform_console_input_ended()) {
+        if (console_input_ended()) {
             /* Nothing can ever come (a kernel run with its input from a
              * file or pipe, at its end): stop, rather than wait for ever. */
             console_early_write_str("\n[the console's input ended (end of file): nothing more "

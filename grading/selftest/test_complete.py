@@ -46,6 +46,18 @@ def test_shell_over_serial(complete_on, tmp_path):
         command(complete, machine, "nosuch", "no such program")
 
 
+def test_shell_ends_with_its_input_on_linux():
+    """On the Linux platform standard input can end: the shell reads end of
+    file and exits, and the kernel powers off rather than start shell after
+    shell (each reading end of file at once) or wait for ever."""
+    elf = Lab(ROOT, "complete", solution=True, checked=False, platform="linux").kernel.elf
+    run = subprocess.run([elf, "--initrd=" + os.path.join(os.path.dirname(elf), "programs.cpio")],
+                         input="echo hi there\n", capture_output=True, text=True, timeout=60)
+    assert "hi there" in run.stdout, run.stdout
+    assert run.stdout.count("Keel shell.") == 1, run.stdout[-2000:]
+    assert "the shell exited at the end of its input; powering off" in run.stdout, run.stdout
+
+
 def compile_program(tmp_path, name, source):
     path = tmp_path / f"{name}.c"
     path.write_text(source)

@@ -140,6 +140,18 @@ def test_make_run_in_a_lab5_handout_runs_the_students_kernel(handout, tmp_path):
                          text=True, timeout=300, stdin=subprocess.DEVNULL,
                          env=dict(os.environ, PLATFORM="linux", KEEL_RUN_TIMEOUT="120"))
     assert (run.returncode, run.stdout) == (3, "[args]\n[x]\n"), run.stdout + run.stderr
+    # Standard input reaches the program through the console and ends: read
+    # returns 0 there, and the program ends with its own status (it waited
+    # for ever before).
+    reader = tmp_path / "readall"
+    subprocess.run(["musl-gcc", "-static", "-o", str(reader),
+                    os.path.join(ROOT, "lab5-user/programs/readall.c")], check=True)
+    run = subprocess.run(["tools/keel-run", str(reader)], cwd=finished, capture_output=True,
+                         text=True, timeout=300, input="hello\nkeel",
+                         env=dict(os.environ, PLATFORM="linux", KEEL_RUN_TIMEOUT="120"))
+    assert (run.returncode, run.stdout) == (
+        0, "readall: 10 bytes [hello\\nkeel]; read returned 0 at the end, then 0\n"), \
+        run.stdout + run.stderr
     # In QEMU, on the skeleton (whose PC kernel the handout's other tests build).
     run = subprocess.run(["tools/keel-run", str(program)], cwd=tree, capture_output=True,
                          text=True, timeout=300, stdin=subprocess.DEVNULL,

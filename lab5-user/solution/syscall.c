@@ -108,8 +108,11 @@ static long sys_read(int fd, uintptr_t buffer, size_t count)
     if (!user_access_ok(buffer, 1, true))
         return -EFAULT; /* before waiting for input that could never be stored */
     int c;
-    while ((c = console_getc()) < 0)
+    while ((c = console_getc()) < 0) {
+        if (console_input_ended())
+            return 0; /* end of file: no input can ever come */
         thread_yield();
+    }
     char byte = (char)c;
     return copy_to_user(buffer, &byte, 1) < 0 ? -EFAULT : 1;
 }

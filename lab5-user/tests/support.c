@@ -8,7 +8,7 @@
 char run_output[4096];
 int run_status;
 
-int run_program(const char *const argv[])
+struct process *start_program(const char *const argv[])
 {
     lab5_start();
     KT_ASSERT(programs_find(argv[0]), "the boot archive has no '%s'", argv[0]);
@@ -18,7 +18,17 @@ int run_program(const char *const argv[])
         console_capture_end();
         KT_FAIL("process_spawn(\"%s\") failed", argv[0]);
     }
+    return process;
+}
+
+int finish_program(struct process *process)
+{
     run_status = process_wait(process);
     console_capture_end();
     return run_status;
+}
+
+int run_program(const char *const argv[])
+{
+    return finish_program(start_program(argv));
 }

@@ -14,4 +14,10 @@ extern int run_status;
  * test if the archive has no such program or process_spawn fails. */
 int run_program(const char *const argv[]);
 
+/* run_program in two halves, for a test that watches the process while it
+ * runs: start_program spawns it with output captured (failing the test as
+ * run_program does), finish_program waits for it and ends the capture. */
+struct process *start_program(const char *const argv[]);
+int finish_program(struct process *process);
+
 #endif

@@ -186,6 +186,46 @@ KTEST(bad_pointers_get_efault)
     expect_exit(status, 0, "badptr (every bad pointer must give EFAULT)");
 }
 
+/* Timer ticks (100 Hz once lab5_start ran) readall gets to end after its
+ * input has: a few are plenty; a busy host merges ticks, so it only waits
+ * longer. */
+#define READ_END_TICKS 200
+
+KTEST(read_returns_input_then_end_of_file)
+{
+    /* The input is typed in, then ends, as a file's does. */
+    console_inject_clear();
+    console_inject_input("hello\nkeel", 10);
+    console_inject_end();
+    const char *argv[] = {"readall", NULL};
+    struct process *process = start_program(argv);
+    uint64_t first = trap_dispatch_count(TIMER_VECTOR);
+    while (process->state == PROCESS_RUNNING &&
+           trap_dispatch_count(TIMER_VECTOR) - first < READ_END_TICKS)
+        thread_yield();
+    if (process->state == PROCESS_RUNNING) {
+        bool all_read = console_input_ended();
+        console_capture_end();
+        console_inject_clear();
+        if (all_read)
+            KT_FAIL("readall read all its input (10 bytes, then the input ended), and %d timer "
+                    "ticks later it still had not ended: once console_input_ended() is true, "
+                    "read() must return 0 (end of file) at once, not wait for input that can "
+                    "never come. Output so far:\n%s",
+                    READ_END_TICKS, run_output);
+        KT_FAIL("readall had not read its input after %d timer ticks: read(0, ...) must return "
+                "the bytes console_getc() gives (here \"hello\\nkeel\", typed in by the test). "
+                "Output so far:\n%s",
+                READ_END_TICKS, run_output);
+    }
+    int status = finish_program(process);
+    console_inject_clear();
+    expect_output("readall: 10 bytes [hello\\nkeel]; read returned 0 at the end, then 0",
+                  "readall (read returns what was typed, then 0 at the end of the input, and 0 "
+                  "again)");
+    expect_exit(status, 0, "readall");
+}
+
 KTEST(unknown_syscall_is_enosys)
 {
     expect_exit(run1("unknown"), 0, "unknown (syscall 999 must fail with ENOSYS)");

@@ -103,6 +103,10 @@ void lab_main(const struct boot_info *info)
             monitor_run();
         }
         process_wait(shell);
+        if (console_input_ended()) { /* another shell would read end of file at once */
+            kprintf("keel: the shell exited at the end of its input; powering off\n");
+            kernel_power_off(KEEL_EXIT_SUCCESS);
+        }
         kprintf("keel: the shell exited; starting another\n");
     }
 }

@@ -57,12 +57,28 @@ int console_getc(void);
  * Kernel context. */
 int console_getc_blocking(void);
 
+/* True when the console's input has ended for good: no byte is waiting
+ * and none can ever come. On the Linux platform that is standard input at
+ * its end (`make linux </dev/null`, Ctrl-D at a terminal) with every byte
+ * read; a PC's serial line never ends, so there it is false unless a test
+ * called console_inject_end(). A read() system call on the console returns
+ * 0 (end of file) then, as Linux's does, instead of waiting for ever. Any
+ * context. */
+bool console_input_ended(void);
+
 /* Feed bytes that console_getc() will return before any device input. Tests
  * use it to type into a monitor; at most 256 bytes are kept, the rest are
  * dropped. Any context. */
 void console_inject_input(const char *bytes, size_t len);
 
-/* Drop any injected input not read yet. Any context. */
+/* For tests: the input ends after the injected bytes, as a file's does.
+ * Once they are read, console_input_ended() is true (and
+ * console_getc_blocking powers off) until console_inject_clear(). Any
+ * context. */
+void console_inject_end(void);
+
+/* Drop any injected input not read yet, and undo console_inject_end. Any
+ * context. */
 void console_inject_clear(void);
 
 /* (Capturing console output for tests: <keel/testing.h>.) */

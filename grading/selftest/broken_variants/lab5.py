@@ -2,6 +2,19 @@
 (see __init__.py for the shape of a row)."""
 
 BROKEN = {
+    # read() waits for the next byte for ever, even when the input has
+    # ended: a program reading to the end of its input never ends.
+    "read_waits_past_the_end_of_input": (
+        "lab5-user", "syscall.c",
+        "        if (console_input_ended())\n            return 0; /* end of file: no input can ever come */\n",
+        "", "read_returns_input_then_end_of_file",
+        ["readall read all its input", "console_input_ended() is true",
+         "read() must return 0 (end of file)"]),
+    # read() at the end of the input fails instead of saying end of file.
+    "read_fails_at_the_end_of_input": (
+        "lab5-user", "syscall.c", "            return 0; /* end of file: no input can ever come */",
+        "            return -EIO;", "read_returns_input_then_end_of_file",
+        ["read returned 0 at the end, then 0", "read returned -1 at the end"]),
     # Ended orphans are freed only when the table is full: forks keep
     # working, but the orphans' entries linger after everything ended.
     "orphans_reaped_only_when_the_table_is_full": (
