@@ -151,6 +151,22 @@ def test_make_debug_stops_where_a_crash_is_reported(platform, tmp_path, tree_mak
             out[-4000:]
 
 
+def test_make_debug_on_linux_stops_at_an_addresssanitizer_report(tmp_path, tree_make):
+    """AddressSanitizer ends the process without calling a Keel function:
+    make debug stops in its death callback, after the report, and names the
+    frame of the access it caught."""
+    batch = tmp_path / "batch.gdb"
+    batch.write_text("continue\necho ==CRASHED==\\n\nbt 8\n")
+    out, _ = make_debug(tree_make, "framework-tests", "crash_heap_overflow", "linux", batch)
+    assert "ERROR: AddressSanitizer" in out, out[-4000:]
+    caught = re.search(r"The test crashed: AddressSanitizer found a memory error .* The access it "
+                       r"caught: ktest_fn_crash_heap_overflow at framework/tests/test_memory\.c:\d+ "
+                       r"\(frame (\d+): type frame \d+ to go there\)", out)
+    assert caught, out[-4000:]
+    assert re.search(rf"#{caught.group(1)} .* ktest_fn_crash_heap_overflow \(\) at "
+                     r"framework/tests/test_memory\.c", out.split("==CRASHED==", 1)[-1]), out[-4000:]
+
+
 def test_debug_command_for_each_way_of_grading():
     assert debug_command("lab4-sched", "rr_runs_in_order", "pc") == \
         "make debug LAB=lab4-sched TEST=rr_runs_in_order"
