@@ -89,10 +89,22 @@ struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg)
 
 void thread_free(struct thread *thread)
 {
+    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
     if (thread == current || thread == &main_thread)
-        keel_report_bug((uintptr_t)__builtin_return_address(0),
-                        "thread_free of thread '%s', which is %s", thread->name,
+        keel_report_bug(caller, "thread_free of thread '%s', which is %s", thread->name,
                         thread == current ? "running" : "the boot thread");
+    if (thread->state != THREAD_DEAD && thread->framework.scheduled)
+        keel_report_bug(caller,
+                        "thread_free of thread '%s', which has not ended: it is %s. Free a "
+                        "thread only once it is THREAD_DEAD (switched away for good), or if "
+                        "thread_make_ready never saw it",
+                        thread->name,
+                        thread->state == THREAD_READY
+                            ? "ready, and the scheduler would switch to it in freed memory"
+                        : thread->state == THREAD_BLOCKED
+                            ? "blocked, and a wait queue still holds it: the wake-up would "
+                              "touch freed memory"
+                            : "marked running");
     if (perturb_active)
         perturb_note_awake(thread);
     platform_stack_destroy(thread->framework.stack_bottom, thread->framework.stack_top);
@@ -112,6 +124,7 @@ static void switch_away(void)
               "scheduler_start first)",
               previous->name);
     next->state = THREAD_RUNNING;
+    next->framework.scheduled = true;
     if (perturb_active)
         perturb_note_switch(next == idle);
     if (next == previous)
@@ -145,6 +158,7 @@ void thread_make_ready(struct thread *thread)
     if (perturb_active)
         perturb_note_awake(thread);
     thread->state = THREAD_READY;
+    thread->framework.scheduled = true;
     scheduler->enqueue(thread);
 }
 

@@ -245,6 +245,19 @@ KTEST(crash_leaked_thread)
         thread_yield();
 }
 
+/* A planted bug: a thread freed while the scheduler still holds it, as a
+ * join that does not wait for the end does. */
+KTEST(crash_thread_free_while_ready)
+{
+    start(0, false);
+    struct thread *queued = thread_new("queued", do_nothing, NULL);
+    KT_ASSERT(queued, "thread_new failed");
+    irq_push_off();
+    thread_make_ready(queued);
+    irq_pop_off();
+    thread_free(queued);
+}
+
 /* make bench: two threads yielding to each other. */
 #define SWITCH_ROUNDS 5000
 static volatile bool bench_stop;

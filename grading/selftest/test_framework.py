@@ -180,6 +180,12 @@ def test_noncanonical_sysret_is_refused(framework_tests, tmp_path):
            "0x800000000000")
 
 
+def test_freeing_a_thread_that_has_not_ended_is_caught(framework_tests, tmp_path):
+    expect(framework_tests, "crash_thread_free_while_ready", tmp_path, v.PANIC,
+           "thread_free of thread 'queued', which has not ended: it is ready",
+           "ktest_fn_crash_thread_free_while_ready")
+
+
 def test_unbalanced_irq_pop_is_caught(framework_tests, tmp_path):
     expect(framework_tests, "crash_unbalanced_pop_off", tmp_path, v.PANIC,
            "irq_pop_off without a matching irq_push_off")

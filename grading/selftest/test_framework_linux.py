@@ -60,6 +60,9 @@ REPORTS = {
         "every thread is asleep (1 of them)", "seed 7", "lost wakeup", "thread 'main'",
         "ktest_fn_crash_everyone_asleep_under_perturbation"]),
     "crash_thread_stack_overflow": (v.EXCEPTION, ["kernel stack overflow", "thread 'deep'"]),
+    "crash_thread_free_while_ready": (v.PANIC, [
+        "thread_free of thread 'queued', which has not ended: it is ready",
+        "ktest_fn_crash_thread_free_while_ready"]),
     **{test: (v.FAIL, words) for test, words in LEAKS.items()},
 }
 

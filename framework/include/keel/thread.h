@@ -40,6 +40,7 @@ struct thread_framework_part {
     uintptr_t stack_bottom, stack_top;
     uint64_t ticks_run;   /* timer ticks spent running, counted before scheduler tick */
     uint64_t preemptions; /* ticks that took the CPU from it (ready again, not blocked) */
+    bool scheduled;       /* made ready (thread_make_ready) or run at least once */
     /* The last spin lock taken, and the interrupt-mask state to restore
      * when the thread runs again. */
     struct spinlock *last_lock;
@@ -103,7 +104,11 @@ void scheduler_start(unsigned hz);
  * the thread calls thread_exit_hook. NULL when out of memory. Kernel context. */
 struct thread *thread_new(const char *name, void (*entry)(void *arg), void *arg);
 
-/* Free a THREAD_DEAD thread's stack and struct. Never the running thread. */
+/* Free a thread's stack and struct: one that has ended (THREAD_DEAD, and so
+ * switched away for good), or one from thread_new that was never made ready.
+ * Freeing the running thread, the boot thread, or one a ready queue or wait
+ * queue may still hold (ready or blocked) is reported as a bug at the
+ * caller: the scheduler would later switch to freed memory. Kernel context. */
 void thread_free(struct thread *thread);
 
 /* The running thread (NULL before scheduler_start). Any context. */

@@ -44,6 +44,13 @@ BROKEN = {
         "lab4-sched", "thread.c", "    kfree(join);\n    thread_free(thread);\n", "    kfree(join);\n",
         "threads_run_and_join",
         ["memory leak", "never freed with thread_free", "created by thread_create", "thread.c:"]),
+    # A join that does not wait for the end frees a thread the scheduler
+    # still holds: the framework's thread_free says so at the caller.
+    "join_does_not_wait": (
+        "lab4-sched", "thread.c",
+        "    while (!join->exited)\n        wait_sleep(&join->joiners, &join->lock);\n", "",
+        "join_waits_for_exit",
+        ["thread_free of thread 'late', which has not ended: it is ready", "thread.c:"]),
     "join_keeps_the_join_state": (
         "lab4-sched", "thread.c", "    kfree(join);\n    thread_free(thread);\n",
         "    thread_free(thread);\n", "threads_run_and_join",
