@@ -111,6 +111,9 @@ void thread_free(struct thread *thread)
     kfree(thread);
 }
 
+/* Set by the timer's preempt_tick for the switch_away it causes. */
+static bool tick_preempting;
+
 /* Switch to the next ready thread (or idle); the caller has marked the
  * current one and holds irq_push_off. */
 static void switch_away(void)
@@ -127,8 +130,14 @@ static void switch_away(void)
     next->framework.scheduled = true;
     if (perturb_active)
         perturb_note_switch(next == idle);
+    bool preempted = tick_preempting;
+    tick_preempting = false;
     if (next == previous)
         return;
+    /* Counted only when the CPU really goes to another thread, as Linux
+     * counts involuntary context switches (getrusage's ru_nivcsw). */
+    if (preempted && previous != idle)
+        previous->framework.preemptions++;
     /* The mask nesting is the CPU's, but how deep it is belongs to this
      * thread's own call chain: keep it until the thread runs again. */
     previous->framework.irq_nesting = irq_nesting();
@@ -290,8 +299,7 @@ static bool preempt_tick(struct trap_frame *frame)
     if (perturb_active && preempt_hz)
         preempt |= perturb_tick(preempt_hz);
     if (preempt) {
-        if (current != idle)
-            current->framework.preemptions++;
+        tick_preempting = true;
         requeue_and_switch();
     }
     return true;

@@ -62,6 +62,7 @@ def test_shell_ends_with_its_input_on_linux():
     assert "hi there" in run.stdout, run.stdout
     assert run.stdout.count("Keel shell.") == 1, run.stdout[-2000:]
     assert "the shell exited at the end of its input; powering off" in run.stdout, run.stdout
+    assert run.returncode == 1, run.returncode  # a power-off with KEEL_EXIT_SUCCESS: (0 << 1) | 1
 
 
 def compile_program(tmp_path, name, source):

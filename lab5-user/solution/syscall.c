@@ -105,6 +105,8 @@ static long sys_read(int fd, uintptr_t buffer, size_t count)
         return -EFAULT;
     if (count == 0)
         return 0;
+    if (console_input_ended())
+        return 0; /* at the end, Linux returns 0 without looking at the buffer */
     if (!user_access_ok(buffer, 1, true))
         return -EFAULT; /* before waiting for input that could never be stored */
     int c;

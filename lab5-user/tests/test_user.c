@@ -186,37 +186,75 @@ KTEST(bad_pointers_get_efault)
     expect_exit(status, 0, "badptr (every bad pointer must give EFAULT)");
 }
 
-/* Timer ticks (100 Hz once lab5_start ran) readall gets to end after its
- * input has: a few are plenty; a busy host merges ticks, so it only waits
- * longer. */
-#define READ_END_TICKS 200
+/* How long readall gets for a step that takes it milliseconds: at least
+ * this many timer ticks (100 Hz once lab5_start ran) and this much time.
+ * A busy host merges ticks and QEMU may deliver missed ones in a burst, so
+ * the two together only ever wait longer. */
+#define READ_STEP_TICKS 200
+#define READ_STEP_NS    2000000000ull
+/* This test thread's turns in which readall, having read what was typed,
+ * must still be waiting: each of them gives it the CPU in between. */
+#define READ_WAITING_TURNS 100
+
+static bool input_unread(void)
+{
+    return console_inject_pending() > 0;
+}
+
+static bool until_it_ends(void)
+{
+    return true;
+}
+
+/* Give `process` the CPU while it runs and `more()` holds, for at most one
+ * step (READ_STEP_TICKS and READ_STEP_NS). */
+static void let_run(struct process *process, bool (*more)(void))
+{
+    uint64_t first = trap_dispatch_count(TIMER_VECTOR), start = time_ns();
+    while (process->state == PROCESS_RUNNING && more() &&
+           (trap_dispatch_count(TIMER_VECTOR) - first < READ_STEP_TICKS ||
+            time_ns() - start < READ_STEP_NS))
+        thread_yield();
+}
+
+static void fail_reading(const char *why)
+{
+    console_capture_end();
+    console_inject_clear();
+    KT_FAIL("readall: %s. Output so far:\n%s", why, run_output);
+}
 
 KTEST(read_returns_input_then_end_of_file)
 {
-    /* The input is typed in, then ends, as a file's does. */
+    /* Typed in two parts: between them read() must wait (more can come);
+     * after the second the input ends, as a file's does. */
     console_inject_clear();
-    console_inject_input("hello\nkeel", 10);
-    console_inject_end();
+    console_inject_input("hello\n", 6);
     const char *argv[] = {"readall", NULL};
     struct process *process = start_program(argv);
-    uint64_t first = trap_dispatch_count(TIMER_VECTOR);
-    while (process->state == PROCESS_RUNNING &&
-           trap_dispatch_count(TIMER_VECTOR) - first < READ_END_TICKS)
+    let_run(process, input_unread);
+    if (process->state == PROCESS_RUNNING && console_inject_pending() > 0)
+        fail_reading("it had not read its input (\"hello\\n\", typed in by the test) after a few "
+                     "seconds: read(0, ...) must return the bytes console_getc() gives");
+    for (int turn = 0; turn < READ_WAITING_TURNS && process->state == PROCESS_RUNNING; turn++)
         thread_yield();
+    if (process->state != PROCESS_RUNNING)
+        fail_reading("it ended after reading \"hello\\n\", while more input could still come: "
+                     "read() must wait for the next byte (console_getc, giving the CPU up while "
+                     "none is there), and return 0 only once console_input_ended() says no byte "
+                     "can ever come");
+    console_inject_input("keel", 4);
+    console_inject_end();
+    let_run(process, until_it_ends);
     if (process->state == PROCESS_RUNNING) {
-        bool all_read = console_input_ended();
-        console_capture_end();
-        console_inject_clear();
-        if (all_read)
-            KT_FAIL("readall read all its input (10 bytes, then the input ended), and %d timer "
-                    "ticks later it still had not ended: once console_input_ended() is true, "
-                    "read() must return 0 (end of file) at once, not wait for input that can "
-                    "never come. Output so far:\n%s",
-                    READ_END_TICKS, run_output);
-        KT_FAIL("readall had not read its input after %d timer ticks: read(0, ...) must return "
-                "the bytes console_getc() gives (here \"hello\\nkeel\", typed in by the test). "
-                "Output so far:\n%s",
-                READ_END_TICKS, run_output);
+        if (console_input_ended())
+            fail_reading(
+                "it read all its input (\"hello\\nkeel\", then the input ended), and a few "
+                "seconds later it still had not ended: once console_input_ended() is "
+                "true, read() must return 0 (end of file) at once, not wait for input "
+                "that can never come");
+        fail_reading("it had not read the second part of its input (\"keel\") after a few "
+                     "seconds: read(0, ...) must return the bytes console_getc() gives");
     }
     int status = finish_program(process);
     console_inject_clear();

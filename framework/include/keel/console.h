@@ -59,11 +59,12 @@ int console_getc_blocking(void);
 
 /* True when the console's input has ended for good: no byte is waiting
  * and none can ever come. On the Linux platform that is standard input at
- * its end (`make linux </dev/null`, Ctrl-D at a terminal) with every byte
- * read; a PC's serial line never ends, so there it is false unless a test
- * called console_inject_end(). A read() system call on the console returns
- * 0 (end of file) then, as Linux's does, instead of waiting for ever. Any
- * context. */
+ * the end of a file or pipe (`make linux </dev/null`) with every byte read
+ * (at a terminal, Ctrl-D reaches the kernel as the byte 4: the terminal is
+ * in raw mode); a PC's serial line never ends, so there it is false unless
+ * a test called console_inject_end(). A read() system call on the console
+ * returns 0 (end of file) then, as Linux's does, instead of waiting for
+ * ever. Any context. */
 bool console_input_ended(void);
 
 /* Feed bytes that console_getc() will return before any device input. Tests
@@ -72,10 +73,13 @@ bool console_input_ended(void);
 void console_inject_input(const char *bytes, size_t len);
 
 /* For tests: the input ends after the injected bytes, as a file's does.
- * Once they are read, console_input_ended() is true (and
- * console_getc_blocking powers off) until console_inject_clear(). Any
- * context. */
+ * Once they are read, console_input_ended() is true until
+ * console_inject_clear(), and console_getc_blocking reports a bug at its
+ * caller (which should have checked) instead of waiting. Any context. */
 void console_inject_end(void);
+
+/* For tests: how many injected bytes are still unread. Any context. */
+size_t console_inject_pending(void);
 
 /* Drop any injected input not read yet, and undo console_inject_end. Any
  * context. */

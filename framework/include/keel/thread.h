@@ -39,7 +39,7 @@ struct thread_framework_part {
     /* The kernel stack; an unmapped guard page lies below stack_bottom. */
     uintptr_t stack_bottom, stack_top;
     uint64_t ticks_run;   /* timer ticks spent running, counted before scheduler tick */
-    uint64_t preemptions; /* ticks that took the CPU from it (ready again, not blocked) */
+    uint64_t preemptions; /* ticks that gave the CPU to another thread (ready again) */
     bool scheduled;       /* made ready (thread_make_ready) or run at least once */
     /* The last spin lock taken, and the interrupt-mask state to restore
      * when the thread runs again. */

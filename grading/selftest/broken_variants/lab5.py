@@ -8,13 +8,22 @@ BROKEN = {
         "lab5-user", "syscall.c",
         "        if (console_input_ended())\n            return 0; /* end of file: no input can ever come */\n",
         "", "read_returns_input_then_end_of_file",
-        ["readall read all its input", "console_input_ended() is true",
+        ["readall: it read all its input", "console_input_ended() is true",
          "read() must return 0 (end of file)"]),
     # read() at the end of the input fails instead of saying end of file.
     "read_fails_at_the_end_of_input": (
         "lab5-user", "syscall.c", "            return 0; /* end of file: no input can ever come */",
         "            return -EIO;", "read_returns_input_then_end_of_file",
         ["read returned 0 at the end, then 0", "read returned -1 at the end"]),
+    # read() does not wait: no byte there yet reads as the end of the input.
+    "read_does_not_wait": (
+        "lab5-user", "syscall.c",
+        "    while ((c = console_getc()) < 0) {\n        if (console_input_ended())\n"
+        "            return 0; /* end of file: no input can ever come */\n        thread_yield();\n    }\n",
+        "    if ((c = console_getc()) < 0)\n        return 0;\n",
+        "read_returns_input_then_end_of_file",
+        ["it ended after reading \"hello\\n\", while more input could still come",
+         "read() must wait for the next byte"]),
     # Ended orphans are freed only when the table is full: forks keep
     # working, but the orphans' entries linger after everything ended.
     "orphans_reaped_only_when_the_table_is_full": (
@@ -108,6 +117,13 @@ WRONG_ANSWERS = {
 
 # Second edits some variants need besides their main one: name: (text, broken text), or a list.
 ALSO = {
+    # The check before the pointer's goes too (or fails the same way).
+    "read_waits_past_the_end_of_input": (
+        "    if (console_input_ended())\n        return 0; /* at the end, Linux returns 0 without looking at the buffer */\n",
+        ""),
+    "read_fails_at_the_end_of_input": (
+        "        return 0; /* at the end, Linux returns 0 without looking at the buffer */",
+        "        return -EIO;"),
     "orphans_reaped_only_when_the_table_is_full": [
         ("    reap_orphans();\n    self->wait_status = wait_status;\n",
          "    self->wait_status = wait_status;\n"),
