@@ -159,13 +159,13 @@ int console_getc_blocking(void)
         int c = console_getc();
         if (c >= 0)
             return c;
-        if (console_input_ended() && injected_end) /* a test ended it, mid-test */
-            keel_report_bug((uintptr_t)__builtin_return_address(0),
-                            "console_getc_blocking: the test ended the console's input "
-                            "(console_inject_end), so no byte can ever come. Code that reads "
-                            "input must check console_input_ended() and give up (a read() "
-                            "returns 0, end of file) rather than wait");
         if (console_input_ended()) {
+            if (injected_end) /* a test ended it, mid-test */
+                keel_report_bug((uintptr_t)__builtin_return_address(0),
+                                "console_getc_blocking: the test ended the console's input "
+                                "(console_inject_end), so no byte can ever come. Code that reads "
+                                "input must check console_input_ended() and give up (a read() "
+                                "returns 0, end of file) rather than wait");
             /* Nothing can ever come (a kernel run with its input from a
              * file or pipe, at its end): stop, rather than wait for ever. */
             console_early_write_str("\n[the console's input ended (end of file): nothing more "

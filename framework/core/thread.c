@@ -111,12 +111,10 @@ void thread_free(struct thread *thread)
     kfree(thread);
 }
 
-/* Set by the timer's preempt_tick for the switch_away it causes. */
-static bool tick_preempting;
-
 /* Switch to the next ready thread (or idle); the caller has marked the
- * current one and holds irq_push_off. */
-static void switch_away(void)
+ * current one and holds irq_push_off. Whether another thread ran (false: the
+ * scheduler picked the caller again). */
+static bool switch_away(void)
 {
     struct thread *previous = current;
     struct thread *next = scheduler ? scheduler->pick_next() : NULL;
@@ -130,14 +128,8 @@ static void switch_away(void)
     next->framework.scheduled = true;
     if (perturb_active)
         perturb_note_switch(next == idle);
-    bool preempted = tick_preempting;
-    tick_preempting = false;
     if (next == previous)
-        return;
-    /* Counted only when the CPU really goes to another thread, as Linux
-     * counts involuntary context switches (getrusage's ru_nivcsw). */
-    if (preempted && previous != idle)
-        previous->framework.preemptions++;
+        return false;
     /* The mask nesting is the CPU's, but how deep it is belongs to this
      * thread's own call chain: keep it until the thread runs again. */
     previous->framework.irq_nesting = irq_nesting();
@@ -155,6 +147,7 @@ static void switch_away(void)
     /* Running again, maybe much later, after a switch some other thread
      * made: take back our own interrupt-mask state. */
     irq_state_restore(previous->framework.irq_nesting, previous->framework.irq_enabled_before);
+    return true;
 }
 
 void thread_make_ready(struct thread *thread)
@@ -212,14 +205,15 @@ static void check_may_sleep(uintptr_t site, const char *file, int line);
 /* Give the running thread back to the scheduler, ready, and run the next
  * (which may be the same thread): a yield, and a preempting timer tick. The
  * idle thread is never queued: it runs when nothing else can. */
-static void requeue_and_switch(void)
+static bool requeue_and_switch(void)
 {
     irq_push_off();
     current->state = THREAD_READY;
     if (current != idle && scheduler)
         scheduler->enqueue(current);
-    switch_away();
+    bool switched = switch_away();
     irq_pop_off();
+    return switched;
 }
 
 bool thread_preemptible_here(void)
@@ -298,10 +292,11 @@ static bool preempt_tick(struct trap_frame *frame)
     bool preempt = current == idle || (scheduler && scheduler->tick && scheduler->tick(current));
     if (perturb_active && preempt_hz)
         preempt |= perturb_tick(preempt_hz);
-    if (preempt) {
-        tick_preempting = true;
-        requeue_and_switch();
-    }
+    /* Counted (once this thread runs again) only when another thread ran,
+     * as Linux counts involuntary context switches (getrusage's ru_nivcsw). */
+    struct thread *preempted = current;
+    if (preempt && requeue_and_switch() && preempted != idle)
+        preempted->framework.preemptions++;
     return true;
 }
 

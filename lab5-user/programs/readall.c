@@ -16,8 +16,12 @@ int main(void)
     char byte;
     long again = read(0, &byte, 1);
     printf("readall: %zu bytes [", got);
-    for (size_t i = 0; i < got; i++)
-        fputs(text[i] == '\n' ? "\\n" : (char[]){text[i], 0}, stdout);
+    for (size_t i = 0; i < got; i++) {
+        if (text[i] == '\n')
+            fputs("\\n", stdout);
+        else
+            putchar(text[i]);
+    }
     printf("]; read returned %ld at the end, then %ld\n", result, again);
     return result == 0 && again == 0 ? 0 : 1;
 }

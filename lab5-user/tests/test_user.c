@@ -201,17 +201,12 @@ static bool input_unread(void)
     return console_inject_pending() > 0;
 }
 
-static bool until_it_ends(void)
-{
-    return true;
-}
-
-/* Give `process` the CPU while it runs and `more()` holds, for at most one
- * step (READ_STEP_TICKS and READ_STEP_NS). */
+/* Give `process` the CPU while it runs (and `more()` holds, unless NULL),
+ * for at most one step (READ_STEP_TICKS and READ_STEP_NS). */
 static void let_run(struct process *process, bool (*more)(void))
 {
     uint64_t first = trap_dispatch_count(TIMER_VECTOR), start = time_ns();
-    while (process->state == PROCESS_RUNNING && more() &&
+    while (process->state == PROCESS_RUNNING && (!more || more()) &&
            (trap_dispatch_count(TIMER_VECTOR) - first < READ_STEP_TICKS ||
             time_ns() - start < READ_STEP_NS))
         thread_yield();
@@ -245,7 +240,7 @@ KTEST(read_returns_input_then_end_of_file)
                      "can ever come");
     console_inject_input("keel", 4);
     console_inject_end();
-    let_run(process, until_it_ends);
+    let_run(process, NULL);
     if (process->state == PROCESS_RUNNING) {
         if (console_input_ended())
             fail_reading(
