@@ -83,6 +83,19 @@ def relay_arguments(seed):
              f"relay, then argecho ended with exit code {sum(map(len, second)) & 0xff}"])
 
 
+
+def readall_results(seed):
+    """read_returns_input_then_end_of_file types two seeded words into
+    programs/readall.c, the first with a newline, then ends the input. The
+    model is Linux's read on a pipe: every byte typed, in order, then 0 at the
+    end and 0 again."""
+    rng = SplitMix64(seed)
+    words = ["".join("abcdefghijklmnopqrstuvwxyz"[rng.below(26)]
+                     for _ in range(1 + rng.below(12))) for _ in range(2)]
+    return [f"readall: {len(words[0]) + 1 + len(words[1])} bytes [{words[0]}\\n{words[1]}]; "
+            "read returned 0 at the end, then 0",
+            "readall ended with exit code 0"]
+
 IN_KERNEL = [
     KTest("elf_runs_printf_program", 5, "a static musl printf program runs, exit status 3", 3.0),
     KTest("hostile_elf_files_are_refused", 5,
@@ -91,7 +104,7 @@ IN_KERNEL = [
     KTest("bad_pointers_get_efault", 7, "bad pointers to write/read give EFAULT", 3.0),
     KTest("unknown_syscall_is_enosys", 3, "an unknown system call gives ENOSYS", 3.0),
     KTest("read_returns_input_then_end_of_file", 4,
-          "read returns the input, then 0 (end of file) once it has ended", 3.0),
+          "read returns the input, then 0 (end of file) once it has ended", 3.0, readall_results),
     KTest("brk_and_mmap", 7, "brk, malloc, mmap and munmap", 3.0),
     KTest("fork_and_wait", 6, "fork copies the process; wait4 returns its status", 3.0),
     KTest("orphans_are_reaped", 5, "orphans (their parent exited first) are freed when they end",

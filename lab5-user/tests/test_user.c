@@ -186,79 +186,6 @@ KTEST(bad_pointers_get_efault)
     expect_exit(status, 0, "badptr (every bad pointer must give EFAULT)");
 }
 
-/* How long readall gets for a step that takes it milliseconds: at least
- * this many timer ticks (100 Hz once lab5_start ran) and this much time.
- * A busy host merges ticks and QEMU may deliver missed ones in a burst, so
- * the two together only ever wait longer. */
-#define READ_STEP_TICKS 200
-#define READ_STEP_NS    2000000000ull
-/* This test thread's turns in which readall, having read what was typed,
- * must still be waiting: each of them gives it the CPU in between. */
-#define READ_WAITING_TURNS 100
-
-static bool input_unread(void)
-{
-    return console_inject_pending() > 0;
-}
-
-/* Give `process` the CPU while it runs (and `more()` holds, unless NULL),
- * for at most one step (READ_STEP_TICKS and READ_STEP_NS). */
-static void let_run(struct process *process, bool (*more)(void))
-{
-    uint64_t first = trap_dispatch_count(TIMER_VECTOR), start = time_ns();
-    while (process->state == PROCESS_RUNNING && (!more || more()) &&
-           (trap_dispatch_count(TIMER_VECTOR) - first < READ_STEP_TICKS ||
-            time_ns() - start < READ_STEP_NS))
-        thread_yield();
-}
-
-static void fail_reading(const char *why)
-{
-    console_capture_end();
-    console_inject_clear();
-    KT_FAIL("readall: %s. Output so far:\n%s", why, run_output);
-}
-
-KTEST(read_returns_input_then_end_of_file)
-{
-    /* Typed in two parts: between them read() must wait (more can come);
-     * after the second the input ends, as a file's does. */
-    console_inject_clear();
-    console_inject_input("hello\n", 6);
-    const char *argv[] = {"readall", NULL};
-    struct process *process = start_program(argv);
-    let_run(process, input_unread);
-    if (process->state == PROCESS_RUNNING && console_inject_pending() > 0)
-        fail_reading("it had not read its input (\"hello\\n\", typed in by the test) after a few "
-                     "seconds: read(0, ...) must return the bytes console_getc() gives");
-    for (int turn = 0; turn < READ_WAITING_TURNS && process->state == PROCESS_RUNNING; turn++)
-        thread_yield();
-    if (process->state != PROCESS_RUNNING)
-        fail_reading("it ended after reading \"hello\\n\", while more input could still come: "
-                     "read() must wait for the next byte (console_getc, giving the CPU up while "
-                     "none is there), and return 0 only once console_input_ended() says no byte "
-                     "can ever come");
-    console_inject_input("keel", 4);
-    console_inject_end();
-    let_run(process, NULL);
-    if (process->state == PROCESS_RUNNING) {
-        if (console_input_ended())
-            fail_reading(
-                "it read all its input (\"hello\\nkeel\", then the input ended), and a few "
-                "seconds later it still had not ended: once console_input_ended() is "
-                "true, read() must return 0 (end of file) at once, not wait for input "
-                "that can never come");
-        fail_reading("it had not read the second part of its input (\"keel\") after a few "
-                     "seconds: read(0, ...) must return the bytes console_getc() gives");
-    }
-    int status = finish_program(process);
-    console_inject_clear();
-    expect_output("readall: 10 bytes [hello\\nkeel]; read returned 0 at the end, then 0",
-                  "readall (read returns what was typed, then 0 at the end of the input, and 0 "
-                  "again)");
-    expect_exit(status, 0, "readall");
-}
-
 KTEST(unknown_syscall_is_enosys)
 {
     expect_exit(run1("unknown"), 0, "unknown (syscall 999 must fail with ENOSYS)");
@@ -449,4 +376,94 @@ KTEST(exec_passes_seeded_arguments)
     answer_lines_starting("relay: ");
     answer_lines_starting("argecho: ");
     answer_ending("relay, then argecho", status);
+}
+
+/* How long readall gets for a step that takes it milliseconds: at least
+ * this many timer ticks (100 Hz once lab5_start ran) and this much time.
+ * A busy host merges ticks and QEMU may deliver missed ones in a burst, so
+ * the two together only ever wait longer. */
+#define READ_STEP_TICKS 200
+#define READ_STEP_NS    2000000000ull
+/* This test thread's turns in which readall, having read what was typed,
+ * must still be waiting: each of them gives it the CPU in between. */
+#define READ_WAITING_TURNS 100
+/* The two parts of readall's input: a seeded word and a newline, then a
+ * seeded word and the end of the input. */
+#define READ_WORD_MAX 12
+static char read_first[READ_WORD_MAX + 2], read_second[READ_WORD_MAX + 1];
+
+static void seeded_word(uint64_t *state, char *word)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
+    size_t length = 1 + ktest_random_below(state, READ_WORD_MAX);
+    for (size_t k = 0; k < length; k++)
+        word[k] = letters[ktest_random_below(state, sizeof(letters) - 1)];
+    word[length] = '\0';
+}
+
+static bool input_unread(void)
+{
+    return console_inject_pending() > 0;
+}
+
+/* Give `process` the CPU while it runs (and `more()` holds, unless NULL),
+ * for at most one step (READ_STEP_TICKS and READ_STEP_NS). */
+static void let_run(struct process *process, bool (*more)(void))
+{
+    uint64_t first = trap_dispatch_count(TIMER_VECTOR), start = time_ns();
+    while (process->state == PROCESS_RUNNING && (!more || more()) &&
+           (trap_dispatch_count(TIMER_VECTOR) - first < READ_STEP_TICKS ||
+            time_ns() - start < READ_STEP_NS))
+        thread_yield();
+}
+
+static void fail_reading(const char *why)
+{
+    console_capture_end();
+    console_inject_clear();
+    KT_FAIL("readall (its input: \"%s\", then \"%s\" and the end): %s. Output so far:\n%s",
+            read_first, read_second, why, run_output);
+}
+
+KTEST(read_returns_input_then_end_of_file)
+{
+    /* Typed in two parts: between them read() must wait (more can come);
+     * after the second the input ends, as a file's does. */
+    uint64_t state = ktest_seed();
+    seeded_word(&state, read_first);
+    size_t first_length = strlen(read_first);
+    read_first[first_length] = '\n';
+    read_first[first_length + 1] = '\0';
+    seeded_word(&state, read_second);
+    console_inject_clear();
+    console_inject_input(read_first, strlen(read_first));
+    const char *argv[] = {"readall", NULL};
+    struct process *process = start_program(argv);
+    let_run(process, input_unread);
+    if (process->state == PROCESS_RUNNING && console_inject_pending() > 0)
+        fail_reading("it had not read the first part of its input after a few seconds: "
+                     "read(0, ...) must return the bytes console_getc() gives");
+    for (int turn = 0; turn < READ_WAITING_TURNS && process->state == PROCESS_RUNNING; turn++)
+        thread_yield();
+    if (process->state != PROCESS_RUNNING)
+        fail_reading("it ended after reading the first part, while more input could still come: "
+                     "read() must wait for the next byte (console_getc, giving the CPU up while "
+                     "none is there), and return 0 only once console_input_ended() says no byte "
+                     "can ever come");
+    console_inject_input(read_second, strlen(read_second));
+    console_inject_end();
+    let_run(process, NULL);
+    if (process->state == PROCESS_RUNNING) {
+        if (console_input_ended())
+            fail_reading("it read all its input, and a few seconds after the input ended it "
+                         "still had not ended: once console_input_ended() is true, read() must "
+                         "return 0 (end of file) at once, not wait for input that can never "
+                         "come");
+        fail_reading("it had not read the second part of its input after a few seconds: "
+                     "read(0, ...) must return the bytes console_getc() gives");
+    }
+    int status = finish_program(process);
+    console_inject_clear();
+    answer_lines_starting("readall: ");
+    answer_ending("readall", status);
 }
